@@ -1,0 +1,14 @@
+"""thetas: deep learning you can read. "A deep learning model gets its intelligence from its thetas."
+
+    import thetas as th
+    model = th.nn.Sequential(th.nn.Linear(64, 32), th.nn.Sigmoid(), th.nn.Linear(32, 10))
+"""
+__version__ = "0.1.0"
+
+from .tensor import (Tensor, arange, as_generator, default_generator, full, get_default_dtype, manual_seed,  # noqa: F401
+                     ones, ones_like, rand, randn, set_default_dtype, tensor, zeros, zeros_like)
+from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
+from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_relu, log, log_softmax,  # noqa: F401
+                           matmul, max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape,
+                           sigmoid, softmax, sqrt, stack, sub, sum, tanh, transpose, var, where)
+from . import losses, nn  # noqa: F401

@@ -1,0 +1,460 @@
+"""Every primitive operation of thetas: its forward, and beside it its derivative.
+
+Each function computes ``y = f(inputs)`` with NumPy and hands ``make`` a closure ``backward(g)`` that returns
+the gradient for each input given ``g = dLoss/dy`` (the chain rule's local step). Shapes: ``g`` has y's shape;
+a returned gradient may have a broadcast shape, which the engine sums back (``tensor._unbroadcast``).
+Closures check ``requires_grad`` of an input before an expensive gradient (a matrix product) is computed.
+
+The docstring of each op is its rule: ``y = ...;  dx = ...``, with ``g`` the incoming gradient.
+"""
+import builtins
+
+import numpy as np
+
+from ..tensor import Tensor, get_default_dtype, make
+
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip", "maximum",
+           "minimum", "sum", "mean", "max", "min", "var", "reshape", "permute", "transpose", "getitem",
+           "concatenate", "cat", "stack", "where", "astype", "sigmoid", "tanh", "relu", "leaky_relu", "softmax",
+           "log_softmax", "linear", "cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+def _t(x, like=None):
+    """A Tensor from a Tensor, array or Python number. A Python number takes the dtype of ``like`` (a weak
+    scalar, as in NumPy 2 and PyTorch), so ``1.0 - y`` stays float32."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool)) and not isinstance(x, np.generic):
+        if like is not None and like.data.dtype.kind == "f":
+            return Tensor(np.asarray(x, dtype=like.data.dtype))
+        return Tensor(np.asarray(x, dtype=get_default_dtype() if isinstance(x, float) else None))
+    return Tensor(x)
+
+
+def _pair(a, b):
+    if isinstance(a, Tensor):
+        return a, _t(b, a)
+    b = _t(b)
+    return _t(a, b), b
+
+
+def _axis_tuple(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % ndim if ndim else 0 for a in axes)
+
+
+def _expand(g, shape, axis, keepdims):
+    """A reduced gradient reshaped so it broadcasts against the input of the reduction."""
+    if not keepdims and shape:
+        g = np.expand_dims(g, _axis_tuple(axis, len(shape)))
+    return g
+
+
+# ---------------------------------------------------------------------- arithmetic
+def add(a, b):
+    """y = a + b;  da = g,  db = g"""
+    a, b = _pair(a, b)
+    return make(a.data + b.data, (a, b), lambda g: (g, g))
+
+
+def sub(a, b):
+    """y = a - b;  da = g,  db = -g"""
+    a, b = _pair(a, b)
+    return make(a.data - b.data, (a, b), lambda g: (g, -g))
+
+
+def mul(a, b):
+    """y = a * b;  da = g * b,  db = g * a"""
+    a, b = _pair(a, b)
+    A, B = a.data, b.data
+    return make(A * B, (a, b), lambda g: (g * B if a.requires_grad else None, g * A if b.requires_grad else None))
+
+
+def div(a, b):
+    """y = a / b;  da = g / b,  db = -g * y / b"""
+    a, b = _pair(a, b)
+    B = b.data
+    y = a.data / B
+    return make(y, (a, b), lambda g: (g / B if a.requires_grad else None, -g * y / B if b.requires_grad else None))
+
+
+def pow(a, b):
+    """y = a ** b;  da = g * b * a ** (b - 1),  db = g * y * log(a)"""
+    a, b = _pair(a, b)
+    A, B = a.data, b.data
+    y = A ** B
+
+    def backward(g):
+        ga = g * B * A ** (B - 1) if a.requires_grad else None
+        gb = g * y * np.log(np.where(A > 0, A, 1)) if b.requires_grad else None
+        return ga, gb
+    return make(y, (a, b), backward)
+
+
+def neg(x):
+    """y = -x;  dx = -g"""
+    return make(-x.data, (x,), lambda g: (-g,))
+
+
+def matmul(a, b):
+    """y = a @ b (1-D, 2-D or batched, as np.matmul);  da = g @ b.T,  db = a.T @ g"""
+    a, b = _pair(a, b)
+    A, B = a.data, b.data
+
+    def backward(g):
+        if A.ndim == 1 and B.ndim == 1:  # dot product: g is a scalar
+            return g * B, g * A
+        if A.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+            return (B @ g[..., None])[..., 0] if a.requires_grad else None, A[:, None] * g[..., None, :]
+        if B.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+            return g[..., None] * B, (A.swapaxes(-1, -2) @ g[..., None])[..., 0] if b.requires_grad else None
+        return (g @ B.swapaxes(-1, -2) if a.requires_grad else None,
+                A.swapaxes(-1, -2) @ g if b.requires_grad else None)
+    return make(A @ B, (a, b), backward)
+
+
+# ---------------------------------------------------------------------- elementwise functions
+def exp(x):
+    """y = e^x;  dx = g * y"""
+    y = np.exp(x.data)
+    return make(y, (x,), lambda g: (g * y,))
+
+
+def log(x):
+    """y = ln x;  dx = g / x"""
+    X = x.data
+    return make(np.log(X), (x,), lambda g: (g / X,))
+
+
+def sqrt(x):
+    """y = sqrt(x);  dx = g / (2 y)"""
+    y = np.sqrt(x.data)
+    return make(y, (x,), lambda g: (g / (2 * y),))
+
+
+def abs(x):
+    """y = |x|;  dx = g * sign(x)   (0 at x = 0)"""
+    X = x.data
+    return make(np.abs(X), (x,), lambda g: (g * np.sign(X),))
+
+
+def clip(x, min=None, max=None):
+    """y = min(max(x, lo), hi);  dx = g where lo <= x <= hi, else 0"""
+    x = _t(x)
+    X = x.data
+    y = np.clip(X, min, max)
+
+    def backward(g):
+        inside = np.ones(X.shape, bool)
+        if min is not None:
+            inside &= X >= min
+        if max is not None:
+            inside &= X <= max
+        return (g * inside,)
+    return make(y, (x,), backward)
+
+
+def maximum(a, b):
+    """y = max(a, b) elementwise;  da = g where a > b, db = g where b > a, half each on ties"""
+    a, b = _pair(a, b)
+    A, B = a.data, b.data
+    share = (A > B) + 0.5 * (A == B)
+    return make(np.maximum(A, B), (a, b), lambda g: (g * share, g * (1 - share)))
+
+
+def minimum(a, b):
+    """y = min(a, b) elementwise;  da = g where a < b, db = g where b < a, half each on ties"""
+    a, b = _pair(a, b)
+    A, B = a.data, b.data
+    share = (A < B) + 0.5 * (A == B)
+    return make(np.minimum(A, B), (a, b), lambda g: (g * share, g * (1 - share)))
+
+
+def sigmoid(x):
+    """y = σ(x) = 1 / (1 + e^(-x));  dx = g * y * (1 - y)   (the lecture's σ(z)[1 − σ(z)])"""
+    x = _t(x)
+    X = x.data
+    e = np.exp(-np.abs(X))  # never overflows: σ(x) = 1/(1+e) for x >= 0, e/(1+e) for x < 0
+    y = np.where(X >= 0, 1, e).astype(X.dtype, copy=False) / (1 + e)
+    return make(y, (x,), lambda g: (g * y * (1 - y),))
+
+
+def tanh(x):
+    """y = tanh(x);  dx = g * (1 - y²)"""
+    x = _t(x)
+    y = np.tanh(x.data)
+    return make(y, (x,), lambda g: (g * (1 - y * y),))
+
+
+def relu(x):
+    """y = max(x, 0);  dx = g where x > 0, else 0"""
+    x = _t(x)
+    y = np.maximum(x.data, 0)
+    return make(y, (x,), lambda g: (g * (y > 0),))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """y = x if x > 0 else a·x;  dx = g if x > 0 else a·g"""
+    x = _t(x)
+    X = x.data
+    slope = np.where(X > 0, 1, negative_slope).astype(X.dtype)
+    return make(X * slope, (x,), lambda g: (g * slope,))
+
+
+def softmax(x, axis=-1):
+    """y_i = e^(x_i) / Σ_j e^(x_j)  (computed as e^(x - max x));  dx = y * (g - Σ_j g_j y_j)"""
+    x = _t(x)
+    e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+    y = e / e.sum(axis=axis, keepdims=True)
+    return make(y, (x,), lambda g: (y * (g - (g * y).sum(axis=axis, keepdims=True)),))
+
+
+def _log_softmax(X, axis):
+    s = X - X.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    """y_i = x_i - log Σ_j e^(x_j)  (log-sum-exp, stable);  dx = g - softmax(x) * Σ_j g_j"""
+    x = _t(x)
+    y = _log_softmax(x.data, axis)
+    return make(y, (x,), lambda g: (g - np.exp(y) * g.sum(axis=axis, keepdims=True),))
+
+
+def astype(x, dtype):
+    """y = x as another dtype;  dx = g cast back"""
+    src = x.data.dtype
+    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(src),))
+
+
+# ---------------------------------------------------------------------- reductions
+def sum(x, axis=None, keepdims=False):
+    """y = Σ x over ``axis``;  dx = g, copied along the summed axes"""
+    x = _t(x)
+    X = x.data
+    return make(X.sum(axis=axis, keepdims=keepdims), (x,),
+                lambda g: (np.broadcast_to(_expand(g, X.shape, axis, keepdims), X.shape),))
+
+
+def mean(x, axis=None, keepdims=False):
+    """y = (1/n) Σ x over ``axis``;  dx = g / n, copied along the averaged axes"""
+    x = _t(x)
+    X = x.data
+    y = X.mean(axis=axis, keepdims=keepdims)
+    n = X.size // builtins.max(y.size, 1) if X.size else 1
+    return make(y, (x,), lambda g: (np.broadcast_to(_expand(g, X.shape, axis, keepdims) / n, X.shape),))
+
+
+def _extreme(x, axis, keepdims, reduce):
+    x = _t(x)
+    X = x.data
+    yk = reduce(X, axis=axis, keepdims=True)
+
+    def backward(g):  # the gradient goes to the extreme entries, split evenly between ties
+        hit = X == yk
+        return (hit * (_expand(g, X.shape, axis, keepdims) / hit.sum(axis=axis, keepdims=True)),)
+    y = yk if keepdims or not X.ndim else np.squeeze(yk, axis=_axis_tuple(axis, X.ndim))
+    return make(y, (x,), backward)
+
+
+def max(x, axis=None, keepdims=False):
+    """y = max x over ``axis``;  dx = g at the maximal entries (split between ties), 0 elsewhere"""
+    return _extreme(x, axis, keepdims, np.max)
+
+
+def min(x, axis=None, keepdims=False):
+    """y = min x over ``axis``;  dx = g at the minimal entries (split between ties), 0 elsewhere"""
+    return _extreme(x, axis, keepdims, np.min)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """y = Σ (x - mean)² / (n - ddof)  (ddof=0 as NumPy; ddof=1 is torch's default);  dx = 2 g (x - mean) / (n - ddof)"""
+    x = _t(x)
+    X = x.data
+    d = X - X.mean(axis=axis, keepdims=True)
+    n = int(np.prod([X.shape[a] for a in _axis_tuple(axis, X.ndim)])) if X.ndim else 1
+    y = (d * d).sum(axis=axis, keepdims=keepdims) / (n - ddof)
+    return make(y, (x,), lambda g: (2 * _expand(g, X.shape, axis, keepdims) * d / (n - ddof),))
+
+
+# ---------------------------------------------------------------------- shapes and indexing
+def reshape(x, shape):
+    """y = x with a new shape;  dx = g reshaped back"""
+    x = _t(x)
+    src = x.data.shape
+    return make(x.data.reshape(shape), (x,), lambda g: (g.reshape(src),))
+
+
+def permute(x, axes):
+    """y = x with its axes reordered;  dx = g with the inverse order"""
+    x = _t(x)
+    axes = tuple(int(a) for a in axes)
+    inverse = tuple(np.argsort(axes))
+    return make(x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),))
+
+
+def transpose(x, dim0=-2, dim1=-1):
+    """y = x with two axes swapped (torch.transpose);  dx = g with them swapped back"""
+    x = _t(x)
+    return make(x.data.swapaxes(dim0, dim1), (x,), lambda g: (g.swapaxes(dim0, dim1),))
+
+
+def _index(index):
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _gathers(index):
+    """Whether an index picks by integer arrays (which may repeat an entry, so gradients must add up)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype.kind != "b" for i in items)
+
+
+def getitem(x, index):
+    """y = x[index] (ints, slices, integer arrays, boolean masks);  dx = g scattered back, repeats added"""
+    x = _t(x)
+    index = _index(index)
+    X = x.data
+
+    def backward(g):
+        dx = np.zeros_like(X)
+        if _gathers(index):
+            np.add.at(dx, index, g)
+        else:
+            dx[index] = g
+        return (dx,)
+    return make(X[index], (x,), backward)
+
+
+def concatenate(tensors, axis=0):
+    """y = [x1, x2, ...] joined along ``axis``;  dx_i = the slice of g that came from x_i"""
+    tensors = tuple(_t(t) for t in tensors)
+    ends = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
+    return make(np.concatenate([t.data for t in tensors], axis=axis), tensors,
+                lambda g: tuple(np.split(g, ends, axis=axis)))
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0):
+    """y = [x1, x2, ...] stacked along a new ``axis``;  dx_i = g[..., i, ...]"""
+    tensors = tuple(_t(t) for t in tensors)
+    y = np.stack([t.data for t in tensors], axis=axis)
+    return make(y, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)))
+
+
+def where(condition, a, b):
+    """y = a where condition else b;  da = g where condition,  db = g elsewhere"""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
+    a, b = _pair(a, b)
+    zero = np.zeros((), np.result_type(a.data, b.data))
+    return make(np.where(cond, a.data, b.data), (a, b),
+                lambda g: (np.where(cond, g, zero), np.where(cond, zero, g)))
+
+
+# ---------------------------------------------------------------------- fused layers and losses
+def linear(x, weight, bias=None):
+    """y = x @ W.T + b   x: (..., in), W: (out, in), b: (out,) -> y: (..., out)
+
+    dx = g @ W;  dW = Σ_batch g.T @ x;  db = Σ_batch g   (one neuron: ŷ = σ(θᵀx) is linear then sigmoid)
+    """
+    x = _t(x)
+    X, W = x.data, weight.data
+    if X.shape[-1] != W.shape[1]:
+        raise ValueError(f"linear: input has {X.shape[-1]} features (shape {X.shape}) but the weight expects "
+                         f"{W.shape[1]} (weight shape {W.shape})")
+    y = X @ W.T  # (..., out)
+    if bias is not None:
+        y += bias.data
+
+    def backward(g):
+        g2 = g.reshape(-1, g.shape[-1])  # (N, out), batch dims flattened
+        gx = g @ W if x.requires_grad else None
+        gw = g2.T @ X.reshape(-1, X.shape[-1]) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, g2.sum(axis=0)
+    return make(y, (x, weight) if bias is None else (x, weight, bias), backward)
+
+
+def _reduce(losses, reduction, name):
+    if reduction == "none":
+        return losses, 1.0
+    if reduction == "sum":
+        return losses.sum(), 1.0
+    if reduction == "mean":
+        return losses.mean(), 1.0 / builtins.max(losses.size, 1)
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy from logits z (N, C), fused and stable (log-sum-exp).
+
+    Integer labels y (N,):  loss_i = -log softmax(z_i)[y_i]   (the negative log-likelihood of the true class)
+    Probabilities t (N, C): loss_i = -Σ_c t_ic log softmax(z_i)_c
+    dz = (softmax(z) - onehot(y)) * g   (for probabilities: softmax(z) Σ_c t_c - t)
+    """
+    logits = _t(logits)
+    Z = logits.data
+    T = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if Z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {Z.shape}")
+    n, c = Z.shape
+    logp = _log_softmax(Z, 1)
+    if T.dtype.kind in "iu":
+        if T.shape != (n,):
+            raise ValueError(f"cross_entropy: integer labels must have shape ({n},) to match logits {Z.shape}, got {T.shape}")
+        bad = np.flatnonzero((T < 0) | (T >= c))
+        if bad.size:
+            raise ValueError(f"cross_entropy: label {T[bad[0]]} at index {bad[0]} is out of range for {c} classes "
+                             f"(labels must be in 0..{c - 1})")
+        rows = np.arange(n)
+        losses = -logp[rows, T]
+    elif T.dtype.kind == "f":
+        if T.shape != Z.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the logits' shape {Z.shape}, got {T.shape}")
+        losses = -(T * logp).sum(axis=1)
+    else:
+        raise TypeError(f"cross_entropy: target must hold integer labels or float probabilities, got dtype {T.dtype}")
+    y, scale = _reduce(losses, reduction, "cross_entropy")
+
+    def backward(g):
+        p = np.exp(logp)
+        if T.dtype.kind in "iu":
+            p[rows, T] -= 1
+        else:
+            p = p * T.sum(axis=1, keepdims=True) - T
+        g = np.asarray(g, p.dtype) * scale
+        return (p * (g[:, None] if g.ndim else g),)
+    return make(np.asarray(y, Z.dtype), (logits,), backward)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean", weight=None):
+    """BCE on logits z, stable for any |z|:  loss = max(z, 0) - z·y + log(1 + e^(-|z|))
+    (= -[y log σ(z) + (1 - y) log(1 - σ(z))], the negative Bernoulli log-likelihood);  dz = g (σ(z) - y) · w
+
+    ``weight`` (broadcastable to z) scales each term, e.g. a 0/1 mask over padded steps.
+    """
+    logits = _t(logits)
+    Z = logits.data
+    Y = np.asarray(target.data if isinstance(target, Tensor) else target, Z.dtype)
+    if Y.shape != Z.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target shape {Y.shape} != logits shape {Z.shape}")
+    losses = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+    W = None
+    if weight is not None:
+        W = np.asarray(weight.data if isinstance(weight, Tensor) else weight, Z.dtype)
+        losses = losses * W
+    y, scale = _reduce(losses, reduction, "binary_cross_entropy_with_logits")
+
+    def backward(g):
+        e = np.exp(-np.abs(Z))
+        d = np.where(Z >= 0, 1, e) / (1 + e) - Y
+        if W is not None:
+            d = d * W
+        return (d * (np.asarray(g, Z.dtype) * scale),)
+    return make(np.asarray(y, Z.dtype), (logits,), backward)

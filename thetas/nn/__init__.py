@@ -1,0 +1,9 @@
+"""Layers and models: ``th.nn.Linear``, ``th.nn.Sequential``, activations, ``th.nn.functional``."""
+from . import functional, init
+from .activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleList, Sequential
+from .dropout import Dropout
+from .linear import Linear
+from .module import Buffer, Module, Parameter, build
+from ..losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,  # noqa: F401
+                      NLLLoss)

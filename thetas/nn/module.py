@@ -1,0 +1,261 @@
+"""Module, Parameter and Buffer: a model's thetas and the tree of layers that holds them.
+
+A Module finds its state by looking at its attributes, in the order they were set: a ``Parameter`` is a theta
+(trained), a ``Buffer`` is saved state that is not trained (running statistics, a fixed projection), a
+``Module`` (or a list of Modules) is a child. Dotted names follow the attribute path: ``"0.weight"``,
+``"encoder.1.bias"``. No registration calls, no hooks.
+"""
+import numpy as np
+
+from ..tensor import Tensor
+
+_registry = {}   # "ClassName" -> class, for rebuilding a saved model without importing anything by name
+_recorder = None  # while summary() runs: a list that collects (module, output)
+
+
+class Parameter(Tensor):
+    """A Tensor that is a theta of a model: a leaf that requires grad, listed by ``Module.parameters()``."""
+    __slots__ = ()
+
+    def __init__(self, data, dtype=None, requires_grad=True):
+        super().__init__(data, dtype=dtype, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A Tensor that is part of a model's state but not trained (saved in ``state_dict``)."""
+    __slots__ = ()
+
+    def __init__(self, data, dtype=None):
+        super().__init__(data, dtype=dtype, requires_grad=False)
+
+
+def _jsonable(value):
+    """A constructor argument as JSON (nested Modules as their config), or ``_SKIP`` if it has no JSON form."""
+    if isinstance(value, Module):
+        return value.config()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        items = [_jsonable(v) for v in value]
+        return _SKIP if any(v is _SKIP for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _jsonable(v) for k, v in value.items()}
+        return _SKIP if any(v is _SKIP for v in items.values()) else items
+    return _SKIP
+
+
+_SKIP = object()
+
+
+class Module:
+    """Base class of every layer and model: ``forward`` computes, ``__call__`` calls it.
+
+    Subclasses set their Parameters, Buffers and child Modules as attributes in ``__init__``.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _registry[cls.__name__] = cls
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self._init_args = (args, kwargs)  # the constructor call, for config() and th.save
+        self.training = True
+        return self
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        if _recorder is not None:
+            _recorder.append((self, out))
+        return out
+
+    # ------------------------------------------------------------------ the tree
+    def _members(self):
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, (Tensor, Module)):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+                for i, v in enumerate(value):
+                    yield f"{name}.{i}", v
+
+    def named_children(self):
+        for name, value in self._members():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def _named_tensors(self, kind, prefix=""):
+        for name, value in self._members():
+            full = f"{prefix}{name}"
+            if isinstance(value, Module):
+                yield from value._named_tensors(kind, full + ".")
+            elif isinstance(value, kind):
+                yield full, value
+
+    def named_parameters(self):
+        """(dotted name, Parameter) pairs, each parameter once."""
+        seen = set()
+        for name, p in self._named_tensors(Parameter):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self):
+        return self._named_tensors(Buffer)
+
+    def num_parameters(self, trainable_only=False):
+        """How many numbers the model learns: Σ sizes of its parameters (|x|·|h| + |h| for a dense layer)."""
+        return int(sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only))
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode=True):
+        """Training mode (dropout active, batch statistics); returns self."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (dropout off, running statistics); returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, flag=True):
+        for p in self.parameters():
+            p.requires_grad = bool(flag)
+        return self
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self):
+        """Dotted name -> a copy of the array, for every Parameter and Buffer."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.data.copy()) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into this model's Parameters and Buffers. Every key, shape and dtype is checked before
+        anything changes, so a bad state dict leaves the model untouched. Returns (missing, unexpected)."""
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
+        updates = []
+        for name, value in state_dict.items():
+            if name not in own:
+                continue
+            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+            target = own[name]
+            if arr.shape != target.data.shape:
+                raise ValueError(f"load_state_dict: '{name}' has shape {arr.shape} in the state dict but "
+                                 f"{target.data.shape} in the model")
+            if not np.can_cast(arr.dtype, target.data.dtype, casting="same_kind"):
+                raise TypeError(f"load_state_dict: '{name}' has dtype {arr.dtype}, the model needs {target.data.dtype}")
+            updates.append((target, arr))
+        for target, arr in updates:
+            np.copyto(target.data, arr, casting="same_kind")
+        return missing, unexpected
+
+    def config(self):
+        """The constructor call as JSON: ``{"class": name, "args": [...], "kwargs": {...}}`` (nested Modules as
+        configs). ``th.save`` stores it so ``th.load`` can rebuild the model from registered classes only."""
+        args, kwargs = self._init_args
+        out_args = []
+        for a in args:
+            j = _jsonable(a)
+            out_args.append(None if j is _SKIP else j)
+        out_kwargs = {k: j for k, j in ((k, _jsonable(v)) for k, v in kwargs.items()) if j is not _SKIP}
+        return {"class": type(self).__name__, "args": out_args, "kwargs": out_kwargs}
+
+    # ------------------------------------------------------------------ display
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+    def summary(self, input_shape, dtype=None, print_fn=print):
+        """Run one zero input of shape ``(1, *input_shape)`` and list every layer with its output shape and
+        parameter count. Returns the table as a string (and prints it unless ``print_fn`` is None)."""
+        global _recorder
+        names = {id(m): name for name, m in self.named_modules()}
+        dtype = dtype or next((p.dtype for p in self.parameters()), np.float32)
+        x = Tensor(np.zeros((1, *tuple(input_shape)), dtype))
+        was_training, _recorder = self.training, []
+        try:
+            self.eval()
+            from ..autograd.grad_mode import no_grad
+            with no_grad():
+                self(x)
+            calls = _recorder
+        finally:
+            _recorder = None
+            self.train(was_training)
+        rows = [("layer", "type", "output shape", "params")]
+        for module, out in calls:
+            if any(True for _ in module.children()):  # containers: their layers have the rows
+                continue
+            shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+            rows.append((names.get(id(module), "?") or "(model)", type(module).__name__, str(shape).replace(",)", ")"),
+                         f"{module.num_parameters():,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        fmt = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        lines = [fmt(rows[0]), "-" * (sum(widths) + 6)] + [fmt(r) for r in rows[1:]]
+        lines += ["-" * (sum(widths) + 6), f"total parameters: {self.num_parameters():,}"]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+
+def build(config):
+    """Rebuild a Module from ``Module.config()``, using only classes defined as thetas Modules (no imports by
+    name, no code from the file)."""
+    def value(v):
+        if isinstance(v, dict) and set(v) == {"class", "args", "kwargs"}:
+            return build(v)
+        if isinstance(v, list):
+            return [value(i) for i in v]
+        return v
+    if not isinstance(config, dict) or "class" not in config:
+        raise ValueError(f"not a module config: {config!r}")
+    cls = _registry.get(config["class"])
+    if cls is None:
+        raise ValueError(f"unknown module class '{config['class']}' (define or import it before loading)")
+    args = [value(a) for a in config.get("args", [])]
+    kwargs = {k: value(v) for k, v in config.get("kwargs", {}).items()}
+    return cls(*args, **kwargs)
