@@ -11,4 +11,4 @@ from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
 from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_relu, log, log_softmax,  # noqa: F401
                            matmul, max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape,
                            sigmoid, softmax, sqrt, stack, sub, sum, tanh, transpose, var, where)
-from . import losses, nn  # noqa: F401
+from . import losses, models, nn, optim, viz  # noqa: F401

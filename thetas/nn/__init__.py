@@ -1,5 +1,5 @@
 """Layers and models: ``th.nn.Linear``, ``th.nn.Sequential``, activations, ``th.nn.functional``."""
-from . import functional, init
+from . import functional, init, utils
 from .activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential
 from .dropout import Dropout

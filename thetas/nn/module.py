@@ -202,7 +202,7 @@ class Module:
         children = list(self.named_children())
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        lines = [f"{type(self).__name__}("] + ([f"  {self.extra_repr()}"] if self.extra_repr() else [])
         for name, child in children:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")

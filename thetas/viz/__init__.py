@@ -1,0 +1,6 @@
+"""Pictures of the lecture (matplotlib, imported only when a picture is drawn: ``pip install "thetas[plot]"``)."""
+from .plots import (decision_grid, plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images,
+                    plot_neurons, plot_weights, savefig)
+
+__all__ = ["decision_grid", "plot_confusion_matrix", "plot_decision_boundary", "plot_history", "plot_images",
+           "plot_neurons", "plot_weights", "savefig"]
