@@ -11,4 +11,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad  # noqa: F401
 from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_relu, log, log_softmax,  # noqa: F401
                            matmul, max, maximum, mean, min, minimum, mul, neg, permute, pow, relu, reshape,
                            sigmoid, softmax, sqrt, stack, sub, sum, tanh, transpose, var, where)
-from . import losses, models, nn, optim, viz  # noqa: F401
+from . import data, losses, metrics, models, nn, optim, train, viz  # noqa: F401
+from .autograd.gradcheck import gradcheck  # noqa: F401
+from .io import load, save  # noqa: F401
+from .train import evaluate, fit, predict  # noqa: F401

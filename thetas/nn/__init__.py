@@ -5,5 +5,6 @@ from .containers import ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Linear
 from .module import Buffer, Module, Parameter, build
+from .preprocessing import Standardize
 from ..losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,  # noqa: F401
                       NLLLoss)

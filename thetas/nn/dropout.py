@@ -1,5 +1,5 @@
 """Dropout: randomly silence neurons while training so that no neuron can rely on another (Srivastava et al. 2014)."""
-from .. import tensor as _tensor
+from ..tensor import as_generator
 from ..autograd import ops
 from .module import Module
 
@@ -14,7 +14,7 @@ def dropout(x, p=0.5, training=True, generator=None):
     x = ops._t(x)
     if not training or p == 0:
         return x
-    rng = _tensor.as_generator(generator)
+    rng = as_generator(generator)
     keep = (rng.random(x.shape) >= p).astype(x.dtype) / x.dtype.type(1 - p)
     return ops.mul(x, keep)
 
@@ -29,7 +29,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = float(p)
-        self._rng = None if generator is None else _tensor.as_generator(generator)
+        self._rng = None if generator is None else as_generator(generator)
 
     def forward(self, x):
         return dropout(x, self.p, self.training, self._rng)

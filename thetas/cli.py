@@ -1,0 +1,364 @@
+"""The ``thetas`` command line: train, evaluate and check networks without writing Python.
+
+    thetas train digits                      # an MLP on scikit-learn's embedded 8×8 digits
+    thetas train xor --model logistic        # one neuron cannot do xor ...
+    thetas train xor --hidden 8              # ... one hidden layer can
+    thetas train data.csv --target label     # your own data
+    thetas evaluate model.safetensors digits
+    thetas gradcheck --hidden 16 --activation tanh
+
+Every command takes ``--json``: the last line of stdout is then one JSON object of its final metrics.
+Progress bars and messages go to stderr.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+# Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
+DEFAULTS = {
+    "digits": dict(hidden="256", activation="relu", dropout=0.25, optimizer="adam", lr=3e-3, epochs=40,
+                   batch_size=32),
+    "digits-1v2": dict(hidden="16", activation="sigmoid", optimizer="adam", lr=1e-2, epochs=20, batch_size=32),
+    "four-pixels": dict(hidden="4,4", activation="tanh", optimizer="adam", lr=3e-2, epochs=300, batch_size=8),
+    "xor": dict(hidden="8", activation="tanh", optimizer="adam", lr=3e-2, epochs=100, batch_size=16),
+    "circles": dict(hidden="8", activation="tanh", optimizer="adam", lr=3e-2, epochs=100, batch_size=16),
+    "spiral": dict(hidden="32,32", activation="tanh", optimizer="adam", lr=1e-2, epochs=300, batch_size=32),
+    "moons": dict(hidden="16", activation="tanh", optimizer="adam", lr=2e-2, epochs=100, batch_size=16),
+    "gaussians": dict(hidden="8", activation="tanh", optimizer="adam", lr=2e-2, epochs=50, batch_size=16),
+    "csv": dict(hidden="32", activation="relu", optimizer="adam", lr=3e-3, epochs=50, batch_size=32),
+}
+LOSSES = ("cross_entropy", "bce", "mse", "mae", "huber")
+
+
+class CLIError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def _log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- what the network outputs and optimises
+class Objective:
+    """Ties a task to the network's output layer, the loss, and how outputs become predictions.
+
+    classification + cross_entropy: C logits, softmax cross-entropy on integer labels.
+    classification + bce:           binary: 1 logit (the lecture's one output neuron ŷ = σ(z));
+                                    more classes: C logits, one sigmoid per class against one-hot targets.
+    classification + mse/mae/huber: C outputs through a softmax, compared with one-hot targets.
+    regression + mse/mae/huber:     1 output compared with the number.
+    """
+
+    def __init__(self, task, num_classes, loss, one_logit=False):
+        from . import losses
+        if loss not in LOSSES:
+            raise CLIError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        if task == "regression" and loss in ("cross_entropy", "bce"):
+            raise CLIError(f"--loss {loss} needs a classification target; this data set is a regression task")
+        self.task, self.num_classes, self.loss = task, num_classes, loss
+        # one output neuron ŷ = σ(z) for two classes (softmax over two logits [0, z] is the same σ(z))
+        self.binary_logit = task == "classification" and num_classes == 2 and (loss == "bce" or one_logit)
+        self.outputs = 1 if task == "regression" or self.binary_logit else num_classes
+        self._fn = losses.get(loss)
+
+    def __call__(self, out, y):
+        from .autograd import ops
+        from .losses import binary_cross_entropy_with_logits
+        y = np.asarray(y)
+        if self.binary_logit:
+            z = ops.reshape(out, (-1,))
+            if self.loss in ("bce", "cross_entropy"):
+                return binary_cross_entropy_with_logits(z, y.astype(z.dtype))
+            return self._fn(ops.sigmoid(z), y.astype(z.dtype))
+        if self.loss == "cross_entropy":
+            return self._fn(out, y)
+        if self.task == "regression":
+            return self._fn(ops.reshape(out, (-1,)), y.astype(out.dtype))
+        onehot = np.eye(self.num_classes, dtype=out.dtype)[y]
+        if self.loss == "bce":
+            return self._fn(out, onehot)
+        return self._fn(ops.softmax(out, -1), onehot)
+
+    def predict(self, outputs):
+        """Network outputs (NumPy) -> predicted labels (classification) or values (regression)."""
+        if self.task == "regression":
+            return outputs.reshape(-1)
+        if self.binary_logit:
+            return (outputs.reshape(-1) > 0).astype(np.int64)
+        return outputs.argmax(-1)
+
+    def scores(self, outputs):
+        """Class scores (N, C) for top-k metrics, or P(class 1) for a binary logit."""
+        if self.binary_logit:
+            return 1 / (1 + np.exp(-outputs.reshape(-1)))
+        return outputs
+
+
+def _metrics(objective, outputs, y, loss):
+    from . import metrics
+    out = {"loss": float(loss)}
+    if objective.task == "regression":
+        pred = objective.predict(outputs)
+        out["mae"] = float(np.mean(np.abs(pred - y)))
+        out["rmse"] = float(np.sqrt(np.mean((pred - y) ** 2)))
+        return out
+    pred = objective.predict(outputs)
+    out["accuracy"] = float(np.mean(pred == y))
+    scores = objective.scores(outputs)
+    if objective.num_classes == 2 and len(np.unique(y)) == 2:
+        s = scores if scores.ndim == 1 else scores[:, 1] - scores[:, 0]
+        out["roc_auc"] = float(metrics.roc_auc(y, s))
+    if objective.num_classes > 5 and scores.ndim == 2:
+        out["top5_error"] = float(metrics.top_k_error(y, scores, k=5))
+    return out
+
+
+def _evaluate(model, objective, dataset):
+    from .autograd.grad_mode import no_grad
+    from .tensor import Tensor
+    model.eval()
+    with no_grad():
+        outputs = model(Tensor(dataset.X))
+        loss = objective(outputs, dataset.y).item()
+    return _metrics(objective, outputs.numpy(), dataset.y, loss)
+
+
+# ---------------------------------------------------------------------- building
+def _build_model(args, task, objective):
+    from .models import MLP, LogisticRegression
+    from .nn.containers import Sequential
+    if args.model == "logistic":
+        if objective.task == "regression":
+            core = MLP([task.num_features, 1], generator=args.seed)
+        else:
+            core = LogisticRegression(task.num_features, max(task.num_classes, 2), generator=args.seed)
+    else:
+        hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()] if args.hidden else []
+        core = MLP([task.num_features, *hidden, objective.outputs], activation=args.activation,
+                   dropout=args.dropout, generator=args.seed)
+    if task.preprocess is not None:
+        return Sequential(task.preprocess, core)
+    return core
+
+
+def _build_optimizer(args, model):
+    from . import optim
+    if args.optimizer == "sgd":
+        return optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    if args.optimizer == "adam":
+        return optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    raise CLIError(f"unknown optimizer {args.optimizer!r}; choose sgd or adam")
+
+
+def _load_task(name, seed, target=None):
+    from . import data
+    try:
+        return data.load(name, seed=seed, target=target)
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        raise CLIError(str(e)) from None
+
+
+def _apply_defaults(args):
+    key = "csv" if str(args.dataset).endswith(".csv") else args.dataset
+    for k, v in {"dropout": 0.0, **DEFAULTS.get(key, DEFAULTS["csv"])}.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.momentum is None:
+        args.momentum = 0.9 if args.optimizer == "sgd" else 0.0
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_train(args):
+    from . import data
+    from .io import save
+    from .train import fit
+    from .train.callbacks import History
+
+    _apply_defaults(args)
+    task = _load_task(args.dataset, args.seed, args.target)
+    objective = Objective(task.task, task.num_classes, args.loss or _default_loss(task),
+                          one_logit=args.model == "logistic")
+    model = _build_model(args, task, objective)
+    optimizer = _build_optimizer(args, model)
+    train_loader = data.DataLoader(task.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    test_loader = data.DataLoader(task.test, batch_size=1024)
+    fit_metrics = ("accuracy",) if objective.task == "classification" and not objective.binary_logit and \
+        objective.loss == "cross_entropy" else ()
+    _log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
+         f"({len(task.train)} train / {len(task.test)} test), loss {objective.loss}, {args.optimizer} lr {args.lr}")
+    t0 = time.perf_counter()
+    history = fit(model, objective, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
+                  metrics=fit_metrics, verbose=not args.quiet)
+    seconds = time.perf_counter() - t0
+    train_m, test_m = _evaluate(model, objective, task.train), _evaluate(model, objective, task.test)
+    result = {"dataset": task.name, "model": args.model, "parameters": model.num_parameters()}
+    result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
+    result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
+    result.update(epochs=len(history.epoch), seconds=round(seconds, 3),
+                  samples_per_s=round(len(task.train) * len(history.epoch) / max(seconds, 1e-9), 1))
+    if getattr(history, "stopped_reason", None):
+        result["stopped_reason"] = history.stopped_reason
+    if args.save:
+        meta = {"dataset": args.dataset, "seed": args.seed, "target": args.target, "loss": objective.loss,
+                "binary_logit": objective.binary_logit,
+                "task": task.task, "num_classes": task.num_classes, "classes": _jsonable(task.classes)}
+        save(model, args.save, metadata=meta)
+        result["saved"] = args.save
+    if args.plot:
+        _plot(args.plot, history, model, task, objective)
+        result["plot"] = args.plot
+    _report(args, result, [f"test accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else
+                           f"test rmse {test_m['rmse']:.4f}", f"{result['epochs']} epochs", f"{seconds:.1f} s"])
+    return 0
+
+
+def _default_loss(task):
+    return "cross_entropy" if task.task == "classification" else "mse"
+
+
+def _jsonable(x):
+    return None if x is None else [v.item() if hasattr(v, "item") else v for v in x]
+
+
+def _plot(path, history, model, task, objective):
+    from . import viz
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CLIError('--plot needs matplotlib: pip install "thetas[plot]"') from None
+    two_d = task.num_features == 2 and task.task == "classification"
+    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(11 if two_d else 6, 4.5))
+    axes = np.atleast_1d(axes)
+    viz.plot_history(history, ax=axes[0])
+    if two_d:
+        viz.plot_decision_boundary(model, task.test.X, task.test.y, ax=axes[1])
+        axes[1].set_title(f"{task.name}: decision boundary (test points)")
+    viz.savefig(fig, path)
+    plt.close(fig)
+
+
+def cmd_evaluate(args):
+    from .io import load, load_metadata
+    try:
+        model, meta = load(args.model), load_metadata(args.model)
+    except (ValueError, FileNotFoundError, OSError) as e:
+        raise CLIError(str(e)) from None
+    user = meta.get("user") or {}
+    dataset = args.dataset or user.get("dataset")
+    if dataset is None:
+        raise CLIError("evaluate: name the data set (it is not recorded in the model file)")
+    seed = args.seed if args.seed is not None else user.get("seed", 0)
+    task = _load_task(dataset, seed, args.target or user.get("target"))
+    objective = Objective(task.task, task.num_classes, user.get("loss") or _default_loss(task),
+                          one_logit=bool(user.get("binary_logit")))
+    m = _evaluate(model, objective, task.test)
+    result = {"dataset": task.name, "model": args.model, **{f"test_{k}": round(v, 6) for k, v in m.items()},
+              "samples": len(task.test)}
+    _report(args, result, [f"{k} {v}" for k, v in result.items() if k.startswith("test_")])
+    return 0
+
+
+def cmd_gradcheck(args):
+    from .autograd.gradcheck import gradcheck
+    from .models import MLP
+    task = _load_task(args.dataset, args.seed)
+    objective = Objective(task.task, task.num_classes, args.loss or _default_loss(task))
+    hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+    model = MLP([task.num_features, *hidden, objective.outputs], activation=args.activation, generator=args.seed)
+    x, y = task.train.X[:args.batch_size], task.train.y[:args.batch_size]
+    report = gradcheck(model, x, y, objective)
+    if not args.json:
+        print(report)
+    worst = max((r[3] for r in report.results), default=0.0)
+    result = {"ok": bool(report.ok), "max_rel_error": float(worst), "parameters": model.num_parameters(),
+              "dataset": task.name, "activation": args.activation}
+    _report(args, result, [f"gradcheck {'passed' if report.ok else 'FAILED'}", f"worst relative error {worst:.2e}"])
+    return 0 if report.ok else 1
+
+
+def _report(args, result, summary):
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print("thetas: " + ", ".join(summary))
+
+
+# ---------------------------------------------------------------------- argument parsing
+def build_parser():
+    from .data import DATASETS
+    p = argparse.ArgumentParser(prog="thetas", description="Deep learning you can read: train, evaluate and "
+                                "check neural networks built on thetas' NumPy autograd.")
+    p.add_argument("--version", action="version", version=f"thetas {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a network on a data set and report test metrics",
+                       description=f"DATASET: one of {', '.join(DATASETS)}, or a CSV file (with --target).")
+    t.add_argument("dataset", metavar="DATASET")
+    t.add_argument("--target", help="the label column of a CSV file")
+    t.add_argument("--model", choices=("mlp", "logistic"), default="mlp")
+    t.add_argument("--hidden", help="hidden layer widths, e.g. 32,32 (mlp); '' for none")
+    t.add_argument("--activation", choices=("sigmoid", "tanh", "relu", "leaky_relu", "linear"))
+    t.add_argument("--dropout", type=float, help="dropout probability after each hidden layer")
+    t.add_argument("--loss", choices=LOSSES)
+    t.add_argument("--optimizer", choices=("sgd", "adam"))
+    t.add_argument("--lr", type=float)
+    t.add_argument("--momentum", type=float)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors)")
+    t.add_argument("--plot", metavar="PATH", help="write learning curves (and the decision boundary) as a PNG")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--json", action="store_true", help="print the final metrics as one JSON line")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a saved model on a data set's test split")
+    e.add_argument("model", metavar="MODEL")
+    e.add_argument("dataset", metavar="DATASET", nargs="?")
+    e.add_argument("--target")
+    e.add_argument("--seed", type=int)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+    g = sub.add_parser("gradcheck", help="compare backprop's gradients with numerical ones (float64)")
+    g.add_argument("--dataset", default="digits")
+    g.add_argument("--hidden", default="16")
+    g.add_argument("--activation", choices=("sigmoid", "tanh", "relu", "leaky_relu", "linear"), default="tanh")
+    g.add_argument("--loss", choices=LOSSES)
+    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_gradcheck)
+    return p
+
+
+def _version():
+    from . import __version__
+    return __version__
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CLIError as e:
+        _log(f"thetas {args.command}: error: {e}")
+        return 2
+    except KeyboardInterrupt:
+        _log("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""Callbacks: code that runs at fixed points of ``th.fit`` (Keras' design, ``keras/callbacks/``).
+
+Every hook gets one ``logs`` dict. At the end of an epoch it holds ``loss`` and each requested metric on the
+training data, ``val_loss`` and ``val_<metric>`` when there is a validation loader, ``samples_per_s``, ``seconds``
+and ``lr``; at the end of a batch, ``batch``, ``size`` and ``loss`` (the epoch's running mean so far). A callback
+reaches the training run through ``self.trainer`` (``.model``, ``.optimizer``, ``.history``, ``.epochs``) and
+stops it by setting ``self.trainer.stop_training = True``.
+
+    class PrintLoss(th.train.Callback):
+        def on_epoch_end(self, epoch, logs):
+            print(epoch, logs["loss"])
+"""
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+
+__all__ = ["Callback", "History", "ProgressBar", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN"]
+
+_HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "roc_auc", "f1", "precision", "recall", "r2", "log_likelihood")
+
+
+def _mode(monitor, mode):
+    """'min' or 'max' for a logged quantity: 'auto' maximises accuracy-like names and minimises the rest."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    base = monitor[4:] if monitor.startswith("val_") else monitor
+    return "max" if base in _HIGHER_IS_BETTER or base.endswith(("accuracy", "_auc")) else "min"
+
+
+def _better(value, best, mode, min_delta=0.0):
+    if best is None:
+        return True
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+class Callback:
+    """Base class: every hook does nothing. ``self.trainer`` is set by ``fit`` before ``on_train_begin``."""
+    trainer = None
+
+    def set_trainer(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs):
+        pass
+
+    def on_epoch_begin(self, epoch, logs):
+        pass
+
+    def on_batch_end(self, batch, logs):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+    def on_train_end(self, logs):
+        pass
+
+
+class History(Callback):
+    """The epoch logs, one list per quantity: ``history.history["val_loss"][e]`` is epoch e's validation loss.
+
+    ``fit`` returns it. ``stopped_reason`` says why training ended early (None when it ran all its epochs).
+    """
+
+    def __init__(self):
+        self.history, self.epoch, self.stopped_reason = {}, [], None
+
+    def on_train_begin(self, logs):
+        self.history, self.epoch, self.stopped_reason = {}, [], None
+
+    def on_epoch_end(self, epoch, logs):
+        # every list stays one entry per epoch: a quantity missing from an epoch is None there
+        for key in logs:
+            if key not in self.history:
+                self.history[key] = [None] * len(self.epoch)
+        for key, values in self.history.items():
+            values.append(logs.get(key))
+        self.epoch.append(epoch)
+
+    def to_dict(self):
+        """A JSON-able copy: name -> list of floats per epoch."""
+        return {k: [None if v is None else float(v) for v in values] for k, values in self.history.items()}
+
+    def best(self, key, mode="auto"):
+        """(epoch, value) of the best epoch for ``key``: lowest for losses and errors, highest for accuracy-like
+        quantities (``mode='auto'``), or as ``mode='min'``/``'max'`` says."""
+        if key not in self.history:
+            raise KeyError(f"History.best: no quantity {key!r}; logged: {sorted(self.history)}")
+        mode = _mode(key, mode)
+        pairs = [(e, v) for e, v in zip(self.epoch, self.history[key]) if v is not None and not math.isnan(v)]
+        if not pairs:
+            raise ValueError(f"History.best: {key!r} has no finite value yet")
+        pick = min if mode == "min" else max
+        return pick(pairs, key=lambda ev: ev[1])
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+def _fmt(logs, keys):
+    parts = []
+    for k in keys:
+        v = logs.get(k)
+        if v is None:
+            continue
+        if k == "samples_per_s":
+            parts.append(f"{v:,.0f} samples/s")
+        elif k == "lr":
+            parts.append(f"lr={v:.3g}")
+        else:
+            parts.append(f"{k}={v:.4f}")
+    return ", ".join(parts)
+
+
+class ProgressBar(Callback):
+    """tqdm progress on stderr (stdout stays clean for ``--json``): loss, metrics and samples/s.
+
+    ``unit='batch'``: one bar per epoch over its batches (Keras' style). ``unit='epoch'``: one bar over the epochs,
+    for runs whose epochs are tiny. ``unit='auto'`` (default) shows the first epoch batch by batch and, if it took
+    less than ``min_epoch_seconds``, replaces it by one bar over all epochs.
+    """
+
+    def __init__(self, unit="auto", min_epoch_seconds=1.0, file=None):
+        if unit not in ("auto", "batch", "epoch"):
+            raise ValueError(f"ProgressBar: unit must be 'auto', 'batch' or 'epoch', got {unit!r}")
+        self.unit, self.min_epoch_seconds, self.file = unit, float(min_epoch_seconds), file
+        self._bar = None
+
+    def _new_bar(self, **kwargs):
+        from tqdm import tqdm  # plain text: tqdm.auto needs ipywidgets in a notebook, or it fails there
+        return tqdm(file=self.file or sys.stderr, dynamic_ncols=True, **kwargs)  # sys.stderr looked up now
+
+    def on_train_begin(self, logs):
+        self._start = time.time()  # tqdm's clock: the epoch bar of 'auto' counts the first epoch too
+        self._mode = None if self.unit == "auto" else self.unit
+        self._epochs = self.trainer.epochs
+        self._keys = None
+        self._last = 0.0
+        if self._mode == "epoch":
+            self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training")
+
+    def on_epoch_begin(self, epoch, logs):
+        if self._mode != "epoch":
+            self._bar = self._new_bar(total=self.trainer.steps_per_epoch, unit="batch",
+                                      desc=f"epoch {epoch + 1}/{self._epochs}", leave=self._mode == "batch")
+
+    def on_batch_end(self, batch, logs):
+        if self._mode == "epoch" or self._bar is None:
+            return
+        self._bar.update(1)
+        now = time.perf_counter()
+        if now - self._last > 0.2:  # a postfix costs string formatting: refresh it a few times a second
+            self._last = now
+            self._bar.set_postfix_str(f"loss={logs['loss']:.4f}", refresh=False)
+
+    def on_epoch_end(self, epoch, logs):
+        if self._keys is None:
+            self._keys = [k for k in logs if k not in ("seconds", "lr")]
+        text = _fmt(logs, self._keys)
+        if self._mode is None:  # auto: decide after the first epoch
+            if logs.get("seconds", 0.0) < self.min_epoch_seconds and self._epochs > 1:
+                self._bar.close()  # leave=False: the short first bar disappears
+                self._mode = "epoch"
+                self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training", smoothing=0)
+                self._bar.start_t = self._start
+            else:
+                self._mode = "batch"
+                self._bar.leave = True
+        if self._mode == "epoch":
+            self._bar.update(1)
+            self._bar.set_postfix_str(text)
+        else:
+            self._bar.set_postfix_str(text)
+            self._bar.close()
+            self._bar = None
+
+    def on_train_end(self, logs):
+        self.close()
+        reason = self.trainer.history.stopped_reason
+        if reason:
+            print(reason, file=self.file or sys.stderr)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights=True`` the model ends training with the weights of its best epoch (the lecture's
+    cure for overfitting: keep the thetas from before the validation curve turned back up).
+
+    Args:
+        monitor: a key of the epoch logs, e.g. 'val_loss' or 'val_accuracy'.
+        mode: 'min', 'max', or 'auto' (max for accuracy-like names, min otherwise).
+    """
+
+    def __init__(self, monitor="val_loss", patience=5, mode="auto", min_delta=0.0, restore_best_weights=True):
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
+        self.mode, self.restore_best_weights = _mode(monitor, mode), bool(restore_best_weights)
+        self.best = self.best_epoch = self.best_weights = None
+        self.wait, self.stopped_epoch = 0, None
+        self._warned = False
+
+    def on_train_begin(self, logs):
+        self.best = self.best_epoch = self.best_weights = None
+        self.wait, self.stopped_epoch = 0, None
+
+    def on_epoch_end(self, epoch, logs):
+        value = logs.get(self.monitor)
+        if value is None:
+            if not self._warned:
+                warnings.warn(f"EarlyStopping: {self.monitor!r} is not in the logs (they have {sorted(logs)}); "
+                              "nothing to monitor", RuntimeWarning, stacklevel=2)
+                self._warned = True
+            return
+        if not math.isnan(value) and _better(value, self.best, self.mode, self.min_delta):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.trainer.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop(f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
+                              f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+
+    def on_train_end(self, logs):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model with ``th.save`` at the end of an epoch: when ``monitor`` improves (``save_best_only``),
+    or every epoch. ``path`` may hold ``{epoch}`` and log keys: ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+    The file's user metadata records the epoch (1-based) and its logs."""
+
+    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto", metadata=None):
+        self.path, self.monitor, self.save_best_only = path, monitor, bool(save_best_only)
+        self.mode, self.metadata = _mode(monitor, mode), metadata
+        self.best, self.last_path = None, None
+        self._warned = False
+
+    def on_train_begin(self, logs):
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs):
+        from ..io import save
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                if not self._warned:
+                    warnings.warn(f"ModelCheckpoint: {self.monitor!r} is not in the logs (they have {sorted(logs)});"
+                                  " nothing is saved", RuntimeWarning, stacklevel=2)
+                    self._warned = True
+                return
+            if math.isnan(value) or not _better(value, self.best, self.mode):
+                return
+            self.best = value
+        path = str(self.path).format(epoch=epoch + 1, **logs)
+        meta = {"epoch": epoch + 1, "logs": {k: v for k, v in logs.items() if v is not None}}
+        if self.metadata is not None:
+            meta["user"] = self.metadata
+        save(self.trainer.model, path, metadata=meta)
+        self.last_path = path
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as the loss, a gradient or a parameter is NaN or ±Inf, keeping the last good weights.
+
+    ``fit`` always uses one. Before each batch it copies the model's parameters and buffers; if the loss of the
+    batch is not finite the optimizer never steps, and if a step leaves a parameter non-finite the copy is put
+    back. ``history.stopped_reason`` then names the epoch, the batch and what went wrong (including NaN in the
+    input batch). Cost per batch: one copy and one sum per parameter array (a few µs for a small MLP).
+    """
+
+    def on_train_begin(self, logs):
+        model = self.trainer.model
+        self._tensors = [p for _, p in model.named_parameters()] + [b for _, b in model.named_buffers()]
+        self._names = [n for n, _ in model.named_parameters()] + [n for n, _ in model.named_buffers()]
+        self._copies = [t.data.copy() for t in self._tensors]
+
+    def snapshot(self):
+        for copy, t in zip(self._copies, self._tensors):
+            if copy.shape != t.data.shape or copy.dtype != t.data.dtype:
+                raise RuntimeError("TerminateOnNaN: a model tensor changed shape or dtype during training")
+            np.copyto(copy, t.data)
+
+    def restore(self):
+        for copy, t in zip(self._copies, self._tensors):
+            np.copyto(t.data, copy)
+
+    def first_bad_tensor(self):
+        """Name of the first parameter or buffer that is not finite, or None."""
+        with np.errstate(over="ignore", invalid="ignore"):  # inf + (-inf) in the sum is a finding, not a warning
+            for name, t in zip(self._names, self._tensors):
+                if not _finite(t.data):
+                    return name
+        return None
+
+    def fail(self, epoch, batch, what, xb=None):
+        """Put the last good weights back and stop with a message naming the epoch, the batch and the cause."""
+        self.restore()
+        causes = [what]
+        bad_inputs = _count_nonfinite(xb)
+        if bad_inputs:
+            causes.append(f"the input batch holds {bad_inputs} non-finite value{'s' if bad_inputs > 1 else ''}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad_grads = [n for n, p in self.trainer.model.named_parameters()
+                         if p.grad is not None and not _finite(p.grad)]
+        if bad_grads:
+            causes.append(f"non-finite gradients in {', '.join(bad_grads)}")
+        self.trainer.stop(f"TerminateOnNaN: stopped at epoch {epoch + 1}, batch {batch + 1}: "
+                          + "; ".join(causes) + ". The model keeps the weights from before this batch.")
+
+
+def _finite(a):
+    """True if every entry of ``a`` is finite. One sum does it (NaN and ±Inf propagate into it); the exact,
+    slower test runs only when the sum is not finite, which a sum of huge finite values can also be."""
+    if a.dtype.kind != "f":
+        return True
+    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
+
+
+def _count_nonfinite(x):
+    if x is None:
+        return 0
+    try:
+        arr = np.asarray(getattr(x, "data", x))
+    except Exception:
+        return 0
+    if arr.dtype.kind not in "fc":
+        return 0
+    return int(arr.size - np.count_nonzero(np.isfinite(arr)))

@@ -1,0 +1,314 @@
+"""fit, evaluate, predict: the lecture's training loop, θ ← θ − η ∇loss(θ), batch after batch, epoch by epoch.
+
+    history = th.fit(model, "cross_entropy", th.optim.Adam(model.parameters(), lr=3e-3), train_loader,
+                     val_loader=test_loader, epochs=40)
+    th.evaluate(model, "cross_entropy", test_loader)       # {"loss": 0.08, "accuracy": 0.975}
+
+One batch is: forward (ŷ = model(x)), loss, ``backward()`` (∇loss(θ) in every ``p.grad``), ``optimizer.step()``.
+Everything else (history, progress bar, early stopping, checkpoints, the NaN guard) is a callback.
+"""
+import math
+import re
+import time
+import warnings
+
+import numpy as np
+
+from .._runtime import tune_malloc
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
+
+__all__ = ["fit", "evaluate", "predict", "Trainer"]
+
+# metrics that compare numbers; every other metric compares class labels and needs integer-valued targets
+_REGRESSION = {"mae", "mse", "rmse", "r2", "r2_score", "mean_absolute_error", "mean_squared_error", "max_error"}
+
+
+class Trainer:
+    """What callbacks see of a run: ``model``, ``optimizer``, ``history``, ``epochs``, ``steps_per_epoch``,
+    ``epoch`` (the current one), ``stop_training`` (set it to stop after the current batch)."""
+
+    def __init__(self, model, optimizer, history, epochs, steps_per_epoch):
+        self.model, self.optimizer, self.history = model, optimizer, history
+        self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
+        self.epoch, self.stop_training = 0, False
+
+    def stop(self, reason):
+        """Stop after the current batch and record why (the first reason wins)."""
+        self.stop_training = True
+        if self.history.stopped_reason is None:
+            self.history.stopped_reason = reason
+
+
+def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, metrics=("accuracy",),
+        callbacks=None, verbose=True, scheduler=None, batch_size=32):
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the ``History``.
+
+    Args:
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor`` (mean over the batch), or a name for
+            ``th.losses.get`` ('cross_entropy', 'bce', 'mse', ...).
+        train_loader: a DataLoader yielding (x, y) NumPy batches, or a tuple (X, y) (then batches of
+            ``batch_size``, shuffled reproducibly with seed 0).
+        val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y).
+        metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', 'mae', ...) or functions
+            ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs. A classification metric
+            on real-valued targets is skipped.
+        callbacks: ``Callback`` objects. A ``History`` and a ``TerminateOnNaN`` are always used (yours if you
+            pass them), and a ``ProgressBar`` on stderr when ``verbose``.
+        scheduler: a learning-rate schedule, stepped once after every epoch.
+
+    Training stops early, without raising, when a callback asks (EarlyStopping) or when the loss or a parameter
+    stops being finite (the model then keeps its last good weights); ``history.stopped_reason`` says why.
+    """
+    tune_malloc()  # keep freed temporaries in the process: every step reuses the same pages (see _runtime)
+    loss_fn = _loss(loss_fn)
+    train_loader = _loader(train_loader, batch_size, shuffle=True)
+    val_loader = None if val_loader is None else _loader(val_loader, 1024, shuffle=False)
+    metric_fns = _metrics(metrics)
+    epochs = int(epochs)
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback objects, got a {type(cb).__name__}")
+    history = next((cb for cb in callbacks if isinstance(cb, History)), None) or History()
+    guard = next((cb for cb in callbacks if isinstance(cb, TerminateOnNaN)), None) or TerminateOnNaN()
+    extra = [cb for cb in callbacks if cb is not history and cb is not guard]
+    bars = [cb for cb in extra if isinstance(cb, ProgressBar)]
+    if verbose and not bars:
+        bars = [ProgressBar()]
+        extra.append(bars[0])
+    extra.sort(key=lambda cb: isinstance(cb, ProgressBar))  # the bar reports last, after EarlyStopping has acted
+    callbacks = [guard, history, *extra]
+    batch_callbacks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+
+    trainer = Trainer(model, optimizer, history, epochs, _len(train_loader))
+    for cb in callbacks:
+        cb.set_trainer(trainer)
+    warned = set()
+    logs = {}
+    try:
+        for cb in callbacks:
+            cb.on_train_begin(logs)
+        for epoch in range(epochs):
+            trainer.epoch = epoch
+            model.train()
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch, {})
+            start = time.perf_counter()
+            done = _train_epoch(trainer, guard, loss_fn, train_loader, epoch, bool(metric_fns), batch_callbacks)
+            if done is None:  # the NaN guard stopped this epoch: it has no logs
+                break
+            loss, count, seconds, outputs, targets = done
+            logs = {"loss": loss}
+            logs.update(_compute(metric_fns, outputs, targets, warned))
+            if val_loader is not None:
+                val = evaluate(model, loss_fn, val_loader, metric_fns, _warned=warned)
+                logs.update((f"val_{k}", v) for k, v in val.items())
+            logs["samples_per_s"] = count / max(seconds, 1e-12)
+            logs["seconds"] = time.perf_counter() - start
+            lr = _lr(optimizer)
+            if lr is not None:
+                logs["lr"] = lr
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            if scheduler is not None:
+                scheduler.step()
+            if trainer.stop_training:
+                break
+        for cb in callbacks:
+            cb.on_train_end(logs)
+    finally:
+        for bar in bars:
+            bar.close()
+    return history
+
+
+def _train_epoch(trainer, guard, loss_fn, loader, epoch, keep_outputs, batch_callbacks):
+    """One pass over the loader: (mean loss, samples, seconds, outputs, targets), or None if the guard stopped."""
+    model, optimizer = trainer.model, trainer.optimizer
+    total, count = 0.0, 0
+    outputs, targets = [], []
+    batch_logs = {}
+    start = time.perf_counter()
+    for i, (xb, yb) in enumerate(loader):
+        guard.snapshot()
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        value = loss.item()  # the one host-side number per batch
+        if not math.isfinite(value):
+            guard.fail(epoch, i, f"the loss is {value}", xb)
+            return None
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        bad = guard.first_bad_tensor()
+        if bad is not None:
+            guard.fail(epoch, i, f"parameter {bad!r} became non-finite in the optimizer step", xb)
+            return None
+        n = len(yb)
+        total += value * n
+        count += n
+        if keep_outputs:
+            outputs.append(out.data)
+            targets.append(yb)
+        if batch_callbacks:
+            batch_logs["batch"], batch_logs["size"], batch_logs["loss"] = i, n, total / count
+            for cb in batch_callbacks:
+                cb.on_batch_end(i, batch_logs)
+            if trainer.stop_training:
+                break
+    if count == 0:
+        raise ValueError("fit: the training loader yielded no batches (is the data set empty, or smaller than the "
+                         "batch size with drop_last=True?)")
+    return total / count, count, time.perf_counter() - start, outputs, targets
+
+
+def evaluate(model, loss_fn, loader, metrics=("accuracy",), batch_size=1024, _warned=None):
+    """The loss and metrics of ``model`` on all of ``loader``: ``{"loss": ..., "accuracy": ...}``.
+
+    Runs in eval mode under ``th.no_grad()`` (the model's mode is restored afterwards). The loss is the mean over
+    samples (batch means weighted by batch size); metrics are computed once, on the concatenated outputs of all
+    batches, so they are exact, not averages of per-batch values. ``loader`` may be a tuple (X, y).
+    """
+    loss_fn = _loss(loss_fn)
+    loader = _loader(loader, batch_size, shuffle=False)
+    metric_fns = _metrics(metrics)
+    total, count, outputs, targets = 0.0, 0, [], []
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            for xb, yb in loader:
+                out = model(xb)
+                n = len(yb)
+                total += loss_fn(out, yb).item() * n
+                count += n
+                outputs.append(out.data)
+                targets.append(yb)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no batches")
+    result = {"loss": total / count}
+    result.update(_compute(metric_fns, outputs, targets, set() if _warned is None else _warned))
+    return result
+
+
+def predict(model, X, batch_size=1024):
+    """The model's outputs for every row of ``X`` (an array, a Tensor, or a loader of (x, y) batches), as one
+    NumPy array; eval mode, no graph."""
+    if isinstance(X, Tensor):
+        X = X.data
+    if isinstance(X, np.ndarray) or isinstance(X, (list, tuple)) and not _is_pair(X):
+        X = np.asarray(X)
+        batches = (X[i:i + batch_size] for i in range(0, len(X), int(batch_size)))
+    else:
+        batches = (xb for xb, _ in _loader(X, batch_size, shuffle=False))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outs = [model(xb).data for xb in batches]
+    finally:
+        model.train(was_training)
+    if not outs:
+        raise ValueError("predict: no inputs")
+    return np.concatenate(outs)
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def _loss(loss_fn):
+    if isinstance(loss_fn, str):
+        from ..losses import get
+        return get(loss_fn)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function or a loss name, got {type(loss_fn).__name__}")
+    return loss_fn
+
+
+def _is_pair(obj):
+    return isinstance(obj, tuple) and len(obj) == 2
+
+
+def _loader(obj, batch_size, shuffle):
+    """A DataLoader for a tuple (X, y); anything else that iterates over (x, y) batches is used as it is."""
+    if _is_pair(obj):
+        from ..data import ArrayDataset, DataLoader
+        X, y = (o.data if isinstance(o, Tensor) else o for o in obj)
+        return DataLoader(ArrayDataset(X, y), batch_size=int(batch_size), shuffle=shuffle,
+                          seed=0 if shuffle else None)
+    if not hasattr(obj, "__iter__"):
+        raise TypeError(f"expected a DataLoader or a tuple (X, y), got {type(obj).__name__}")
+    return obj
+
+
+def _len(loader):
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def _lr(optimizer):
+    try:
+        return float(optimizer.param_groups[0]["lr"])
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+
+
+def _metrics(metrics):
+    """[(name, fn)] for metric names or functions; an unknown name fails now, not after the first epoch."""
+    if metrics is None or isinstance(metrics, (str, tuple, list)) and not metrics:
+        return []
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    if isinstance(metrics, list) and metrics and isinstance(metrics[0], tuple):
+        return list(metrics)  # already resolved
+    out = []
+    for m in metrics:
+        if callable(m):
+            out.append((getattr(m, "__name__", type(m).__name__), m))
+        elif isinstance(m, str):
+            out.append((m, _metric_by_name(m)))
+        else:
+            raise TypeError(f"metrics: expected names or functions, got a {type(m).__name__}")
+    return out
+
+
+def _metric_by_name(name):
+    from .. import metrics as M
+    top = re.fullmatch(r"top_?(\d+)_(error|accuracy)", name)
+    if top:
+        k, kind = int(top.group(1)), top.group(2)
+        if kind == "error":
+            return lambda y, s: M.top_k_error(y, s, k=k)
+        return lambda y, s: 1.0 - M.top_k_error(y, s, k=k)
+    public = getattr(M, "__all__", [n for n in vars(M) if not n.startswith("_")])
+    fn = getattr(M, name, None) if name in public else None
+    if not callable(fn) or isinstance(fn, type):
+        names = sorted(n for n in public if callable(getattr(M, n, None)) and not isinstance(getattr(M, n), type))
+        raise ValueError(f"unknown metric {name!r}; thetas.metrics has {', '.join(names)}, and topK_error")
+    return fn
+
+
+def _compute(metric_fns, outputs, targets, warned):
+    """Each metric on the concatenated outputs; one that does not apply is skipped with one warning."""
+    if not metric_fns or not outputs:
+        return {}
+    y = np.concatenate([np.asarray(t) for t in targets])
+    out = np.concatenate(outputs)
+    if out.ndim == 2 and out.shape[1] == 1:  # one output unit: (N, 1) -> (N,)
+        out = out[:, 0]
+    labels = y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y))))
+    result = {}
+    for name, fn in metric_fns:
+        if not labels and name not in _REGRESSION:
+            continue  # accuracy on a regression target: does not apply
+        try:
+            result[name] = float(fn(y, out))
+        except (ValueError, TypeError) as e:
+            if name not in warned:
+                warned.add(name)
+                warnings.warn(f"metric {name!r} skipped: {e}", RuntimeWarning, stacklevel=3)
+    return result
