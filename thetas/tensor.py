@@ -106,21 +106,24 @@ class Tensor:
                 raise ValueError(f"backward(): gradient has shape {gradient.shape}, tensor has shape {self.shape}")
         grads = {id(self): gradient}
         handed = set()  # ids of arrays already given to a leaf: a second leaf gets a copy, never an alias
+        pop = grads.pop
         for node in reversed(_topological_order(self)):
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
-            if node._backward is None or node._retain:
+            backward = node._backward
+            if backward is None or node._retain:
                 node._accumulate(g, handed)
-                if node._backward is None:
+                if backward is None:
                     continue
-            for p, pg in zip(node._parents, node._backward(g)):
+            for p, pg in zip(node._parents, backward(g)):
                 if pg is None or not p.requires_grad:
                     continue
                 if pg.shape != p.data.shape:
                     pg = _unbroadcast(pg, p.data.shape)
                 key = id(p)
-                grads[key] = grads[key] + pg if key in grads else pg
+                old = grads.get(key)
+                grads[key] = pg if old is None else old + pg
             if not retain_graph:
                 node._parents, node._backward = (), _freed
 
@@ -128,7 +131,7 @@ class Tensor:
         if g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype)
         if self.grad is None:
-            if not g.flags.writeable or g.base is not None or id(g) in handed:
+            if g.base is not None or id(g) in handed or not g.flags.writeable:
                 g = g.copy()
             handed.add(id(g))
             self.grad = g
@@ -285,20 +288,18 @@ def _freed(g):
 
 def _topological_order(root):
     """Every tensor ``root`` depends on that requires grad, each after all of its parents (no recursion)."""
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {id(root)}
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for p in node._parents:
+        node, parents = stack[-1]
+        for p in parents:  # descend into the first unvisited parent; resume this iterator later
             if p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
+                visited.add(id(p))
+                stack.append((p, iter(p._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -321,10 +322,12 @@ def make(data, parents, backward):
     t.data = data
     t.grad = None
     t._retain = False
-    if grad_mode._enabled and any(p.requires_grad for p in parents):
-        t.requires_grad, t._parents, t._backward = True, parents, backward
-    else:
-        t.requires_grad, t._parents, t._backward = False, (), None
+    if grad_mode._enabled:
+        for p in parents:
+            if p.requires_grad:
+                t.requires_grad, t._parents, t._backward = True, parents, backward
+                return t
+    t.requires_grad, t._parents, t._backward = False, (), None
     return t
 
 

@@ -175,9 +175,10 @@ def minimum(a, b):
 def sigmoid(x):
     """y = σ(x) = 1 / (1 + e^(-x));  dx = g * y * (1 - y)   (the lecture's σ(z)[1 − σ(z)])"""
     x = _t(x)
-    X = x.data
-    e = np.exp(-np.abs(X))  # never overflows: σ(x) = 1/(1+e) for x >= 0, e/(1+e) for x < 0
-    y = np.where(X >= 0, 1, e).astype(X.dtype, copy=False) / (1 + e)
+    with np.errstate(over="ignore"):  # x < -88 (float32): e^(-x) = inf, so σ = 0 (true σ is below 1e-38 there)
+        y = np.exp(np.negative(x.data))
+    y += 1
+    np.reciprocal(y, out=y)
     return make(y, (x,), lambda g: (g * y * (1 - y),))
 
 
@@ -367,9 +368,15 @@ def linear(x, weight, bias=None):
     if X.shape[-1] != W.shape[1]:
         raise ValueError(f"linear: input has {X.shape[-1]} features (shape {X.shape}) but the weight expects "
                          f"{W.shape[1]} (weight shape {W.shape})")
-    y = X @ W.T  # (..., out)
-    if bias is not None:
-        y += bias.data
+    if X.ndim == 2 and X.shape[0] <= 64 and W.shape[0] >= 64:
+        # OpenBLAS computes x @ W.T (B transposed) slowly for few rows; W @ x.T is the same product, ~1.4x
+        # faster there; the bias add writes it back in C order in the pass it makes anyway
+        yt = (W @ X.T).T
+        y = np.add(yt, bias.data, order="C") if bias is not None else np.ascontiguousarray(yt)
+    else:
+        y = X @ W.T  # (..., out)
+        if bias is not None:
+            y += bias.data
 
     def backward(g):
         g2 = g.reshape(-1, g.shape[-1])  # (N, out), batch dims flattened
@@ -386,8 +393,9 @@ def _reduce(losses, reduction, name):
         return losses, 1.0
     if reduction == "sum":
         return losses.sum(), 1.0
-    if reduction == "mean":
-        return losses.mean(), 1.0 / builtins.max(losses.size, 1)
+    if reduction == "mean":  # sum / n: what ndarray.mean computes, without its Python-level wrapper
+        n = builtins.max(losses.size, 1)
+        return losses.sum() / n, 1.0 / n
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
@@ -444,7 +452,8 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", weight=No
     Y = np.asarray(target.data if isinstance(target, Tensor) else target, Z.dtype)
     if Y.shape != Z.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target shape {Y.shape} != logits shape {Z.shape}")
-    losses = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+    e = np.exp(-np.abs(Z))
+    losses = np.maximum(Z, 0) - Z * Y + np.log1p(e)
     W = None
     if weight is not None:
         W = np.asarray(weight.data if isinstance(weight, Tensor) else weight, Z.dtype)
@@ -452,7 +461,6 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", weight=No
     y, scale = _reduce(losses, reduction, "binary_cross_entropy_with_logits")
 
     def backward(g):
-        e = np.exp(-np.abs(Z))
         d = np.where(Z >= 0, 1, e) / (1 + e) - Y
         if W is not None:
             d = d * W

@@ -13,6 +13,8 @@ def as_input(x, like):
     """A layer's input as a Tensor; a NumPy array or list takes the dtype of the layer's parameter ``like``."""
     if isinstance(x, Tensor):
         return x
+    if isinstance(x, np.ndarray) and x.dtype == like.data.dtype:  # the usual case: a batch from a DataLoader
+        return Tensor(x)
     return Tensor(np.asarray(x, dtype=like.data.dtype if np.asarray(x).dtype.kind in "fiub" else None))
 
 
