@@ -13,5 +13,5 @@ from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_rel
                            sigmoid, softmax, sqrt, stack, sub, sum, tanh, transpose, var, where)
 from . import data, losses, metrics, models, nn, optim, train, viz  # noqa: F401
 from .autograd.gradcheck import gradcheck  # noqa: F401
-from .io import load, save  # noqa: F401
+from .io import load, load_into, load_metadata, load_state_dict, save  # noqa: F401
 from .train import evaluate, fit, predict  # noqa: F401
