@@ -178,11 +178,12 @@ def test_diverging_step_is_undone(data):
 
 def test_nan_guard_is_always_on_and_can_be_passed(data):
     Xtr, ytr, _, _ = data
-    guard = TerminateOnNaN()
+    guard, mine = TerminateOnNaN(), History()
     model = MLP([2, 4, 3], generator=0)
-    fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), PoisonedLoader(Xtr, ytr, 0, 0), epochs=1,
-        callbacks=[guard], verbose=False)
-    assert guard.trainer.history.stopped_reason.startswith("TerminateOnNaN: stopped at epoch 1, batch 1")
+    returned = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), PoisonedLoader(Xtr, ytr, 0, 0),
+                   epochs=1, callbacks=[guard, mine], verbose=False)
+    assert returned is mine and guard.trainer.history is mine
+    assert mine.stopped_reason.startswith("TerminateOnNaN: stopped at epoch 1, batch 1")
 
 
 def test_evaluate_metrics_are_exact_not_batch_averaged(data):
@@ -200,6 +201,29 @@ def test_evaluate_metrics_are_exact_not_batch_averaged(data):
     assert result["top2_error"] == pytest.approx(1 - np.mean((top2 == yte[:, None]).any(1)), abs=1e-12)
     assert result["loss"] == pytest.approx(cross_entropy(out, yte).item(), rel=1e-5)
     assert model.training  # the mode is restored
+
+
+def test_binary_metrics_on_logits_and_two_class_scores():
+    from thetas.models import LogisticRegression
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0.4).astype(np.int64)  # unbalanced: thresholds matter
+    neuron = LogisticRegression(2, generator=0)
+    fit(neuron, "bce", optim.Adam(neuron.parameters(), lr=0.05), (X, y.astype(np.float32)), epochs=5,
+        metrics=(), verbose=False)
+    z = predict(neuron, X)  # logits z, class 1 where z > 0
+    r = evaluate(neuron, "bce", (X, y.astype(np.float32)), metrics=("accuracy", "roc_auc"))
+    assert r["accuracy"] == pytest.approx(np.mean((z > 0) == y))
+    ranks = np.argsort(np.argsort(z)) + 1.0  # Mann-Whitney U by hand (no ties in float scores)
+    n1 = y.sum()
+    assert r["roc_auc"] == pytest.approx((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(y) - n1)))
+    two = MLP([2, 2], generator=0)  # two logits per example: roc_auc ranks by z1 - z0
+    out = predict(two, X)
+    r = evaluate(two, cross_entropy, (X, y), metrics=("roc_auc", "accuracy"))
+    d = out[:, 1] - out[:, 0]
+    ranks = np.argsort(np.argsort(d)) + 1.0
+    assert r["roc_auc"] == pytest.approx((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(y) - n1)))
+    assert r["accuracy"] == pytest.approx(np.mean(out.argmax(1) == y))
 
 
 def test_regression_skips_accuracy_and_takes_tuples_and_loss_names():

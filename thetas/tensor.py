@@ -101,7 +101,8 @@ class Tensor:
                                    "reduce it first (e.g. .sum() or .mean())")
             gradient = np.ones_like(self.data)
         else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            # a copy: the caller's array must not become (or alias) a leaf's .grad
+            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(): gradient has shape {gradient.shape}, tensor has shape {self.shape}")
         grads = {id(self): gradient}

@@ -20,11 +20,11 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sq
 
 
 def _t(x, like=None):
-    """A Tensor from a Tensor, array or Python number. A Python number takes the dtype of ``like`` (a weak
-    scalar, as in NumPy 2 and PyTorch), so ``1.0 - y`` stays float32."""
+    """A Tensor from a Tensor, array or number. A Python or NumPy scalar takes the dtype of ``like`` (a weak
+    scalar, as in PyTorch), so ``1.0 - y`` stays float32 and ``y64 * np.float64(0.1)`` is not rounded to float32."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (int, float, bool)) and not isinstance(x, np.generic):
+    if isinstance(x, (int, float, bool, np.number, np.bool_)):
         if like is not None and like.data.dtype.kind == "f":
             return Tensor(np.asarray(x, dtype=like.data.dtype))
         return Tensor(np.asarray(x, dtype=get_default_dtype() if isinstance(x, float) else None))
@@ -95,6 +95,7 @@ def pow(a, b):
 
 def neg(x):
     """y = -x;  dx = -g"""
+    x = _t(x)
     return make(-x.data, (x,), lambda g: (-g,))
 
 
@@ -118,24 +119,28 @@ def matmul(a, b):
 # ---------------------------------------------------------------------- elementwise functions
 def exp(x):
     """y = e^x;  dx = g * y"""
+    x = _t(x)
     y = np.exp(x.data)
     return make(y, (x,), lambda g: (g * y,))
 
 
 def log(x):
     """y = ln x;  dx = g / x"""
+    x = _t(x)
     X = x.data
     return make(np.log(X), (x,), lambda g: (g / X,))
 
 
 def sqrt(x):
     """y = sqrt(x);  dx = g / (2 y)"""
+    x = _t(x)
     y = np.sqrt(x.data)
     return make(y, (x,), lambda g: (g / (2 * y),))
 
 
 def abs(x):
     """y = |x|;  dx = g * sign(x)   (0 at x = 0)"""
+    x = _t(x)
     X = x.data
     return make(np.abs(X), (x,), lambda g: (g * np.sign(X),))
 
@@ -176,7 +181,7 @@ def sigmoid(x):
     """y = σ(x) = 1 / (1 + e^(-x));  dx = g * y * (1 - y)   (the lecture's σ(z)[1 − σ(z)])"""
     x = _t(x)
     with np.errstate(over="ignore"):  # x < -88 (float32): e^(-x) = inf, so σ = 0 (true σ is below 1e-38 there)
-        y = np.exp(np.negative(x.data))
+        y = np.asarray(np.exp(np.negative(x.data)))  # asarray: on 0-d input a ufunc returns a NumPy scalar
     y += 1
     np.reciprocal(y, out=y)
     return make(y, (x,), lambda g: (g * y * (1 - y),))
@@ -204,9 +209,9 @@ def leaky_relu(x, negative_slope=0.01):
     return make(X * slope, (x,), lambda g: (g * slope,))
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, *, dim=None):
     """y_i = e^(x_i) / Σ_j e^(x_j)  (computed as e^(x - max x));  dx = y * (g - Σ_j g_j y_j)"""
-    x = _t(x)
+    x, axis = _t(x), axis if dim is None else dim
     e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
     y = e / e.sum(axis=axis, keepdims=True)
     return make(y, (x,), lambda g: (y * (g - (g * y).sum(axis=axis, keepdims=True)),))
@@ -217,31 +222,34 @@ def _log_softmax(X, axis):
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, *, dim=None):
     """y_i = x_i - log Σ_j e^(x_j)  (log-sum-exp, stable);  dx = g - softmax(x) * Σ_j g_j"""
-    x = _t(x)
+    x, axis = _t(x), axis if dim is None else dim
     y = _log_softmax(x.data, axis)
     return make(y, (x,), lambda g: (g - np.exp(y) * g.sum(axis=axis, keepdims=True),))
 
 
 def astype(x, dtype):
-    """y = x as another dtype;  dx = g cast back"""
-    src = x.data.dtype
-    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(src),))
+    """y = x as another dtype;  dx = g cast back   (to integers or bools: no gradient, y leaves the graph)"""
+    x = _t(x)
+    src, y = x.data.dtype, x.data.astype(dtype)
+    if y.dtype.kind != "f":
+        return Tensor(y)
+    return make(y, (x,), lambda g: (g.astype(src),))
 
 
 # ---------------------------------------------------------------------- reductions
-def sum(x, axis=None, keepdims=False):
+def sum(x, axis=None, keepdims=False, *, dim=None):
     """y = Σ x over ``axis``;  dx = g, copied along the summed axes"""
-    x = _t(x)
+    x, axis = _t(x), axis if dim is None else dim
     X = x.data
     return make(X.sum(axis=axis, keepdims=keepdims), (x,),
                 lambda g: (np.broadcast_to(_expand(g, X.shape, axis, keepdims), X.shape),))
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, *, dim=None):
     """y = (1/n) Σ x over ``axis``;  dx = g / n, copied along the averaged axes"""
-    x = _t(x)
+    x, axis = _t(x), axis if dim is None else dim
     X = x.data
     y = X.mean(axis=axis, keepdims=keepdims)
     n = X.size // builtins.max(y.size, 1) if X.size else 1
@@ -260,19 +268,19 @@ def _extreme(x, axis, keepdims, reduce):
     return make(y, (x,), backward)
 
 
-def max(x, axis=None, keepdims=False):
+def max(x, axis=None, keepdims=False, *, dim=None):
     """y = max x over ``axis``;  dx = g at the maximal entries (split between ties), 0 elsewhere"""
-    return _extreme(x, axis, keepdims, np.max)
+    return _extreme(x, axis if dim is None else dim, keepdims, np.max)
 
 
-def min(x, axis=None, keepdims=False):
+def min(x, axis=None, keepdims=False, *, dim=None):
     """y = min x over ``axis``;  dx = g at the minimal entries (split between ties), 0 elsewhere"""
-    return _extreme(x, axis, keepdims, np.min)
+    return _extreme(x, axis if dim is None else dim, keepdims, np.min)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
+def var(x, axis=None, keepdims=False, ddof=0, *, dim=None):
     """y = Σ (x - mean)² / (n - ddof)  (ddof=0 as NumPy; ddof=1 is torch's default);  dx = 2 g (x - mean) / (n - ddof)"""
-    x = _t(x)
+    x, axis = _t(x), axis if dim is None else dim
     X = x.data
     d = X - X.mean(axis=axis, keepdims=True)
     n = int(np.prod([X.shape[a] for a in _axis_tuple(axis, X.ndim)])) if X.ndim else 1
@@ -330,9 +338,9 @@ def getitem(x, index):
     return make(X[index], (x,), backward)
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors, axis=0, *, dim=None):
     """y = [x1, x2, ...] joined along ``axis``;  dx_i = the slice of g that came from x_i"""
-    tensors = tuple(_t(t) for t in tensors)
+    tensors, axis = tuple(_t(t) for t in tensors), axis if dim is None else dim
     ends = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
     return make(np.concatenate([t.data for t in tensors], axis=axis), tensors,
                 lambda g: tuple(np.split(g, ends, axis=axis)))
@@ -341,9 +349,9 @@ def concatenate(tensors, axis=0):
 cat = concatenate
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, *, dim=None):
     """y = [x1, x2, ...] stacked along a new ``axis``;  dx_i = g[..., i, ...]"""
-    tensors = tuple(_t(t) for t in tensors)
+    tensors, axis = tuple(_t(t) for t in tensors), axis if dim is None else dim
     y = np.stack([t.data for t in tensors], axis=axis)
     return make(y, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)))
 

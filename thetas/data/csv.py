@@ -4,90 +4,128 @@ import os
 
 import numpy as np
 
+from ..tensor import get_default_dtype
 from .dataset import ArrayDataset, train_test_split
 
 
-def _is_int_like(values):
+def _number(cell):
+    """The cell as a finite float, or None."""
     try:
-        f = np.asarray(values, dtype=np.float64)
+        v = float(cell)
     except ValueError:
-        return False
-    return bool(np.all(np.isfinite(f)) and np.all(f == np.round(f)))
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _read(path):
+    """Header and data rows, each data row with its row number as a spreadsheet shows it (header = row 1)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"from_csv: no such file: {path}")
+    with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: Excel writes a byte-order mark
+        records = [(r, [c.strip() for c in row]) for r, row in enumerate(_csv.reader(f), start=1)]
+    records = [(r, row) for r, row in records if any(row)]       # blank lines carry no example
+    if not records:
+        raise ValueError(f"{path}: the file is empty; it needs a header row and data rows")
+    (hr, header), rows = records[0], records[1:]
+    if all(_number(h) is not None for h in header):
+        raise ValueError(f"{path}: row {hr} should be a header naming the columns, but it holds only numbers")
+    for i, name in enumerate(header):
+        if not name:
+            raise ValueError(f"{path}: column {i + 1} has no name in the header (row {hr})")
+        if header.index(name) != i:
+            raise ValueError(f"{path}: the header names column {name!r} twice")
+    if not rows:
+        raise ValueError(f"{path}: there are no data rows below the header")
+    return header, rows
+
+
+def _target_kind(values, max_classes):
+    """'classification' for text, or few distinct integers; else 'regression'."""
+    numbers = [_number(v) for v in values]
+    if any(v is None for v in numbers):
+        return "classification"
+    integers = all(v == round(v) for v in numbers)
+    return "classification" if integers and len(set(numbers)) <= max_classes else "regression"
 
 
 def from_csv(path, target, test_size=0.25, seed=0, task=None, max_classes=20):
     """``(train, test)`` ArrayDatasets from a CSV file.
 
     Every column but ``target`` is a numeric feature. The target is a classification label when it is text, or
-    integers with at most ``max_classes`` distinct values (labels renumbered 0..k-1, ``.classes`` keeps the
-    originals); otherwise a regression value. ``task='classification'|'regression'`` overrides the guess.
-    Features are NOT rescaled; both datasets carry ``.preprocess``, a ``th.nn.Standardize`` fitted on the training
-    rows, which the CLI puts first in the model so the scaling is saved with it. A cell that is not a number
-    raises a ValueError naming the file, the row (as a spreadsheet numbers it) and the column.
+    integers with at most ``max_classes`` distinct values (labels renumbered 0..k-1 in sorted order, ``.classes``
+    keeps the originals); otherwise a regression value (float). ``task='classification'|'regression'``
+    overrides the guess. The split is fixed by ``seed`` (stratified for classification).
+
+    Features are NOT rescaled; both datasets carry ``.preprocess``, a ``th.nn.Standardize`` with the mean and std
+    of the TRAINING rows, which the CLI puts first in the model so the scaling is saved with it. Both carry
+    ``.feature_names``, ``.target_name``, ``.classes`` (None for regression) and ``.task``.
+    A cell that is empty or not a number raises a ValueError naming the file, the row (as a spreadsheet numbers
+    it) and the column.
     """
     from ..nn.preprocessing import Standardize
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"from_csv: no such file: {path}")
-    with open(path, newline="") as f:
-        rows = list(_csv.reader(f))
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if len(rows) < 2:
-        raise ValueError(f"{path}: needs a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"from_csv: task must be 'classification', 'regression' or None, got {task!r}")
+    path = os.fspath(path)
+    header, rows = _read(path)
     if target not in header:
-        raise ValueError(f"{path}: no target column {target!r}; the columns are {header}")
+        raise ValueError(f"{path}: no target column {target!r}; the columns are {', '.join(header)}")
     t = header.index(target)
     features = [i for i in range(len(header)) if i != t]
     if not features:
         raise ValueError(f"{path}: there is no feature column besides the target {target!r}")
-    X = np.empty((len(rows) - 1, len(features)))
+
+    X = np.empty((len(rows), len(features)))
     labels = []
-    for r, row in enumerate(rows[1:], start=2):
+    for n, (r, row) in enumerate(rows):
         if len(row) != len(header):
             raise ValueError(f"{path}, row {r}: has {len(row)} cells but the header has {len(header)} columns")
         for j, i in enumerate(features):
-            cell = row[i].strip()
-            try:
-                X[r - 2, j] = float(cell)
-            except ValueError:
-                raise ValueError(f"{path}, row {r}, column {header[i]!r}: {cell!r} is not a number") from None
-            if not np.isfinite(X[r - 2, j]):
-                raise ValueError(f"{path}, row {r}, column {header[i]!r}: {cell!r} is not a finite number")
-        if not row[t].strip():
-            raise ValueError(f"{path}, row {r}, column {target!r}: the target is empty")
-        labels.append(row[t].strip())
-    numeric = _is_int_like(labels) or task == "regression"
-    if task is None:
-        task = "classification" if not numeric or len(set(labels)) <= max_classes and _is_int_like(labels) \
-            else "regression"
+            X[n, j] = _cell(path, r, header[i], row[i])
+        if not row[t]:
+            raise ValueError(f"{path}, row {r}, column {target!r}: the target cell is empty")
+        labels.append(row[t])
+
+    task = task or _target_kind(labels, max_classes)
     if task == "classification":
-        values = np.asarray(labels, np.float64).astype(np.int64) if _is_int_like(labels) else np.asarray(labels)
+        numbers = [_number(v) for v in labels]
+        if all(v is not None for v in numbers):   # numeric labels sort as numbers ("10" after "9")
+            values = np.asarray(numbers)
+            if np.all(values == np.round(values)):
+                values = values.astype(np.int64)
+        else:
+            values = np.asarray(labels)
         classes, y = np.unique(values, return_inverse=True)
-        classes = tuple(c.item() for c in classes)
-    elif task == "regression":
-        try:
-            y = np.asarray(labels, np.float64)
-        except ValueError:
-            bad = next(i for i, v in enumerate(labels) if not _is_int_like([v]) and not _is_float(v))
-            raise ValueError(f"{path}, row {bad + 2}, column {target!r}: {labels[bad]!r} is not a number") from None
-        classes = None
+        classes, y = tuple(c.item() for c in classes), y.astype(np.int64)
     else:
-        raise ValueError(f"from_csv: task must be 'classification' or 'regression', got {task!r}")
+        y = np.asarray([_cell(path, r, target, v) for (r, _), v in zip(rows, labels)], get_default_dtype())
+        classes = None
+
     stratify = task == "classification" and np.bincount(y).min() >= 2
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, seed=seed, stratify=stratify)
+    if len(Xtr) == 0:
+        raise ValueError(f"{path}: {len(rows)} data rows leave no training rows with test_size={test_size}")
     preprocess = Standardize(Xtr.mean(0).tolist(), Xtr.std(0).tolist())
+    names = tuple(header[i] for i in features)
     out = []
     for Xs, ys in ((Xtr, ytr), (Xte, yte)):
-        ds = ArrayDataset(Xs, ys.astype(np.float32) if task == "regression" else ys)
-        ds.classes, ds.feature_names, ds.target_name = classes, tuple(header[i] for i in features), target
+        ds = ArrayDataset(Xs, ys)
+        ds.classes, ds.feature_names, ds.target_name = classes, names, target
         ds.preprocess, ds.task = preprocess, task
         out.append(ds)
     return tuple(out)
 
 
-def _is_float(v):
+def _cell(path, row, column, cell):
+    v = _number(cell)
+    if v is None:
+        what = "is empty" if not cell else f"{cell!r} is not a {'finite ' if _is_float(cell) else ''}number"
+        raise ValueError(f"{path}, row {row}, column {column!r}: {what}")
+    return v
+
+
+def _is_float(cell):
     try:
-        float(v)
+        float(cell)
         return True
     except ValueError:
         return False

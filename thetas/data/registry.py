@@ -1,14 +1,13 @@
-"""Data sets by name, as the CLI and the lab ask for them."""
+"""Data sets by name, as the CLI and the lab ask for them: ``th.data.load("digits-1v2")``."""
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from . import toy
 from .dataset import ArrayDataset, train_test_split
 
 DATASETS = ("digits", "digits-1v2", "four-pixels", "xor", "circles", "spiral", "moons", "gaussians")
 _TOY = {"xor": toy.xor, "circles": toy.circles, "spiral": toy.spiral, "moons": toy.moons, "gaussians": toy.gaussians}
+_TOY_SAMPLES = 400   # default n_samples of a generated set; noise defaults to each generator's own (0.1)
 
 
 @dataclass
@@ -19,38 +18,50 @@ class Task:
     test: ArrayDataset
     num_features: int
     num_classes: int          # 0 for regression
-    classes: Any              # original label of each class, or None
-    feature_names: Any
-    preprocess: Any           # a Module to put first in the model (e.g. Standardize), or None
+    classes: Any              # the original label of each class (tuple), or None for regression
+    feature_names: Any        # tuple of column names, or None
+    preprocess: Any           # a Module to put first in the model (a CSV's Standardize), or None
     task: str                 # 'classification' or 'regression'
 
 
+def _task(name, train, test, classes, feature_names=None, preprocess=None, task="classification"):
+    for ds in (train, test):
+        ds.classes, ds.feature_names = classes, feature_names
+    return Task(name, train, test, int(train.X.shape[1]), 0 if classes is None else len(classes), classes,
+                feature_names, preprocess, task)
+
+
 def load(name, seed=0, n_samples=None, noise=None, target=None):
-    """A ``Task`` by name (``DATASETS``) or from a CSV path (with ``target``)."""
+    """A ``Task`` by name (one of ``DATASETS``) or from a CSV file (a path ending in ``.csv``, with ``target``).
+
+    The generated 2-D sets (xor, circles, spiral, moons, gaussians) have ``n_samples`` points (400 unless
+    given) with ``noise``, split 75/25 stratified; ``seed`` fixes both the points and the split.
+    "four-pixels" trains and tests on the same 8 images. ``n_samples`` and ``noise`` apply to generated sets only.
+    """
     from .csv import from_csv
     from .digits import digits
     name = str(name)
-    if name.endswith(".csv"):
+    if name.lower().endswith(".csv"):
         if not target:
-            raise ValueError(f"{name}: a CSV data set needs --target COLUMN (the label column)")
+            raise ValueError(f"{name}: a CSV data set needs a target column (--target COLUMN, the label column)")
         train, test = from_csv(name, target, seed=seed)
-        return Task(name, train, test, train.X.shape[1], len(train.classes) if train.classes else 0,
-                    train.classes, train.feature_names, train.preprocess, train.task)
-    if name in ("digits", "digits-1v2"):
-        train, test = digits(classes=(1, 2) if name == "digits-1v2" else None, seed=seed)
-        return Task(name, train, test, 64, len(train.classes), train.classes, None, None, "classification")
-    if name == "four-pixels":
+        return _task(name, train, test, train.classes, train.feature_names, train.preprocess, train.task)
+    key = name.lower()
+    if key in ("digits", "digits-1v2"):
+        train, test = digits(classes=(1, 2) if key == "digits-1v2" else None, seed=seed)
+        return _task(key, train, test, train.classes)
+    if key == "four-pixels":
         X, y = toy.four_pixels()
         ds = ArrayDataset(X, y)
-        ds.classes = toy.FOUR_PIXEL_CLASSES
-        return Task(name, ds, ds, 4, 4, toy.FOUR_PIXEL_CLASSES, ("tl", "tr", "bl", "br"), None, "classification")
-    if name in _TOY:
-        kwargs = {"n_samples": n_samples or 400, "seed": seed}
+        ds.image_shape = (2, 2)
+        return _task(key, ds, ds, toy.FOUR_PIXEL_CLASSES, ("top-left", "top-right", "bottom-left", "bottom-right"))
+    if key in _TOY:
+        kwargs = {"n_samples": _TOY_SAMPLES if n_samples is None else n_samples, "seed": seed}
         if noise is not None:
             kwargs["noise"] = noise
-        X, y = _TOY[name](**kwargs)
+        X, y = _TOY[key](**kwargs)
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, seed=seed)
         k = int(y.max()) + 1
-        return Task(name, ArrayDataset(Xtr, ytr), ArrayDataset(Xte, yte), 2, k, tuple(range(k)), ("x1", "x2"),
-                    None, "classification")
-    raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}, or a .csv file with --target")
+        return _task(key, ArrayDataset(Xtr, ytr), ArrayDataset(Xte, yte), tuple(range(k)), ("x1", "x2"))
+    raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}, "
+                     "or a .csv file with a target column")

@@ -1,5 +1,6 @@
 """Small data sets made on the spot (no files, no network): 2-D problems to watch a decision boundary bend,
-and the workshop's four-pixel camera. Each generator returns ``(X, y)``: X float32 (n, d), y int64 (n,)."""
+and the workshop's four-pixel camera. Each generator returns ``(X, y)``: X float32 (n, 2), y int64 (n,), classes
+as equal in size as ``n_samples`` allows, rows shuffled; the same ``seed`` gives the same points."""
 import itertools
 
 import numpy as np
@@ -12,23 +13,42 @@ def _finish(X, y, rng):
     return X[order].astype(np.float32), y[order].astype(np.int64)
 
 
-def _per_class(n_samples, classes):
+def _per_class(n_samples, classes, name):
+    """How many points each class gets: as equal as possible, the first ones one more."""
+    if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < classes:
+        raise ValueError(f"{name}: n_samples must be a whole number of at least {classes}, got {n_samples!r}")
+    n_samples = int(n_samples)
     return [n_samples // classes + (i < n_samples % classes) for i in range(classes)]
 
 
+def _check_noise(noise, name):
+    if not noise >= 0:
+        raise ValueError(f"{name}: noise must be >= 0, got {noise!r}")
+
+
 def xor(n_samples=400, noise=0.1, seed=0):
-    """Points in the square [-1, 1]², label 1 where x₁·x₂ < 0: the classic problem no single line separates."""
+    """The four quadrants of the square [-1.1, 1.1]², label 1 where sign(x₁)·sign(x₂) < 0: no line separates them.
+
+    Points are uniform within each quadrant (a quarter of them in each), kept 0.1 away from the axes so the label
+    is unambiguous, then moved by Gaussian noise of standard deviation ``noise``.
+    """
+    _check_noise(noise, "xor")
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (n_samples, 2))
-    X += np.sign(X) * 0.1  # a margin around the axes, so that the label is unambiguous
-    y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
+    X = []
+    for (sx, sy), n in zip(((1, 1), (-1, 1), (-1, -1), (1, -1)), _per_class(n_samples, 4, "xor")):
+        X.append(rng.uniform(0.1, 1.1, (n, 2)) * (sx, sy))
+    X = np.concatenate(X)
+    y = (np.sign(X[:, 0]) * np.sign(X[:, 1]) < 0).astype(np.int64)
     return _finish(X + rng.normal(0, noise, X.shape), y, rng)
 
 
 def circles(n_samples=400, noise=0.1, factor=0.5, seed=0):
-    """An inner disc (class 1) inside an outer ring (class 0)."""
+    """An inner ring of radius ``factor`` (class 1) inside an outer ring of radius 1 (class 0)."""
+    _check_noise(noise, "circles")
+    if not 0 < factor < 1:
+        raise ValueError(f"circles: factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
-    n0, n1 = _per_class(n_samples, 2)
+    n0, n1 = _per_class(n_samples, 2, "circles")
     t0, t1 = rng.uniform(0, 2 * np.pi, n0), rng.uniform(0, 2 * np.pi, n1)
     X = np.r_[np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]]
     y = np.r_[np.zeros(n0), np.ones(n1)]
@@ -36,9 +56,10 @@ def circles(n_samples=400, noise=0.1, factor=0.5, seed=0):
 
 
 def moons(n_samples=400, noise=0.1, seed=0):
-    """Two interleaving half circles."""
+    """Two interleaving half circles: the upper one (class 0) centred at (0, 0), the lower (class 1) at (1, 0.5)."""
+    _check_noise(noise, "moons")
     rng = np.random.default_rng(seed)
-    n0, n1 = _per_class(n_samples, 2)
+    n0, n1 = _per_class(n_samples, 2, "moons")
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.r_[np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]]
     y = np.r_[np.zeros(n0), np.ones(n1)]
@@ -46,10 +67,15 @@ def moons(n_samples=400, noise=0.1, seed=0):
 
 
 def spiral(n_samples=400, noise=0.1, classes=2, turns=1.5, seed=0):
-    """``classes`` interleaved spiral arms (ConvNetJS's and TF Playground's hardest 2-D set)."""
+    """``classes`` interleaved spiral arms (ConvNetJS's and TF Playground's hardest 2-D set).
+
+    Arm k: r from 0.05 to 1, angle 2π·(turns·r + k/classes); Gaussian noise of standard deviation ``noise / 2``
+    (neighbouring arms are only about 0.3 apart).
+    """
+    _check_noise(noise, "spiral")
     rng = np.random.default_rng(seed)
     X, y = [], []
-    for k, n in enumerate(_per_class(n_samples, classes)):
+    for k, n in enumerate(_per_class(n_samples, classes, "spiral")):
         r = np.linspace(0.05, 1, n)
         t = 2 * np.pi * (turns * r + k / classes)
         X.append(np.c_[r * np.cos(t), r * np.sin(t)])
@@ -59,10 +85,11 @@ def spiral(n_samples=400, noise=0.1, classes=2, turns=1.5, seed=0):
 
 
 def gaussians(n_samples=400, noise=0.1, classes=2, seed=0):
-    """``classes`` Gaussian blobs with centres on a circle of radius 1; standard deviation 0.3 + noise."""
+    """``classes`` Gaussian blobs with centres evenly spaced on the unit circle; standard deviation 0.3 + noise."""
+    _check_noise(noise, "gaussians")
     rng = np.random.default_rng(seed)
     X, y = [], []
-    for k, n in enumerate(_per_class(n_samples, classes)):
+    for k, n in enumerate(_per_class(n_samples, classes, "gaussians")):
         angle = 2 * np.pi * k / classes
         X.append(rng.normal([np.cos(angle), np.sin(angle)], 0.3 + noise, (n, 2)))
         y.append(np.full(n, k))

@@ -9,22 +9,31 @@ from .module import Buffer, Module
 class Standardize(Module):
     """y = (x − mean) / std, per feature; ``mean`` and ``std`` are Buffers (saved with the model, not trained).
 
-    A feature with std 0 is only centred (its std is taken as 1).
+    A feature with std 0 (constant in the training data) is only centred: its std is taken as 1.
+    ``mean`` and ``std`` may be lists or arrays; the constructor call is kept as lists, so ``config()`` is JSON
+    and ``th.load`` rebuilds the layer.
+
     Shape: (N, F) -> (N, F)
     """
 
     def __init__(self, mean, std):
-        mean = np.asarray(mean, dtype=get_default_dtype()).reshape(-1)
-        std = np.asarray(std, dtype=get_default_dtype()).reshape(-1)
-        if mean.shape != std.shape:
-            raise ValueError(f"Standardize: mean has {mean.size} features but std has {std.size}")
-        self.mean = Buffer(mean)
-        self.std = Buffer(np.where(std > 0, std, 1).astype(mean.dtype))
+        mean64 = np.asarray(mean, dtype=np.float64).reshape(-1)
+        std64 = np.asarray(std, dtype=np.float64).reshape(-1)
+        if mean64.shape != std64.shape:
+            raise ValueError(f"Standardize: mean has {mean64.size} features but std has {std64.size}")
+        if not (np.all(np.isfinite(mean64)) and np.all(np.isfinite(std64))) or np.any(std64 < 0):
+            raise ValueError("Standardize: mean and std must be finite and std >= 0")
+        self._init_args = ((mean64.tolist(), std64.tolist()), {})   # arrays have no JSON form; lists do
+        self.mean = Buffer(mean64.astype(get_default_dtype()))
+        self.std = Buffer(np.where(std64 > 0, std64, 1.0).astype(get_default_dtype()))
 
     def forward(self, x):
-        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, self.mean.dtype))
+        if not isinstance(x, Tensor):
+            x = np.asarray(x)
+            x = Tensor(x if x.dtype.kind == "f" else x.astype(self.mean.dtype))
         if x.shape[-1] != self.mean.shape[0]:
-            raise ValueError(f"Standardize: expected {self.mean.shape[0]} features, got an input of shape {tuple(x.shape)}")
+            raise ValueError(f"Standardize: expected {self.mean.shape[0]} features, got an input of shape "
+                             f"{tuple(x.shape)}")
         return ops.div(ops.sub(x, self.mean.data), self.std.data)
 
     def extra_repr(self):

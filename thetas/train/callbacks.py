@@ -175,8 +175,8 @@ class ProgressBar(Callback):
                 self._mode = "batch"
                 self._bar.leave = True
         if self._mode == "epoch":
+            self._bar.set_postfix_str(text, refresh=False)  # update() redraws, at most every 0.1 s
             self._bar.update(1)
-            self._bar.set_postfix_str(text)
         else:
             self._bar.set_postfix_str(text)
             self._bar.close()

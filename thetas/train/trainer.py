@@ -7,6 +7,7 @@
 One batch is: forward (ŷ = model(x)), loss, ``backward()`` (∇loss(θ) in every ``p.grad``), ``optimizer.step()``.
 Everything else (history, progress bar, early stopping, checkpoints, the NaN guard) is a callback.
 """
+import functools
 import math
 import re
 import time
@@ -51,7 +52,7 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
         train_loader: a DataLoader yielding (x, y) NumPy batches, or a tuple (X, y) (then batches of
             ``batch_size``, shuffled reproducibly with seed 0).
         val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y).
-        metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', 'mae', ...) or functions
+        metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', ...) or functions
             ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs. A classification metric
             on real-valued targets is skipped.
         callbacks: ``Callback`` objects. A ``History`` and a ``TerminateOnNaN`` are always used (yours if you
@@ -71,8 +72,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback objects, got a {type(cb).__name__}")
-    history = next((cb for cb in callbacks if isinstance(cb, History)), None) or History()
-    guard = next((cb for cb in callbacks if isinstance(cb, TerminateOnNaN)), None) or TerminateOnNaN()
+    history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+    history = History() if history is None else history  # (an empty History is falsy: it has len 0)
+    guard = next((cb for cb in callbacks if isinstance(cb, TerminateOnNaN)), None)
+    guard = TerminateOnNaN() if guard is None else guard
     extra = [cb for cb in callbacks if cb is not history and cb is not guard]
     bars = [cb for cb in extra if isinstance(cb, ProgressBar)]
     if verbose and not bars:
@@ -101,7 +104,7 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
                 break
             loss, count, seconds, outputs, targets = done
             logs = {"loss": loss}
-            logs.update(_compute(metric_fns, outputs, targets, warned))
+            logs.update(_compute(metric_fns, outputs, targets, warned, loss_fn))
             if val_loader is not None:
                 val = evaluate(model, loss_fn, val_loader, metric_fns, _warned=warned)
                 logs.update((f"val_{k}", v) for k, v in val.items())
@@ -191,7 +194,7 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), batch_size=1024, _wa
     if count == 0:
         raise ValueError("evaluate: the loader yielded no batches")
     result = {"loss": total / count}
-    result.update(_compute(metric_fns, outputs, targets, set() if _warned is None else _warned))
+    result.update(_compute(metric_fns, outputs, targets, set() if _warned is None else _warned, loss_fn))
     return result
 
 
@@ -280,22 +283,29 @@ def _metric_by_name(name):
     from .. import metrics as M
     top = re.fullmatch(r"top_?(\d+)_(error|accuracy)", name)
     if top:
-        k, kind = int(top.group(1)), top.group(2)
-        if kind == "error":
-            return lambda y, s: M.top_k_error(y, s, k=k)
-        return lambda y, s: 1.0 - M.top_k_error(y, s, k=k)
-    public = getattr(M, "__all__", [n for n in vars(M) if not n.startswith("_")])
-    fn = getattr(M, name, None) if name in public else None
-    if not callable(fn) or isinstance(fn, type):
-        names = sorted(n for n in public if callable(getattr(M, n, None)) and not isinstance(getattr(M, n), type))
-        raise ValueError(f"unknown metric {name!r}; thetas.metrics has {', '.join(names)}, and topK_error")
-    return fn
+        k, fn = int(top.group(1)), M.top_k_error if top.group(2) == "error" else M.top_k_accuracy
+        return functools.partial(fn, k=k)
+    try:
+        return M.get(name)
+    except ValueError as e:
+        raise ValueError(f"{e} (or topK_error / topK_accuracy for any K)") from None
 
 
-def _compute(metric_fns, outputs, targets, warned):
+def _threshold(loss_fn, out):
+    """Where one output per example means class 1: 0 for a logit z, 0.5 for a probability ŷ = σ(z)."""
+    from .. import losses
+    if loss_fn is losses.binary_cross_entropy or isinstance(loss_fn, losses.BCELoss):
+        return 0.5
+    if loss_fn is losses.binary_cross_entropy_with_logits or isinstance(loss_fn, losses.BCEWithLogitsLoss):
+        return 0.0
+    return 0.5 if out.size and out.min() >= 0 and out.max() <= 1 else 0.0
+
+
+def _compute(metric_fns, outputs, targets, warned, loss_fn=None):
     """Each metric on the concatenated outputs; one that does not apply is skipped with one warning."""
     if not metric_fns or not outputs:
         return {}
+    from .. import metrics as M
     y = np.concatenate([np.asarray(t) for t in targets])
     out = np.concatenate(outputs)
     if out.ndim == 2 and out.shape[1] == 1:  # one output unit: (N, 1) -> (N,)
@@ -305,9 +315,14 @@ def _compute(metric_fns, outputs, targets, warned):
     for name, fn in metric_fns:
         if not labels and name not in _REGRESSION:
             continue  # accuracy on a regression target: does not apply
+        scores = out
+        if fn is M.accuracy and out.ndim == 1 and out.dtype.kind == "f":
+            fn = functools.partial(M.accuracy, threshold=_threshold(loss_fn, out))
+        elif fn is M.roc_auc and out.ndim == 2 and out.shape[1] == 2:
+            scores = out[:, 1] - out[:, 0]  # two logits: σ(z₁ − z₀) = P(class 1), ranked by z₁ − z₀
         try:
-            result[name] = float(fn(y, out))
-        except (ValueError, TypeError) as e:
+            result[name] = float(fn(y, scores))
+        except (ValueError, TypeError, IndexError) as e:
             if name not in warned:
                 warned.add(name)
                 warnings.warn(f"metric {name!r} skipped: {e}", RuntimeWarning, stacklevel=3)
