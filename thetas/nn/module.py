@@ -10,7 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 
 _registry = {}   # "ClassName" -> class, for rebuilding a saved model without importing anything by name
-_recorder = None  # while summary() runs: a list that collects (module, output)
+_recorder = None  # while _record() runs: a list that collects (module, inputs, output) of every call
 
 
 class Parameter(Tensor):
@@ -74,7 +74,7 @@ class Module:
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
         if _recorder is not None:
-            _recorder.append((self, out))
+            _recorder.append((self, args, out))
         return out
 
     # ------------------------------------------------------------------ the tree
@@ -208,34 +208,60 @@ class Module:
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
 
-    def summary(self, input_shape, dtype=None, print_fn=print):
-        """Run one zero input of shape ``(1, *input_shape)`` and list every layer with its output shape and
-        parameter count. Returns the table as a string (and prints it unless ``print_fn`` is None)."""
+    def _record(self, x):
+        """Run ``x`` through the model in eval mode without gradients and return every module call in order as
+        (dotted name, module, inputs, output)."""
         global _recorder
+        from ..autograd.grad_mode import no_grad
         names = {id(m): name for name, m in self.named_modules()}
-        dtype = dtype or next((p.dtype for p in self.parameters()), np.float32)
-        x = Tensor(np.zeros((1, *tuple(input_shape)), dtype))
-        was_training, _recorder = self.training, []
+        was_training, outer, _recorder = self.training, _recorder, []
         try:
             self.eval()
-            from ..autograd.grad_mode import no_grad
             with no_grad():
                 self(x)
             calls = _recorder
         finally:
-            _recorder = None
+            _recorder = outer
             self.train(was_training)
-        rows = [("layer", "type", "output shape", "params")]
-        for module, out in calls:
+        return [(names.get(id(m), "?") or "(model)", m, args, out) for m, args, out in calls]
+
+    def activations(self, x, leaves_only=True):
+        """Every layer's output for input ``x``, as NumPy arrays: ``{"0": conv output, "1": relu output, ...}``
+        (dotted names as in ``named_modules``; containers skipped unless ``leaves_only=False``). Runs in eval
+        mode without recording gradients; what the lab draws and ``plot_feature_maps`` shows."""
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=next(
+            (p.dtype for p in self.parameters()), np.float32)))
+        out = {}
+        for name, module, _, y in self._record(x):
+            if leaves_only and any(True for _ in module.children()):
+                continue
+            if isinstance(y, Tensor):
+                out[name] = y.data
+        return out
+
+    def summary(self, input_shape, dtype=None, print_fn=print):
+        """Run one zero input of shape ``(1, *input_shape)`` and list every layer with its output shape and
+        parameter count (a layer with a ``summary_note(input_shape, output_shape)`` adds a note, e.g. a conv layer
+        the count a dense layer of the same sizes would need). Returns the table as a string (and prints it
+        unless ``print_fn`` is None)."""
+        dtype = dtype or next((p.dtype for p in self.parameters()), np.float32)
+        calls = self._record(Tensor(np.zeros((1, *tuple(input_shape)), dtype)))
+        rows = [("layer", "type", "output shape", "params", "")]
+        for name, module, args, out in calls:
             if any(True for _ in module.children()):  # containers: their layers have the rows
                 continue
             shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            rows.append((names.get(id(module), "?") or "(model)", type(module).__name__, str(shape).replace(",)", ")"),
-                         f"{module.num_parameters():,}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        fmt = lambda r: "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-        lines = [fmt(rows[0]), "-" * (sum(widths) + 6)] + [fmt(r) for r in rows[1:]]
-        lines += ["-" * (sum(widths) + 6), f"total parameters: {self.num_parameters():,}"]
+            note = ""
+            if hasattr(module, "summary_note") and args and hasattr(args[0], "shape") and isinstance(out, Tensor):
+                note = module.summary_note(tuple(args[0].shape), tuple(out.shape))
+            rows.append((name, type(module).__name__, str(shape).replace(",)", ")"),
+                         f"{module.num_parameters():,}", note))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        fmt = lambda r: "  ".join(c.ljust(w) if i in (0, 1, 2, 4) else c.rjust(w)
+                                  for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        rule = "-" * (sum(widths[:4]) + 6)
+        lines = [fmt(rows[0]), rule] + [fmt(r) for r in rows[1:]]
+        lines += [rule, f"total parameters: {self.num_parameters():,}"]
         text = "\n".join(lines)
         if print_fn is not None:
             print_fn(text)
