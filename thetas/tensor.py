@@ -105,8 +105,11 @@ class Tensor:
             gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(): gradient has shape {gradient.shape}, tensor has shape {self.shape}")
-        grads = {id(self): gradient}
         handed = set()  # ids of arrays already given to a leaf: a second leaf gets a copy, never an alias
+        if self._backward is None:
+            self._accumulate(gradient, handed)
+            return
+        grads = {id(self): gradient}  # id of a non-leaf -> dLoss/d(it), summed over its uses so far
         pop = grads.pop
         for node in reversed(_topological_order(self)):
             g = pop(id(node), None)
@@ -122,6 +125,9 @@ class Tensor:
                     continue
                 if pg.shape != p.data.shape:
                     pg = _unbroadcast(pg, p.data.shape)
+                if p._backward is None:  # a leaf: its gradient is final, accumulate it now
+                    p._accumulate(pg, handed)
+                    continue
                 key = id(p)
                 old = grads.get(key)
                 grads[key] = pg if old is None else old + pg
@@ -288,19 +294,21 @@ def _freed(g):
 
 
 def _topological_order(root):
-    """Every tensor ``root`` depends on that requires grad, each after all of its parents (no recursion)."""
+    """Every non-leaf tensor ``root`` depends on that requires grad, each after all of its parents (no
+    recursion). Leaves are left out: ``backward`` hands them their gradient as it arrives."""
     order, visited = [], {id(root)}
     stack = [(root, iter(root._parents))]
+    push, pop, emit, seen = stack.append, stack.pop, order.append, visited.add
     while stack:
         node, parents = stack[-1]
         for p in parents:  # descend into the first unvisited parent; resume this iterator later
-            if p.requires_grad and id(p) not in visited:
-                visited.add(id(p))
-                stack.append((p, iter(p._parents)))
+            if p._backward is not None and p.requires_grad and id(p) not in visited:
+                seen(id(p))
+                push((p, iter(p._parents)))
                 break
         else:
-            stack.pop()
-            order.append(node)
+            pop()
+            emit(node)
     return order
 
 

@@ -1,10 +1,13 @@
-"""Data: datasets, mini-batch loading, and data sets that need no network (``th.data.load("digits")``)."""
+"""Data: datasets, mini-batch loading, data sets by name (``th.data.load("digits")``), MNIST and own images."""
 from .csv import from_csv
 from .dataset import ArrayDataset, random_split, train_test_split
 from .digits import digits
+from .images import load_image, to_mnist
 from .loader import DataLoader
+from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist, read_idx
 from .registry import DATASETS, Task, load
 from .toy import FOUR_PIXEL_CLASSES, circles, four_pixels, gaussians, moons, spiral, xor
 
 __all__ = ["ArrayDataset", "DataLoader", "random_split", "train_test_split", "xor", "circles", "spiral", "moons",
-           "gaussians", "four_pixels", "FOUR_PIXEL_CLASSES", "digits", "from_csv", "load", "Task", "DATASETS"]
+           "gaussians", "four_pixels", "FOUR_PIXEL_CLASSES", "digits", "from_csv", "load", "Task", "DATASETS",
+           "mnist", "fashion_mnist", "read_idx", "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "load_image", "to_mnist"]

@@ -2,10 +2,13 @@
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from . import toy
 from .dataset import ArrayDataset, train_test_split
 
-DATASETS = ("digits", "digits-1v2", "four-pixels", "xor", "circles", "spiral", "moons", "gaussians")
+DATASETS = ("digits", "digits-1v2", "four-pixels", "xor", "circles", "spiral", "moons", "gaussians", "mnist",
+            "fashion-mnist")
 _TOY = {"xor": toy.xor, "circles": toy.circles, "spiral": toy.spiral, "moons": toy.moons, "gaussians": toy.gaussians}
 _TOY_SAMPLES = 400   # default n_samples of a generated set; noise defaults to each generator's own (0.1)
 
@@ -36,7 +39,9 @@ def load(name, seed=0, n_samples=None, noise=None, target=None):
 
     The generated 2-D sets (xor, circles, spiral, moons, gaussians) have ``n_samples`` points (400 unless
     given) with ``noise``, split 75/25 stratified; ``seed`` fixes both the points and the split.
-    "four-pixels" trains and tests on the same 8 images. ``n_samples`` and ``noise`` apply to generated sets only.
+    "four-pixels" trains and tests on the same 8 images. ``noise`` applies to generated sets only.
+    "mnist" and "fashion-mnist" hold float32 images (N, 1, 28, 28) in [0, 1] and the official split (``seed`` is
+    unused); ``n_samples`` keeps the first ``n_samples`` training images, the test set stays the 10,000.
     """
     from .csv import from_csv
     from .digits import digits
@@ -63,5 +68,23 @@ def load(name, seed=0, n_samples=None, noise=None, target=None):
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, seed=seed)
         k = int(y.max()) + 1
         return _task(key, ArrayDataset(Xtr, ytr), ArrayDataset(Xte, yte), tuple(range(k)), ("x1", "x2"))
+    if key in ("mnist", "fashion-mnist"):
+        return _mnist_task(key, n_samples)
     raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}, "
                      "or a .csv file with a target column")
+
+
+def _mnist_task(key, n_samples):
+    from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist
+    (Xtr, ytr), (Xte, yte) = mnist() if key == "mnist" else fashion_mnist()
+    if n_samples is not None:
+        Xtr, ytr = Xtr[:n_samples], ytr[:n_samples]
+    datasets = []
+    for X, y in ((Xtr, ytr), (Xte, yte)):
+        images = np.empty((len(X), 1, 28, 28), np.float32)      # (N, C, H, W)
+        np.multiply(X[:, None], np.float32(1 / 255), out=images)
+        datasets.append(ArrayDataset(images, y))
+        datasets[-1].image_shape = (28, 28)
+    task = _task(key, *datasets, MNIST_CLASSES if key == "mnist" else FASHION_MNIST_CLASSES)
+    task.num_features = 28 * 28                                 # what an MLP sees once it flattens the image
+    return task
