@@ -53,3 +53,23 @@ def tune_malloc():
     _applied = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(libc.mallopt(_M_MMAP_THRESHOLD,
                                                                                          MMAP_THRESHOLD))
     return _applied
+
+
+_limiter = None
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in NumPy's BLAS (OpenBLAS, MKL) from now on, through threadpoolctl; returns whether it
+    took effect.
+
+    Why it matters: OpenBLAS threads wait for each other by spinning, so when other processes already keep the
+    cores busy, a 2-thread matrix product can take 10-100x longer than a 1-thread one. On a busy machine, or when
+    several trainings share it, ``set_num_threads(1)`` (``thetas train --threads 1``) is the remedy.
+    """
+    global _limiter
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    _limiter = threadpool_limits(limits=int(n), user_api="blas")
+    return True

@@ -4,6 +4,8 @@
     thetas train xor --model logistic        # one neuron cannot do xor ...
     thetas train xor --hidden 8              # ... one hidden layer can
     thetas train data.csv --target label     # your own data
+    thetas train mnist --model lenet --save lenet.safetensors --plot plots/
+    thetas predict lenet.safetensors my_digit.png
     thetas evaluate model.safetensors digits
     thetas gradcheck --hidden 16 --activation tanh
 
@@ -30,6 +32,15 @@ DEFAULTS = {
     "moons": dict(hidden="16", activation="tanh", optimizer="adam", lr=2e-2, epochs=100, batch_size=16),
     "gaussians": dict(hidden="8", activation="tanh", optimizer="adam", lr=2e-2, epochs=50, batch_size=16),
     "csv": dict(hidden="32", activation="relu", optimizer="adam", lr=3e-3, epochs=50, batch_size=32),
+    # images (N, 1, 28, 28): "DATASET:MODEL" entries come first
+    "mnist:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=1e-3, epochs=12, batch_size=64),
+    "mnist": dict(hidden="256,256", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3, epochs=20,
+                  batch_size=128),
+    "fashion-mnist:lenet": dict(hidden="120,84", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3,
+                                epochs=15, batch_size=64),
+    "fashion-mnist": dict(hidden="256,256", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3, epochs=20,
+                          batch_size=128),
+    "digits:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=2e-3, epochs=30, batch_size=32),
 }
 LOSSES = ("cross_entropy", "bce", "mse", "mae", "huber")
 
@@ -117,20 +128,47 @@ def _metrics(objective, outputs, y, loss):
     return out
 
 
-def _evaluate(model, objective, dataset):
+def _evaluate(model, objective, dataset, outputs=None):
+    """Metrics of ``model`` on ``dataset`` (outputs computed in batches, or given)."""
     from .autograd.grad_mode import no_grad
     from .tensor import Tensor
-    model.eval()
+    from .train import predict
+    if outputs is None:
+        outputs = predict(model, dataset.X, batch_size=512)
     with no_grad():
-        outputs = model(Tensor(dataset.X))
-        loss = objective(outputs, dataset.y).item()
-    return _metrics(objective, outputs.numpy(), dataset.y, loss)
+        loss = objective(Tensor(outputs), dataset.y).item()
+    return _metrics(objective, outputs, dataset.y, loss)
 
 
 # ---------------------------------------------------------------------- building
+def _image_shape(task):
+    """(C, H, W) of a data set of square images (MNIST's (1, 28, 28), the digits' (1, 8, 8)), else None."""
+    X = task.train.X
+    if X.ndim == 4:
+        return tuple(X.shape[1:])
+    shape = getattr(task.train, "image_shape", None)
+    if shape is not None and len(shape) == 2 and shape[0] == shape[1] and shape[0] >= 8:
+        return (1, *shape)
+    return None
+
+
 def _build_model(args, task, objective):
-    from .models import MLP, LogisticRegression
+    from .models import MLP, LeNet, LogisticRegression
     from .nn.containers import Sequential
+    from .nn.conv import Flatten
+    image = _image_shape(task)
+    if args.model == "lenet":
+        if image is None or image[1] != image[2]:
+            raise CLIError(f"--model lenet needs square images (mnist, fashion-mnist, digits); {task.name} has "
+                           f"{task.num_features} features per example")
+        hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()] if args.hidden else []
+        channels = [int(c) for c in str(args.channels).split(",") if c.strip()]
+        if len(channels) != 2:
+            raise CLIError(f"--channels needs two numbers (the two conv layers), got {args.channels!r}")
+        core = LeNet(image[0], objective.outputs, image[1], channels=channels, hidden=hidden,
+                     kernel_size=5 if image[1] >= 16 else 3, activation=args.activation if args.activation in
+                     ("relu", "tanh", "sigmoid") else "relu", dropout=args.dropout, generator=args.seed)
+        return core if task.preprocess is None else Sequential(task.preprocess, core)
     if args.model == "logistic":
         if objective.task == "regression":
             core = MLP([task.num_features, 1], generator=args.seed)
@@ -140,6 +178,8 @@ def _build_model(args, task, objective):
         hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()] if args.hidden else []
         core = MLP([task.num_features, *hidden, objective.outputs], activation=args.activation,
                    dropout=args.dropout, generator=args.seed)
+    if task.train.X.ndim > 2:  # images (N, C, H, W) into a dense network: one vector per image
+        core = Sequential(Flatten(), core)
     if task.preprocess is not None:
         return Sequential(task.preprocess, core)
     return core
@@ -154,17 +194,18 @@ def _build_optimizer(args, model):
     raise CLIError(f"unknown optimizer {args.optimizer!r}; choose sgd or adam")
 
 
-def _load_task(name, seed, target=None):
+def _load_task(name, seed, target=None, n_samples=None):
     from . import data
     try:
-        return data.load(name, seed=seed, target=target)
+        return data.load(name, seed=seed, target=target, n_samples=n_samples)
     except (ValueError, FileNotFoundError, ImportError) as e:
         raise CLIError(str(e)) from None
 
 
 def _apply_defaults(args):
-    key = "csv" if str(args.dataset).endswith(".csv") else args.dataset
-    for k, v in {"dropout": 0.0, **DEFAULTS.get(key, DEFAULTS["csv"])}.items():
+    key = "csv" if str(args.dataset).endswith(".csv") else str(args.dataset).lower()
+    defaults = DEFAULTS.get(f"{key}:{args.model}") or DEFAULTS.get(key, DEFAULTS["csv"])
+    for k, v in {"dropout": 0.0, **defaults}.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     if args.momentum is None:
@@ -179,7 +220,10 @@ def cmd_train(args):
     from .train.callbacks import History
 
     _apply_defaults(args)
-    task = _load_task(args.dataset, args.seed, args.target)
+    if args.threads:
+        from ._runtime import set_num_threads
+        set_num_threads(args.threads)
+    task = _load_task(args.dataset, args.seed, args.target, args.samples)
     objective = Objective(task.task, task.num_classes, args.loss or _default_loss(task),
                           one_logit=args.model == "logistic")
     model = _build_model(args, task, objective)
@@ -194,12 +238,15 @@ def cmd_train(args):
     history = fit(model, objective, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
                   metrics=fit_metrics, verbose=not args.quiet)
     seconds = time.perf_counter() - t0
-    train_m, test_m = _evaluate(model, objective, task.train), _evaluate(model, objective, task.test)
+    from .train import predict
+    test_outputs = predict(model, task.test.X, batch_size=512)
+    train_m, test_m = _evaluate(model, objective, task.train), _evaluate(model, objective, task.test, test_outputs)
     result = {"dataset": task.name, "model": args.model, "parameters": model.num_parameters()}
     result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
     result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
     result.update(epochs=len(history.epoch), seconds=round(seconds, 3),
                   samples_per_s=round(len(task.train) * len(history.epoch) / max(seconds, 1e-9), 1))
+    result["peak_memory_mb"] = _peak_memory_mb()
     if getattr(history, "stopped_reason", None):
         result["stopped_reason"] = history.stopped_reason
     if args.save:
@@ -209,8 +256,7 @@ def cmd_train(args):
         save(model, args.save, metadata=meta)
         result["saved"] = args.save
     if args.plot:
-        _plot(args.plot, history, model, task, objective)
-        result["plot"] = args.plot
+        result["plot"] = _plot(args.plot, history, model, task, objective, test_outputs)
     _report(args, result, [f"test accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else
                            f"test rmse {test_m['rmse']:.4f}", f"{result['epochs']} epochs", f"{seconds:.1f} s"])
     return 0
@@ -224,8 +270,21 @@ def _jsonable(x):
     return None if x is None else [v.item() if hasattr(v, "item") else v for v in x]
 
 
-def _plot(path, history, model, task, objective):
-    from . import viz
+def _peak_memory_mb():
+    """The process's peak resident memory so far, in MiB (None where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB on Linux, bytes on macOS
+    return round(rss / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+
+
+def _plot(path, history, model, task, objective, test_outputs):
+    """2-D data: one PNG at ``path`` (curves and the decision boundary). Images, or a path without .png: a folder
+    of PNGs (curves, confusion matrix, misclassified test images; for a conv net its filters and the feature maps
+    of one test image). Returns the path or the list of files written."""
+    from . import metrics, viz
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -233,14 +292,43 @@ def _plot(path, history, model, task, objective):
     except ImportError:
         raise CLIError('--plot needs matplotlib: pip install "thetas[plot]"') from None
     two_d = task.num_features == 2 and task.task == "classification"
-    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(11 if two_d else 6, 4.5))
-    axes = np.atleast_1d(axes)
-    viz.plot_history(history, ax=axes[0])
-    if two_d:
-        viz.plot_decision_boundary(model, task.test.X, task.test.y, ax=axes[1])
-        axes[1].set_title(f"{task.name}: decision boundary (test points)")
-    viz.savefig(fig, path)
-    plt.close(fig)
+    if str(path).lower().endswith(".png") and not task.train.X.ndim > 2:
+        fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(11 if two_d else 6, 4.5))
+        axes = np.atleast_1d(axes)
+        viz.plot_history(history, ax=axes[0])
+        if two_d:
+            viz.plot_decision_boundary(model, task.test.X, task.test.y, ax=axes[1])
+            axes[1].set_title(f"{task.name}: decision boundary (test points)")
+        viz.savefig(fig, path)
+        plt.close(fig)
+        return path
+    written = []
+
+    def save(fig, name):
+        written.append(viz.savefig(fig, os.path.join(path, name)))
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    viz.plot_history(history, ax=ax)
+    ax.set_title(f"{task.name}: train vs test")
+    save(fig, "history.png")
+    if objective.task == "classification":
+        names = [str(c) for c in task.classes] if task.classes is not None else None
+        pred = objective.predict(test_outputs)
+        fig, ax = plt.subplots(figsize=(6.5, 6))
+        viz.plot_confusion_matrix(metrics.confusion_matrix(task.test.y, pred, num_classes=task.num_classes),
+                                  class_names=names, ax=ax)
+        save(fig, "confusion_matrix.png")
+        if hasattr(viz, "plot_misclassified") and not objective.binary_logit and _image_shape(task) is not None:
+            X = task.test.X if task.test.X.ndim == 4 else task.test.X.reshape(len(task.test.X), *_image_shape(task))
+            save(viz.plot_misclassified(test_outputs, X, task.test.y, class_names=names), "misclassified.png")
+    from .nn.conv import Conv2d
+    convs = [m for m in model.modules() if isinstance(m, Conv2d)]
+    if convs and hasattr(viz, "plot_filters"):
+        save(viz.plot_filters(convs[0]), "filters.png")
+        x = task.test.X[:1]
+        save(viz.plot_feature_maps(model, x), "feature_maps.png")
+    return written
 
 
 def cmd_evaluate(args):
@@ -282,6 +370,41 @@ def cmd_gradcheck(args):
     return 0 if report.ok else 1
 
 
+def cmd_predict(args):
+    """First and second guesses for a picture of a digit, preprocessed as MNIST was made."""
+    from .data.images import load_image, to_mnist
+    from .io import load, load_metadata
+    from .train import predict
+    try:
+        model, meta = load(args.model), load_metadata(args.model)
+        image = to_mnist(load_image(args.image), invert=args.invert)
+    except (ValueError, FileNotFoundError, OSError, ImportError) as e:
+        raise CLIError(str(e)) from None
+    user = meta.get("user") or {}
+    if user.get("binary_logit") or user.get("task") == "regression":
+        raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
+    dataset = str(user.get("dataset") or "mnist")
+    if dataset.startswith("digits"):  # the 8×8 digits: 32×32 bitmaps counted in 4×4 blocks, scaled to [0, 1]
+        x = np.pad(image, 2).reshape(8, 4, 8, 4).mean(axis=(1, 3)).reshape(1, 64)
+    else:
+        x = image.reshape(1, 1, 28, 28)
+    logits = predict(model, x.astype(np.float32))[0]
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    classes = user.get("classes") or list(range(len(p)))
+    order = np.argsort(-p, kind="stable")[:max(1, args.top)]
+    guesses = [{"label": str(classes[i]), "probability": round(float(p[i]), 6)} for i in order]
+    if not args.json:
+        for rank, g in enumerate(guesses, 1):
+            print(f"{('1st', '2nd', '3rd')[rank - 1] if rank <= 3 else f'{rank}th'} guess: {g['label']}  "
+                  f"({100 * g['probability']:.1f}%)")
+    result = {"image": args.image, "model": args.model, "prediction": guesses[0]["label"],
+              "probability": guesses[0]["probability"], "guesses": guesses}
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
 def _report(args, result, summary):
     if args.json:
         print(json.dumps(result))
@@ -301,8 +424,10 @@ def build_parser():
                        description=f"DATASET: one of {', '.join(DATASETS)}, or a CSV file (with --target).")
     t.add_argument("dataset", metavar="DATASET")
     t.add_argument("--target", help="the label column of a CSV file")
-    t.add_argument("--model", choices=("mlp", "logistic"), default="mlp")
-    t.add_argument("--hidden", help="hidden layer widths, e.g. 32,32 (mlp); '' for none")
+    t.add_argument("--model", choices=("mlp", "logistic", "lenet"), default="mlp",
+                   help="mlp (dense layers), logistic (one neuron per class) or lenet (a conv net, for images)")
+    t.add_argument("--hidden", help="hidden layer widths, e.g. 32,32 (mlp; lenet: its dense layers); '' for none")
+    t.add_argument("--channels", default="6,16", help="lenet: output channels of its two conv layers (default 6,16)")
     t.add_argument("--activation", choices=("sigmoid", "tanh", "relu", "leaky_relu", "linear"))
     t.add_argument("--dropout", type=float, help="dropout probability after each hidden layer")
     t.add_argument("--loss", choices=LOSSES)
@@ -313,8 +438,14 @@ def build_parser():
     t.add_argument("--batch-size", type=int)
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--samples", type=int, metavar="N", help="generated 2-D sets: N points; mnist, fashion-mnist: "
+                   "the first N training images (a quick run)")
     t.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors)")
-    t.add_argument("--plot", metavar="PATH", help="write learning curves (and the decision boundary) as a PNG")
+    t.add_argument("--plot", metavar="PATH", help="a PNG of the learning curves (and the decision boundary of 2-D "
+                   "data); for images, or a PATH without .png, a folder of PNGs: curves, confusion matrix, "
+                   "misclassified test images, conv filters and feature maps")
+    t.add_argument("--threads", type=int, metavar="N", help="BLAS threads (default: all cores; 1 on a busy machine: "
+                   "spinning BLAS threads slow down badly when other processes hold the cores)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--json", action="store_true", help="print the final metrics as one JSON line")
     t.set_defaults(func=cmd_train)
@@ -326,6 +457,17 @@ def build_parser():
     e.add_argument("--seed", type=int)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="first and second guess for a picture of a handwritten digit",
+                       description="IMAGE: a PNG or JPEG of one digit, any size, dark on light or light on dark; it "
+                       "is cropped, scaled into 20×20 and centred by mass in 28×28, as MNIST was made.")
+    r.add_argument("model", metavar="MODEL", help="a model saved by thetas train mnist --save PATH")
+    r.add_argument("image", metavar="IMAGE")
+    r.add_argument("--top", type=int, default=2, help="how many guesses to print (default 2)")
+    r.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
+                   help="force (or forbid) inverting the image; default: decided from its background")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_predict)
 
     g = sub.add_parser("gradcheck", help="compare backprop's gradients with numerical ones (float64)")
     g.add_argument("--dataset", default="digits")

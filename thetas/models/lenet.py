@@ -1,4 +1,5 @@
 """LeNet: the convolutional network of LeCun et al. (1998) that read handwritten digits."""
+from ..autograd import ops
 from ..nn.activation import ReLU, Sigmoid, Tanh
 from ..nn.containers import Sequential
 from ..nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
@@ -23,7 +24,8 @@ class LeNet(Sequential):
         channels: output channels of the two conv layers.  hidden: widths of the dense layers before the output.
         kernel_size: k.  activation: 'relu', 'tanh' or 'sigmoid'.  pool: 'max' or 'avg'.
         dropout: probability before each dense layer (0 = none).  generator: seed for the initial thetas.
-    Shape: (N, in_channels, image_size, image_size) -> (N, num_classes).
+    Shape: (N, in_channels, image_size, image_size) -> (N, num_classes); flat rows (N, in_channels·image_size²),
+    as the 8×8 digits come, are reshaped to images first.
     A small image (the 8×8 digits) works too: the first conv keeps the size (padding k // 2), and the second
     does as well when the image is smaller than 4·k.
     """
@@ -55,4 +57,9 @@ class LeNet(Sequential):
             layers.append(Dropout(dropout, generator=rng))
         layers.append(Linear(width, num_classes, generator=rng))
         super().__init__(*layers)
-        self.image_size, self.num_classes = int(image_size), int(num_classes)
+        self.in_channels, self.image_size, self.num_classes = int(in_channels), int(image_size), int(num_classes)
+
+    def forward(self, x):
+        if len(x.shape) == 2:
+            x = ops.reshape(ops._t(x), (x.shape[0], self.in_channels, self.image_size, self.image_size))
+        return super().forward(x)

@@ -1,6 +1,8 @@
 """Pictures of the lecture (matplotlib, imported only when a picture is drawn: ``pip install "thetas[plot]"``)."""
 from .plots import (decision_grid, plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images,
                     plot_neurons, plot_weights, savefig)
+from .vision import plot_feature_maps, plot_filters, plot_misclassified, top_k_guesses
 
 __all__ = ["decision_grid", "plot_confusion_matrix", "plot_decision_boundary", "plot_history", "plot_images",
-           "plot_neurons", "plot_weights", "savefig"]
+           "plot_neurons", "plot_weights", "savefig", "plot_feature_maps", "plot_filters", "plot_misclassified",
+           "top_k_guesses"]
