@@ -58,7 +58,7 @@ def test_train_json_has_top5_error_memory_and_plots(capsys, tmp_path, mnist_avai
 
 def test_mlp_flattens_images(capsys, mnist_available):
     code, result, _ = run(capsys, "train", "mnist", "--samples", "2000", "--epochs", "3", "--hidden", "64",
-                          "--lr", "0.003", "--batch-size", "64", "--json", "--quiet")
+                          "--lr", "0.003", "--batch-size", "64", "--schedule", "cosine", "--json", "--quiet")
     assert code == 0 and result["parameters"] == 784 * 64 + 64 + 64 * 10 + 10
     assert result["test_accuracy"] >= 0.85
 

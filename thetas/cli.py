@@ -33,11 +33,12 @@ DEFAULTS = {
     "gaussians": dict(hidden="8", activation="tanh", optimizer="adam", lr=2e-2, epochs=50, batch_size=16),
     "csv": dict(hidden="32", activation="relu", optimizer="adam", lr=3e-3, epochs=50, batch_size=32),
     # images (N, 1, 28, 28): "DATASET:MODEL" entries come first
-    "mnist:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=1e-3, epochs=12, batch_size=64),
+    "mnist:lenet": dict(hidden="120,84", activation="relu", dropout=0.25, optimizer="adam", lr=2e-3, epochs=15,
+                        batch_size=64, schedule="cosine"),
     "mnist": dict(hidden="256,256", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3, epochs=20,
                   batch_size=128),
-    "fashion-mnist:lenet": dict(hidden="120,84", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3,
-                                epochs=15, batch_size=64),
+    "fashion-mnist:lenet": dict(hidden="120,84", activation="relu", dropout=0.25, optimizer="adam", lr=2e-3,
+                                epochs=15, batch_size=64, schedule="cosine"),
     "fashion-mnist": dict(hidden="256,256", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3, epochs=20,
                           batch_size=128),
     "digits:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=2e-3, epochs=30, batch_size=32),
@@ -194,6 +195,19 @@ def _build_optimizer(args, model):
     raise CLIError(f"unknown optimizer {args.optimizer!r}; choose sgd or adam")
 
 
+def _build_schedule(args, optimizer):
+    """The learning rate over the epochs: constant, cosine-annealed to 0 by the last epoch, or halved every
+    third of the run ('step')."""
+    from . import optim
+    if args.schedule in (None, "none"):
+        return None
+    if args.schedule == "cosine":
+        return optim.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    if args.schedule == "step":
+        return optim.StepLR(optimizer, step_size=max(1, args.epochs // 3), gamma=0.5)
+    raise CLIError(f"unknown schedule {args.schedule!r}; choose none, cosine or step")
+
+
 def _load_task(name, seed, target=None, n_samples=None):
     from . import data
     try:
@@ -205,7 +219,7 @@ def _load_task(name, seed, target=None, n_samples=None):
 def _apply_defaults(args):
     key = "csv" if str(args.dataset).endswith(".csv") else str(args.dataset).lower()
     defaults = DEFAULTS.get(f"{key}:{args.model}") or DEFAULTS.get(key, DEFAULTS["csv"])
-    for k, v in {"dropout": 0.0, **defaults}.items():
+    for k, v in {"dropout": 0.0, "schedule": "none", **defaults}.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     if args.momentum is None:
@@ -236,7 +250,7 @@ def cmd_train(args):
          f"({len(task.train)} train / {len(task.test)} test), loss {objective.loss}, {args.optimizer} lr {args.lr}")
     t0 = time.perf_counter()
     history = fit(model, objective, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
-                  metrics=fit_metrics, verbose=not args.quiet)
+                  metrics=fit_metrics, verbose=not args.quiet, scheduler=_build_schedule(args, optimizer))
     seconds = time.perf_counter() - t0
     from .train import predict
     test_outputs = predict(model, task.test.X, batch_size=512)
@@ -437,6 +451,8 @@ def build_parser():
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--epochs", type=int)
+    t.add_argument("--schedule", choices=("none", "cosine", "step"),
+                   help="learning rate over the epochs: constant, cosine-annealed to 0, or halved every third")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--samples", type=int, metavar="N", help="generated 2-D sets: N points; mnist, fashion-mnist: "
                    "the first N training images (a quick run)")
