@@ -40,6 +40,8 @@ def _jsonable(value):
         return value
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.dtype) or isinstance(value, type) and issubclass(value, np.generic):
+        return np.dtype(value).name   # dtype=np.float64 -> "float64", which NumPy accepts back
     if isinstance(value, (list, tuple)):
         items = [_jsonable(v) for v in value]
         return _SKIP if any(v is _SKIP for v in items) else items
