@@ -16,7 +16,7 @@ import torch
 
 import thetas as th
 
-from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, update_error
+from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, train_step, update_error
 
 LR, BATCH = 0.05, 64
 
@@ -41,19 +41,11 @@ def thetas_model(reference):
 
 
 def thetas_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = th.losses.cross_entropy(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, th.losses.cross_entropy, xb, yb)
 
 
 def torch_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, torch.nn.functional.cross_entropy, xb, yb)
 
 
 def check(x, y):

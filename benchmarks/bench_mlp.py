@@ -17,7 +17,7 @@ import torch
 
 import thetas as th
 
-from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, update_error
+from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, train_step, update_error
 
 N_TRAIN, D_IN, H, D_OUT = 60_000, 784, 256, 10
 LR = 0.1
@@ -49,19 +49,11 @@ def numpy_params(reference):
 
 # ---------------------------------------------------------------------- one training step of each variant
 def thetas_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = th.losses.cross_entropy(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, th.losses.cross_entropy, xb, yb)
 
 
 def torch_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, torch.nn.functional.cross_entropy, xb, yb)
 
 
 def numpy_step(params, x, y, lr=LR):

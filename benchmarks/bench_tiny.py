@@ -20,7 +20,7 @@ import torch
 import thetas as th
 from thetas.autograd import ops
 
-from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, update_error
+from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, train_step, update_error
 
 N, B, LR = 1000, 32, 0.1
 
@@ -46,19 +46,11 @@ def thetas_model(reference):
 
 
 def thetas_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = th.losses.binary_cross_entropy_with_logits(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, th.losses.binary_cross_entropy_with_logits, xb, yb)
 
 
 def torch_step(model, opt, xb, yb):
-    opt.zero_grad()
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(model(xb), yb)
-    loss.backward()
-    opt.step()
-    return loss
+    return train_step(model, opt, torch.nn.functional.binary_cross_entropy_with_logits, xb, yb)
 
 
 def sigmoid(z):

@@ -72,3 +72,9 @@ def test_cli_train_digits_json(capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["dataset"] == "digits" and result["test_accuracy"] >= 0.97
     assert {"epochs", "seconds", "test_top5_error", "parameters"} <= set(result)
+
+
+def test_linear_fed_the_wrong_width_names_both_sizes():
+    with pytest.raises(ValueError, match=r"in_features=64.*not 63|63.*64") as e:
+        th.nn.Linear(64, 10)(np.zeros((5, 63), np.float32))
+    assert "63" in str(e.value) and "64" in str(e.value) and "(5, 63)" in str(e.value)

@@ -127,3 +127,26 @@ def dkt_scores(x, probs_or_logits):
     the pooled evaluation of the paper (no sampling)."""
     rows, steps, q, a = next_step(x)
     return a, np.asarray(probs_or_logits)[rows, steps, q]
+
+
+def dkt_array(students, max_len=None):
+    """A ``Students`` (``th.data``) as one padded (N, T, 2) int64 array of [question, answer] pairs, question −1
+    after each sequence's end: what ``DKT``, ``dkt_loss`` and a ``th.data.ArrayDataset`` take. Cut long
+    sequences first with ``students.windows(max_len)``."""
+    from ..data.knowledge import pad_batch
+    b = pad_batch(students, max_len)
+    return dkt_batch(b.questions, b.answers, b.mask > 0)
+
+
+def dkt_auc(x, logits):
+    """ROC AUC pooled over every next-answer prediction (the paper's metric; exact, no sampling). A metric for
+    ``th.fit``/``th.evaluate``: ``metrics=(dkt_auc, dkt_accuracy)``."""
+    from ..metrics import roc_auc
+    y, z = dkt_scores(x, logits)
+    return roc_auc(y, z)
+
+
+def dkt_accuracy(x, logits):
+    """Accuracy of "correct if P > 1/2" over every next-answer prediction."""
+    y, z = dkt_scores(x, logits)
+    return float(np.mean((z > 0) == (y == 1))) if len(y) else float("nan")

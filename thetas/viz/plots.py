@@ -372,14 +372,21 @@ def plot_weights(weight, image_shape, fig=None, ncols=8):
     ncols = max(1, min(int(ncols), n))
     nrows = -(-n // ncols)
     fig = _pyplot().figure(figsize=(1.2 * ncols + 0.8, 1.3 * nrows)) if fig is None else fig
-    vmax = float(np.abs(W).max()) or 1.0
+    return signed_image_grid(fig, W.reshape(n, *image_shape), [f"h{j}" for j in range(n)], nrows, ncols)
+
+
+def signed_image_grid(fig, tiles, titles, nrows, ncols, cmap="RdBu_r"):
+    """Draw ``tiles`` (K, h, w) of weights in a nrows × ncols grid, one diverging colour scale centred at 0 and
+    shared by all panels (red: positive, blue: negative), with a colour bar. Returns the Figure."""
+    vmax = float(np.nanmax(np.abs(tiles))) if np.isfinite(tiles).any() else 1.0
+    vmax = vmax or 1.0
     axes = []
-    for j in range(n):
-        ax = fig.add_subplot(nrows, ncols, j + 1)
-        image = ax.imshow(W[j].reshape(image_shape), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    for k, (tile, title) in enumerate(zip(tiles, titles)):
+        ax = fig.add_subplot(nrows, ncols, k + 1)
+        image = ax.imshow(tile, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"h{j}", fontsize=8)
+        ax.set_title(title, fontsize=8)
         axes.append(ax)
     fig.colorbar(image, ax=axes, shrink=0.8)
     return fig

@@ -7,7 +7,7 @@ the network's "first and second guess" as data, shared by ``plot_misclassified``
 import numpy as np
 
 from ..tensor import Tensor
-from .plots import _labels, _numpy, _pyplot, plot_images
+from .plots import _labels, _numpy, _pyplot, plot_images, signed_image_grid
 
 
 def _probabilities(out):
@@ -85,17 +85,7 @@ def plot_filters(layer_or_weight, fig=None, ncols=8, cmap="RdBu_r"):
     if fig is None:
         inch = 0.7 / max(kh, kw)  # one kernel ≈ 0.7 in whatever its size
         fig = _pyplot().figure(figsize=(per_row * (inch * tiles.shape[2] + 0.3) + 1.0, nrows * (inch * kh + 0.4)))
-    vmax = float(np.abs(W).max()) or 1.0
-    axes = []
-    for k in range(F):
-        ax = fig.add_subplot(nrows, per_row, k + 1)
-        image = ax.imshow(tiles[k], cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"filter {k}", fontsize=8)
-        axes.append(ax)
-    fig.colorbar(image, ax=axes, shrink=0.8)
-    return fig
+    return signed_image_grid(fig, tiles, [f"filter {k}" for k in range(F)], nrows, per_row, cmap)
 
 
 # -------------------------------------------------------------------------------------------- feature maps
