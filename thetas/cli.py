@@ -8,6 +8,7 @@
     thetas predict lenet.safetensors my_digit.png
     thetas evaluate model.safetensors digits
     thetas gradcheck --hidden 16 --activation tanh
+    thetas dkt --data synthetic-5 --concepts 5 --plot kt/   # Deep Knowledge Tracing: what does Riley know?
 
 Every command takes ``--json``: the last line of stdout is then one JSON object of its final metrics.
 Progress bars and messages go to stderr.
@@ -419,6 +420,236 @@ def cmd_predict(args):
     return 0
 
 
+# ---------------------------------------------------------------------- knowledge tracing
+DKT_FORMATS = ("dkt-csv", "assistments")
+DKT_TEST_FRACTION = 0.2   # a file without --test: 20 % of its students (all their answers) are held out
+
+
+def _guess_format(path):
+    """'assistments' when the first non-blank line has letters (a CSV header), else 'dkt-csv' (3 lines per
+    student: count, question ids, answers)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            first = next((line for line in f if line.strip()), "")
+    except OSError as e:
+        raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
+    return "assistments" if any(ch.isalpha() for ch in first) else "dkt-csv"
+
+
+def _read_students(path, fmt, question_names=None):
+    from .data import load_assistments_csv, load_dkt_csv
+    if not os.path.isfile(path):
+        raise CLIError(f"no such file: {path} (--data takes synthetic-5 or a file of students' answers)")
+    fmt = fmt or _guess_format(path)
+    reader = load_dkt_csv if fmt == "dkt-csv" else load_assistments_csv
+    try:
+        return reader(path, question_names=question_names), fmt
+    except (ValueError, FileNotFoundError, OSError) as e:
+        hint = " (every question of the --test file must occur in the training file)" if question_names is not \
+            None and "question_names" in str(e) else ""
+        raise CLIError(f"{e}{hint}") from None
+
+
+def _dkt_data(args):
+    """(train, test, format): whole students, before windows; synthetic data keeps its true concepts."""
+    from .data import synthetic_5
+    if args.data.lower() == "synthetic-5":
+        if args.test:
+            raise CLIError("--test needs --data PATH (synthetic-5 comes with its own 2,000 test students)")
+        train, test = synthetic_5(args.seed)
+        return train, test, "synthetic"
+    train, fmt = _read_students(args.data, args.format)
+    if args.test:
+        test, _ = _read_students(args.test, fmt, question_names=train.question_names)
+    else:
+        train = train.drop_short(2)
+        if len(train) < 2:
+            raise CLIError(f"{args.data}: {len(train)} student(s) with 2 or more answers; a train/test split needs "
+                           "at least 2 (or give --test PATH)")
+        train, test = train.split(DKT_TEST_FRACTION, seed=args.seed, num_test=max(1, round(DKT_TEST_FRACTION *
+                                                                                           len(train))))
+    return train, test, fmt
+
+
+def _dkt_eval(model, X):
+    from .models import dkt_accuracy, dkt_auc, dkt_loss
+    from .train import evaluate
+    m = evaluate(model, dkt_loss, (X, X), metrics=(dkt_auc, dkt_accuracy), batch_size=256)
+    # the AUC is None (null in the JSON) when every scored answer is right, or every one wrong
+    return {"loss": m["loss"], "auc": m.get("dkt_auc"), "accuracy": m["dkt_accuracy"]}
+
+
+def _optimal_auc(students):
+    """Pooled AUC of the Bayes-optimal predictions on every answer after the first: the ceiling of synthetic data."""
+    from .data import optimal_predictions
+    from .metrics import roc_auc
+    P, A = optimal_predictions(students), np.stack(students.answers)
+    return float(roc_auc(A[:, 1:].ravel(), P[:, 1:].ravel()))
+
+
+def _adjusted_rand(truth, labels):
+    try:
+        from sklearn.metrics import adjusted_rand_score
+    except ImportError:
+        _log("thetas dkt: concept_ari needs scikit-learn (pip install \"thetas[data]\"); left out")
+        return None
+    return float(adjusted_rand_score(truth, labels))
+
+
+def cmd_dkt(args):
+    from . import data, optim
+    from .io import save
+    from .models import DKT, dkt_accuracy, dkt_array, dkt_auc, dkt_loss
+    from .train import fit
+
+    if args.threads:
+        from ._runtime import set_num_threads
+        set_num_threads(args.threads)
+    if args.format is not None and args.format not in DKT_FORMATS:
+        raise CLIError(f"unknown --format {args.format!r}; choose {' or '.join(DKT_FORMATS)}")
+    if args.concepts is not None and args.concepts < 2:
+        raise CLIError(f"--concepts must be at least 2 (the number of concept clusters), got {args.concepts}")
+    if args.max_len < 2:
+        raise CLIError(f"--max-len must be at least 2 (a prediction needs a next answer), got {args.max_len}")
+    if args.hidden < 1 or args.epochs < 1 or args.batch_size < 1:
+        raise CLIError("--hidden, --epochs and --batch-size must be at least 1")
+    if args.samples is not None and args.samples < 1:
+        raise CLIError(f"--samples must be at least 1, got {args.samples}")
+    train, test, fmt = _dkt_data(args)
+    if args.samples is not None:                                     # a quick run: the first N of each set
+        train, test = train[:args.samples], test[:args.samples]
+    train, test = train.drop_short(2), test.drop_short(2)
+    for name, s in (("training", train), ("test", test)):
+        if len(s) == 0:
+            raise CLIError(f"the {name} set has no student with 2 or more answers: nothing to learn or score")
+    M = train.num_questions
+    if args.concepts is not None and args.concepts > M:
+        raise CLIError(f"--concepts {args.concepts} is more than the {M} questions")
+    # one "student" per window of --max-len answers; each window needs 2 answers to be scored
+    train_w, test_w = train.windows(args.max_len).drop_short(2), test.windows(args.max_len).drop_short(2)
+    X_train, X_test = dkt_array(train_w), dkt_array(test_w)          # (N, T, 2) [question, answer], −1 padding
+
+    try:
+        model = DKT(M, args.hidden, cell=args.cell, dropout=args.dropout, generator=args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    source = "synthetic-5" if fmt == "synthetic" else args.data
+    _log(f"thetas: DKT ({args.cell}, {args.hidden} hidden) {model.num_parameters():,} parameters on {source}: "
+         f"{M} questions, {len(train)} train / {len(test)} test students, Adam lr {args.lr}")
+    t0 = time.perf_counter()
+    history = fit(model, dkt_loss, optimizer, data.DataLoader((X_train, X_train), batch_size=args.batch_size,
+                                                              shuffle=True, seed=args.seed),
+                  val_loader=(X_test, X_test), epochs=args.epochs, metrics=(dkt_auc, dkt_accuracy),
+                  verbose=not args.quiet)
+    seconds = time.perf_counter() - t0
+    train_m, test_m = _dkt_eval(model, X_train), _dkt_eval(model, X_test)
+
+    result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,
+              "parameters": model.num_parameters(), "questions": M,
+              "students": {"train": len(train), "test": len(test)},
+              "sequences": {"train": len(train_w), "test": len(test_w)}}
+    result.update({f"test_{k}": None if v is None else round(v, 6) for k, v in test_m.items()})
+    result.update({f"train_{k}": None if v is None else round(v, 6) for k, v in train_m.items()})
+    if fmt == "synthetic":
+        result["optimal_test_auc"] = round(_optimal_auc(test), 6)
+    result.update(epochs=len(history.epoch), seconds=round(seconds, 3))
+    labels = None
+    if args.concepts is not None:
+        from .tutor import cluster_questions
+        try:
+            labels = np.asarray(cluster_questions(model, args.concepts, students=train, seed=args.seed))
+        except ImportError:
+            raise CLIError('--concepts needs scikit-learn (spectral clustering): pip install "thetas[data]"') from None
+        result["concepts"] = [int(v) for v in labels]
+        if train.concepts is not None:
+            ari = _adjusted_rand(train.concepts, labels)
+            if ari is not None:
+                result["concept_ari"] = round(ari, 6)
+    result["peak_memory_mb"] = _peak_memory_mb()
+    if getattr(history, "stopped_reason", None):
+        result["stopped_reason"] = history.stopped_reason
+    if args.save:
+        meta = {"command": "dkt", "data": source, "format": fmt, "test": args.test, "seed": args.seed,
+                "cell": args.cell, "hidden": args.hidden, "max_len": args.max_len, "questions": M,
+                "question_names": list(train.question_names or map(str, range(M)))}
+        if labels is not None:
+            meta["concepts"] = result["concepts"]
+        try:
+            save(model, args.save, metadata=meta)
+        except OSError as e:
+            raise CLIError(f"cannot write {args.save}: {e.strerror or e}") from None
+        result["saved"] = args.save
+    if args.plot:
+        result["plot"] = _plot_dkt(args.plot, history, model, train, test, labels, args.seed)
+    auc = "n/a" if test_m["auc"] is None else f"{test_m['auc']:.4f}"
+    summary = [f"test AUC {auc}", f"accuracy {test_m['accuracy']:.4f}"]
+    if "optimal_test_auc" in result:
+        summary.append(f"(optimal AUC {result['optimal_test_auc']:.4f})")
+    if "concept_ari" in result:
+        summary.append(f"concept ARI {result['concept_ari']:.3f}")
+    _report(args, result, summary + [f"{result['epochs']} epochs", f"{seconds:.1f} s"])
+    return 0
+
+
+def _plot_dkt(folder, history, model, train, test, labels, seed):
+    """PNGs in ``folder``: learning curves; the questions' influence graph and their influence matrix ordered by
+    concept; the first test student's knowledge trace with the suggested next question.
+
+    The influence is ``th.tutor.context_influence`` on (up to 200 of) the training students: flip one real answer
+    and see how the predictions of the later answers move. The paper's J (``influence_matrix``: the prediction
+    after a first answer) is not used: where every student starts with the same question (the simulated data)
+    the network never learned what other first answers mean."""
+    from . import viz
+    from .tutor import cluster_questions, concept_graph, context_influence, knowledge_trace, suggest_next
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CLIError('--plot needs matplotlib: pip install "thetas[plot]"') from None
+    names = train.question_names
+    influence = context_influence(model, train, max_students=200, seed=seed)    # (M, M) i answered, j predicted
+    if labels is None:                                              # no --concepts: 5 clusters, for the pictures
+        try:
+            labels = np.asarray(cluster_questions(model, min(5, train.num_questions), students=train, seed=seed))
+        except ImportError:
+            raise CLIError('--plot needs scikit-learn to group the questions: pip install "thetas[data]"') from None
+    written = []
+
+    def save(fig, name):
+        written.append(viz.savefig(fig, os.path.join(folder, name)))
+        plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    viz.plot_history(history, keys=["loss", "val_loss"], ax=axes[0])
+    viz.plot_history(history, keys=["dkt_auc", "val_dkt_auc"], ax=axes[1])
+    axes[0].set_title("loss: minus the log-likelihood of the next answer")
+    axes[1].set_title("AUC of the next answer (val = test students)")
+    save(fig, "history.png")
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    viz.plot_influence_graph(concept_graph(influence, min_weight=0.0), labels=labels, ax=ax, question_names=names)
+    save(fig, "influence_graph.png")
+    fig, ax = plt.subplots(figsize=(8, 7))
+    viz.plot_concept_clusters(influence, labels, ax=ax, question_names=names)
+    save(fig, "concept_clusters.png")
+
+    q, a = test[0]                                                  # the first test student: "Riley"
+    q, a = q[:100], a[:100]
+    trace = knowledge_trace(model, q, a)
+    best, _ = suggest_next(model, q, a)
+    rows = np.argsort(labels, kind="stable")                        # questions grouped by concept
+    rows = rows if train.num_questions <= 60 else rows[np.isin(rows, q)]
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.16 * len(q) + 3), max(4.0, 0.16 * len(rows) + 1.5)))
+    viz.plot_knowledge_trace(trace, q, a, ax=ax, question_names=names, rows=rows)
+    who = f"student {test.student_ids[0]}" if test.student_ids else "the first test student"
+    best_name = names[best] if names else best
+    ax.set_title(f"What does {who} know? P(correct) after each answer\n"
+                 f"What should they do next? Question {best_name}", fontsize=10, pad=24)
+    save(fig, "knowledge_trace.png")
+    return written
+
+
 def _report(args, result, summary):
     if args.json:
         print(json.dumps(result))
@@ -494,6 +725,39 @@ def build_parser():
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_gradcheck)
+
+    k = sub.add_parser("dkt", help="Deep Knowledge Tracing: predict each student's next answer, find the concepts",
+                       description="Train a DKT network (an LSTM over [question, answer] pairs) on students' answer "
+                       "sequences and report the AUC of its next-answer predictions on held-out students.")
+    k.add_argument("--data", required=True, metavar="synthetic-5|PATH",
+                   help="synthetic-5 (the DKT paper's 2,000 + 2,000 simulated students, 50 questions, 5 concepts) "
+                   "or a file of real answers")
+    k.add_argument("--test", metavar="PATH", help="a file of test students (default: 20%% of --data's students, "
+                   "split by student with --seed)")
+    k.add_argument("--format", metavar="dkt-csv|assistments", help="dkt-csv: 3 lines per student (count, question ids, "
+                   "answers); assistments: the ASSISTments 2009 CSV (a header row, one row per answer; question = "
+                   "skill_id). Default: assistments if the first line has letters, else dkt-csv")
+    k.add_argument("--cell", choices=("lstm", "rnn", "gru"), default="lstm")
+    k.add_argument("--hidden", type=int, default=200, help="hidden units (default 200, as the paper)")
+    k.add_argument("--epochs", type=int, default=10)
+    k.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate (default 0.01)")
+    k.add_argument("--batch-size", type=int, default=32, help="students per batch (default 32)")
+    k.add_argument("--dropout", type=float, default=0.0, help="dropout on the hidden state before the output layer")
+    k.add_argument("--max-len", type=int, default=100, help="cut longer sequences into windows of this many answers")
+    k.add_argument("--concepts", type=int, metavar="K", help="cluster the questions into K concepts from what the "
+                   "network learned (JSON: concepts, and concept_ari on synthetic data)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--samples", type=int, metavar="N", help="a quick run: only the first N training and the first "
+                   "N test students")
+    k.add_argument("--threads", type=int, metavar="N", help="BLAS threads (1 on a busy machine)")
+    k.add_argument("--plot", metavar="DIR", help="write PNGs: learning curves, the influence graph, the questions' "
+                   "clusters (--concepts K, else 5) and one test student's knowledge trace")
+    k.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors) with its question names")
+    k.add_argument("--quiet", action="store_true", help="no progress bar")
+    k.add_argument("--json", action="store_true", help="print the final metrics as one JSON line")
+    k.set_defaults(func=cmd_dkt)
+    from .lab.cli import add_parser as add_lab_parser
+    add_lab_parser(sub)
     return p
 
 

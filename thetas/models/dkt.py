@@ -35,8 +35,10 @@ def _split(x, num_questions):
                          f"(see th.models.dkt_batch), got shape {X.shape}, dtype {X.dtype}")
     q, a = X[..., 0], X[..., 1]
     valid = q >= 0
-    if (q >= num_questions).any():
-        raise ValueError(f"DKT: question id {int(q.max())} is out of range for {num_questions} questions")
+    if (q >= num_questions).any() or (q < -1).any():
+        bad = int(q[(q >= num_questions) | (q < -1)][0])
+        raise ValueError(f"DKT: question id {bad} is out of range for {num_questions} questions (ids are "
+                         f"0..{num_questions - 1}, or -1 for padding)")
     if ((a[valid] != 0) & (a[valid] != 1)).any():
         raise ValueError("DKT: answers must be 0 (wrong) or 1 (correct)")
     return q, a, valid

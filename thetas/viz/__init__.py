@@ -1,8 +1,9 @@
 """Pictures of the lecture (matplotlib, imported only when a picture is drawn: ``pip install "thetas[plot]"``)."""
+from .knowledge import plot_concept_clusters, plot_influence_graph, plot_knowledge_trace
 from .plots import (decision_grid, plot_confusion_matrix, plot_decision_boundary, plot_history, plot_images,
                     plot_neurons, plot_weights, savefig)
 from .vision import plot_feature_maps, plot_filters, plot_misclassified, top_k_guesses
 
 __all__ = ["decision_grid", "plot_confusion_matrix", "plot_decision_boundary", "plot_history", "plot_images",
            "plot_neurons", "plot_weights", "savefig", "plot_feature_maps", "plot_filters", "plot_misclassified",
-           "top_k_guesses"]
+           "top_k_guesses", "plot_knowledge_trace", "plot_influence_graph", "plot_concept_clusters"]

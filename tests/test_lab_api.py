@@ -1,0 +1,475 @@
+"""The lab's JSON API, through Starlette's TestClient: every endpoint answers, every bad payload gets a clear
+status and message, and the server keeps working after each one."""
+import base64
+import json
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
+pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+import thetas as th
+from thetas.lab import create_app
+from thetas.lab.schema import from_b64
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def drawing(image):
+    """uint8 (H, W), 255 = ink -> the JSON the page sends."""
+    image = np.ascontiguousarray(image, np.uint8)
+    return {"width": image.shape[1], "height": image.shape[0], "pixels": base64.b64encode(image.tobytes()).decode()}
+
+
+def a_one(size=140):
+    img = np.zeros((size, size), np.uint8)
+    img[size // 8: size - size // 8, size // 2 - size // 20: size // 2 + size // 20] = 255
+    return img
+
+
+@pytest.fixture(scope="module")
+def lenet_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lab") / "lenet.safetensors"
+    th.save(th.models.LeNet(generator=0), str(path), metadata={"dataset": "mnist",
+                                                               "classes": [str(i) for i in range(10)]})
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def client(lenet_path):
+    with TestClient(create_app(model_path=lenet_path)) as c:
+        yield c
+
+
+def ok(client):
+    """The server still answers a good request."""
+    r = client.get("/api/digits/status")
+    assert r.status_code == 200 and r.json()["state"] == "ready"
+
+
+def refused(r, status, *words):
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert isinstance(body["error"], str) and body["error"]
+    for w in words:
+        assert w in body["error"], body["error"]
+    return body["error"]
+
+
+# ---------------------------------------------------------------------------------------------- pages
+@pytest.mark.parametrize("path", ["/", "/digits", "/playground", "/four-pixels", "/optimisers"])
+def test_pages_and_their_scripts_are_served(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    for src in ("/static/lab.js", "/static/lab.css"):
+        assert src in r.text
+        assert client.get(src).status_code == 200
+    assert "http://" not in r.text and "https://" not in r.text   # nothing from elsewhere
+
+
+def test_unknown_endpoint_and_static_traversal_are_refused(client):
+    refused(client.get("/api/nothing"), 404, "no such API endpoint")
+    assert client.get("/static/../server.py").status_code == 404
+    assert client.get("/static/%2e%2e/server.py").status_code == 404
+    ok(client)
+
+
+# ---------------------------------------------------------------------------------------------- digits
+def test_digits_predict_gives_two_guesses_and_every_layer(client, lenet_path):
+    r = client.post("/api/digits/predict", json={"drawing": drawing(a_one())})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    g1, g2 = out["guesses"]
+    assert g1["label"] != g2["label"] and 1 >= g1["probability"] >= g2["probability"] >= 0
+    assert sum(out["probabilities"]) == pytest.approx(1, abs=1e-5)
+    mnist = from_b64(out["mnist"])
+    assert mnist.shape == (28, 28) and mnist.max() == pytest.approx(1)
+    expected = th.data.to_mnist(a_one(), invert=False)            # the lab preprocesses exactly as MNIST was made
+    np.testing.assert_allclose(mnist, expected, atol=1e-6)
+    # every leaf layer of the model is drawn, with its activations' shape
+    model = th.load(lenet_path)
+    acts = model.activations(expected.reshape(1, 1, 28, 28))
+    layers = out["layers"]
+    assert [layer["kind"] for layer in layers] == ["input", "conv", "pool", "conv", "pool", "dense", "dense", "softmax"]
+    covered = [m for layer in layers for m in layer["modules"]]
+    assert sorted(covered, key=int) == sorted(acts, key=int)
+    for layer in layers[1:-1]:
+        values = from_b64(layer)
+        np.testing.assert_allclose(values, acts[layer["output"]][0], atol=1e-5)
+    assert from_b64(layers[0]).shape == (1, 28, 28)
+    assert from_b64(layers[-1]).shape == (10,) and from_b64(layers[-1]).sum() == pytest.approx(1, abs=1e-5)
+
+
+def test_digits_unit_explains_a_conv_unit_with_shared_weights(client, lenet_path):
+    model = th.load(lenet_path)
+    d = drawing(a_one())
+    r = client.post("/api/digits/unit", json={"drawing": d, "layer": 1, "unit": [2, 14, 14]})
+    assert r.status_code == 200, r.text
+    u = r.json()
+    kernel, patch = np.array(u["kernel"]), np.array(u["patch"])
+    assert kernel.shape == patch.shape == (1, 5, 5)
+    np.testing.assert_allclose(kernel, model[0].weight.data[2], atol=1e-6)       # the shared kernel
+    assert u["weighted_sum"] == pytest.approx((kernel * patch).sum() + u["bias"], abs=1e-5)
+    assert u["weighted_sum"] == pytest.approx(u["computed"], abs=1e-4)           # what the conv layer computed
+    assert u["activation"] == pytest.approx(max(u["weighted_sum"], 0), abs=1e-4)  # ReLU
+    assert "same" in u["shared"] and u["receptive_field"] == [12, 12, 16, 16]
+    # the same kernel at another position
+    r2 = client.post("/api/digits/unit", json={"drawing": d, "layer": 1, "unit": [2, 3, 20]}).json()
+    assert r2["kernel"] == u["kernel"]
+
+
+@pytest.mark.parametrize("layer,unit", [(0, [0, 3, 4]), (2, [1, 3, 3]), (3, [4, 5, 5]), (4, [0, 2, 2]), (5, [7]),
+                                        (6, [0]), (7, [1])])
+def test_digits_unit_every_kind(client, layer, unit):
+    r = client.post("/api/digits/unit", json={"drawing": drawing(a_one()), "layer": layer, "unit": unit})
+    assert r.status_code == 200, r.text
+    u = r.json()
+    top, left, bottom, right = u["receptive_field"]
+    assert 0 <= top <= bottom <= 27 and 0 <= left <= right <= 27
+    if "computed" in u:
+        assert u["weighted_sum"] == pytest.approx(u["computed"], abs=1e-4)
+    if u["kind"] == "softmax":
+        assert 0 < u["activation"] < 1
+
+
+def test_digits_bad_payloads(client):
+    big = np.zeros((300, 300), np.uint8)
+    refused(client.post("/api/digits/predict", json={"drawing": drawing(big)}), 413, "at most")
+    d = drawing(a_one())
+    refused(client.post("/api/digits/predict", json={"drawing": {**d, "width": 139}}), 422, "bytes")
+    refused(client.post("/api/digits/predict", json={"drawing": {**d, "pixels": "***"}}), 400, "base64")
+    refused(client.post("/api/digits/predict", json={"drawing": {**d, "width": "x"}}), 422, "width")
+    refused(client.post("/api/digits/predict", json=[1, 2]), 422, "object")
+    refused(client.post("/api/digits/predict", content=b"{", headers={"content-type": "application/json"}), 400,
+            "JSON")
+    refused(client.post("/api/digits/predict", content=b"a" * 300_000, headers={"content-type": "application/json"}),
+            413)
+    refused(client.post("/api/digits/predict", content=b"{}", headers={"content-type": "text/plain"}), 415, "JSON")
+    refused(client.post("/api/digits/unit", json={"drawing": d, "layer": 1, "unit": [9, 0, 0]}), 422, "unit")
+    refused(client.post("/api/digits/unit", json={"drawing": d, "layer": 99, "unit": [0]}), 422, "layer")
+    ok(client)
+
+
+def test_a_blank_drawing_is_not_an_error(client):
+    r = client.post("/api/digits/predict", json={"drawing": drawing(np.zeros((20, 20)))})
+    assert r.status_code == 200 and r.json()["blank"] is True
+
+
+def test_host_header_is_checked_when_asked(lenet_path):
+    with TestClient(create_app(model_path=lenet_path, allowed_hosts=["127.0.0.1", "localhost"]),
+                    base_url="http://127.0.0.1:8000") as c:
+        assert c.get("/api/digits/status").status_code == 200
+        refused(c.get("/api/digits/status", headers={"host": "evil.example:8000"}), 400, "Host")
+
+
+def test_an_mlp_on_the_8x8_digits_and_the_background_training(tmp_path, monkeypatch):
+    """No --model and an empty cache: a LeNet is trained on the 8×8 digits in a child process, with progress."""
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("THETAS_CACHE", str(tmp_path))
+    with TestClient(create_app(train_data="digits", train_epochs=1, train_samples=300)) as c:
+        first = c.get("/api/digits/status").json()
+        assert first["state"] in ("training", "ready")
+        refused_or_ready = c.post("/api/digits/predict", json={"drawing": drawing(a_one())})
+        assert refused_or_ready.status_code in (200, 503)
+        deadline = time.time() + 120
+        while time.time() < deadline and c.get("/api/digits/status").json()["state"] == "training":
+            time.sleep(0.3)
+        status = c.get("/api/digits/status").json()
+        assert status["state"] == "ready", status
+        assert (tmp_path / "lab" / "digits-lenet-8x8.safetensors").is_file()
+        out = c.post("/api/digits/predict", json={"drawing": drawing(a_one())}).json()
+        assert from_b64(out["input"]).shape == (8, 8) and from_b64(out["layers"][1]).shape == (6, 8, 8)
+    # the next start finds it in the cache
+    with TestClient(create_app(train_data="digits")) as c:
+        assert c.get("/api/digits/status").json()["state"] == "ready"
+    # a flat MLP on the 8×8 digits, saved the way `thetas train digits --save` does
+    mlp = th.models.MLP([64, 16, 10], generator=0)
+    th.save(mlp, str(tmp_path / "mlp.safetensors"), metadata={"dataset": "digits"})
+    with TestClient(create_app(model_path=str(tmp_path / "mlp.safetensors"))) as c:
+        out = c.post("/api/digits/predict", json={"drawing": drawing(a_one())}).json()
+        assert [layer["kind"] for layer in out["layers"]] == ["input", "dense", "softmax"]
+        u = c.post("/api/digits/unit", json={"drawing": drawing(a_one()), "layer": 1, "unit": [3]}).json()
+        assert from_b64(u["weights"]).shape == (1, 8, 8)       # a dense unit's weights, drawn as an image
+
+
+def test_an_mlp_on_mnist_images(tmp_path):
+    """`thetas train mnist` saves Sequential(Flatten(), MLP): every leaf is drawn, a dense unit's weights as 28×28."""
+    model = th.nn.Sequential(th.nn.Flatten(), th.models.MLP([784, 32, 16, 10], dropout=0.2, generator=0))
+    path = str(tmp_path / "mlp.safetensors")
+    th.save(model, path, metadata={"dataset": "mnist"})
+    with TestClient(create_app(model_path=path)) as c:
+        out = c.post("/api/digits/predict", json={"drawing": drawing(a_one())}).json()
+        assert [layer["kind"] for layer in out["layers"]] == ["input", "dense", "dense", "softmax"]
+        acts = model.activations(from_b64(out["mnist"]).reshape(1, 1, 28, 28))
+        assert sorted(m for layer in out["layers"] for m in layer["modules"]) == sorted(acts)
+        u = c.post("/api/digits/unit", json={"drawing": drawing(a_one()), "layer": 1, "unit": [5]}).json()
+        assert from_b64(u["weights"]).shape == (1, 28, 28) and u["weighted_sum"] == pytest.approx(u["computed"],
+                                                                                                   abs=1e-4)
+
+
+def test_a_model_that_is_not_a_digit_classifier_is_refused(tmp_path):
+    path = str(tmp_path / "xor.safetensors")
+    th.save(th.models.MLP([2, 4, 1]), path)
+    with pytest.raises(ValueError):
+        create_app(model_path=path)
+
+
+# ---------------------------------------------------------------------------------------------- playground
+def new_session(client, **config):
+    r = client.post("/api/playground/sessions", json={"config": config})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_playground_learns(client):
+    s = new_session(client, dataset="xor", hidden=[8], activation="tanh", optimizer="adam", lr=0.03)
+    sid, first = s["id"], s["loss"]
+    assert s["train_points"] + s["test_points"] == 200 and len(s["points"]) == 200
+    losses = []
+    for _ in range(6):
+        r = client.post(f"/api/playground/{sid}/step", json={"steps": 25})
+        assert r.status_code == 200
+        losses.append(r.json()["loss"])
+    assert losses[-1] < losses[0] < first
+    state = r.json()
+    assert state["accuracy"] > 0.9 and state["step"] == 150
+    boundary = from_b64(state["boundary"])
+    assert boundary.shape == (64, 64) and boundary.min() < 64 and boundary.max() > 192   # both classes somewhere
+    neurons = state["neurons"]
+    assert [n["shape"][0] for n in neurons] == [8, 1] and all(n["shape"][1:] == [32, 32] for n in neurons)
+
+
+def test_playground_points_config_reset_and_code(client, tmp_path):
+    s = new_session(client, dataset="custom", hidden=[4], optimizer="gd", lr=0.5)
+    sid = s["id"]
+    assert s["train_points"] == 0 and s["loss"] is None
+    pts = [[x, y, int(x * y < 0)] for x in (-1.5, -0.5, 0.5, 1.5) for y in (-1.5, -0.5, 0.5, 1.5)]
+    r = client.post(f"/api/playground/{sid}/points", json={"add": pts})
+    assert r.status_code == 200 and r.json()["train_points"] == 16
+    before = client.post(f"/api/playground/{sid}/step", json={"steps": 1}).json()["loss"]
+    after = client.post(f"/api/playground/{sid}/step", json={"steps": 100}).json()["loss"]
+    assert after < before
+    # a new network keeps the clicked points
+    r = client.post(f"/api/playground/{sid}/config", json={"config": {"hidden": [6, 6], "loss": "cross_entropy"}})
+    assert r.status_code == 200 and r.json()["train_points"] == 16 and r.json()["step"] == 0
+    assert [n["shape"][0] for n in r.json()["neurons"]] == [6, 6, 1]
+    r = client.post(f"/api/playground/{sid}/reset", json={})
+    assert r.json()["step"] == 0 and r.json()["history"] == []
+    code = client.get(f"/api/playground/{sid}/code").json()["code"]
+    compile(code, "playground.py", "exec")
+    assert "th.models.MLP([2, 6, 6, 2]" in code and "cross_entropy" in code
+    r = client.post(f"/api/playground/{sid}/points", json={"clear": True})
+    assert r.json()["train_points"] == 0
+
+
+def test_playground_code_reproduces_the_session(client, tmp_path):
+    s = new_session(client, dataset="moons", hidden=[5], activation="relu", loss="bce", optimizer="momentum",
+                    lr=0.05, batch_size=25, points=100)
+    sid = s["id"]
+    assert s["train_points"] == 76                               # 4 batches an epoch: 25, 25, 25, 1
+    state = client.post(f"/api/playground/{sid}/step", json={"steps": 12}).json()   # 3 epochs
+    code = client.get(f"/api/playground/{sid}/code").json()["code"]
+    script = tmp_path / "playground.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    # th.fit reports the epoch's running mean; compare the model itself: the same test accuracy
+    accuracy = float(out.stdout.split("test accuracy")[1])
+    assert accuracy == pytest.approx(state["test_accuracy"], abs=1e-9)
+
+
+def test_playground_csv_upload(client):
+    sid = new_session(client)["id"]
+    rows = "\n".join(f"{x},{y},{'cat' if x > y else 'dog'}" for x, y in np.random.default_rng(0).normal(size=(40, 2))
+                     * 100)
+    r = client.post(f"/api/playground/{sid}/csv", json={"csv": "width,height,animal\n" + rows})
+    assert r.status_code == 200, r.text
+    st = r.json()
+    assert st["train_points"] + st["test_points"] == 40 and st["csv_labels"] == ["cat", "dog"]
+    assert all(abs(p[0]) <= 2 and abs(p[1]) <= 2 for p in st["points"])
+    assert st["scaling"][0]["column"] == "width"
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,a\n3,x,b\n"}), 422, "line 2", "column 2")
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,a\n3,4,b\n5,6,c\n"}), 422, "2 classes")
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2\n3,4\n"}), 422, "3 columns")
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,0\n" * 3000}), 413, "rows")
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,0\n" * 60_000}), 413)
+    ok(client)
+
+
+def test_playground_bad_requests(client):
+    sid = new_session(client)["id"]
+    refused(client.post("/api/playground/sessions", json={"config": {"hidden": [8] * 7}}), 422, "hidden")
+    refused(client.post("/api/playground/sessions", json={"config": {"hidden": [1000]}}), 422, "hidden")
+    refused(client.post("/api/playground/sessions", json={"config": {"activation": "gelu"}}), 422, "activation")
+    refused(client.post("/api/playground/sessions", json={"config": {"lr": "1e-3; import os"}}), 422, "lr")
+    refused(client.post("/api/playground/sessions", json={"config": {"points": 10 ** 9}}), 422, "points")
+    refused(client.post("/api/playground/sessions", json={"config": {"path": "/etc/passwd"}}), 422, "unknown")
+    refused(client.post("/api/playground/sessions", content=b'{"config": {"lr": NaN}}',
+                        headers={"content-type": "application/json"}), 400, "JSON")
+    refused(client.post(f"/api/playground/{sid}/step", json={"steps": 10 ** 6}), 422, "steps")
+    refused(client.post(f"/api/playground/{sid}/points", json={"add": [[5, 0, 0]]}), 422, "[-2, 2]")
+    refused(client.post(f"/api/playground/{sid}/points", json={"add": [[0, 0, 2]]}), 422, "label")
+    refused(client.post(f"/api/playground/{sid}/points", json={"add": [[0, 0]]}), 422)
+    refused(client.post(f"/api/playground/{sid}/points", json={"add": [[0, 0, 0]] * 501}), 413)
+    refused(client.post("/api/playground/AAAAAAAAAAAA/step", json={}), 404, "session")
+    refused(client.post("/api/playground/..%2f..%2fetc/step", json={}), 404)
+    # a huge learning rate diverges: reported, not crashed
+    sid = new_session(client, lr=10, optimizer="sgd", activation="relu", hidden=[32, 32, 32], loss="mse")["id"]
+    r = client.post(f"/api/playground/{sid}/step", json={"steps": 200})
+    assert r.status_code == 200
+    ok(client)
+
+
+def test_playground_sessions_are_bounded():
+    from thetas.lab.playground import Config, Sessions
+    sessions = Sessions(limit=3)
+    made = [sessions.create(Config()) for _ in range(5)]
+    assert len(sessions) == 3
+    with pytest.raises(Exception):
+        sessions.get(made[0].id)
+    assert sessions.get(made[-1].id) is made[-1]
+
+
+# ---------------------------------------------------------------------------------------------- four pixels
+def test_four_pixels_hand_set_weights_classify_every_image(client):
+    info = client.get("/api/fourpixel").json()
+    assert len(info["images"]) == 8 and info["classes"] == ["solid", "vertical", "diagonal", "horizontal"]
+    r = client.post("/api/fourpixel/evaluate", json={"weights": info["preset"]})
+    assert r.status_code == 200
+    out = r.json()
+    assert out["predicted"] == out["labels"] and out["accuracy"] == 1.0
+    assert np.array(out["receptive_fields"][0]).shape == (4, 4)
+    # all weights 0: every score ties, so only 'solid' (class 0) is right
+    out = client.post("/api/fourpixel/evaluate", json={"weights": info["zero"]}).json()
+    assert out["accuracy"] == 0.25
+    # flip one weight: the tanh neuron that sees vertical now sees nothing of it
+    w = info["preset"]
+    w[0][1] = [0, 0, 0, 0]
+    out = client.post("/api/fourpixel/evaluate", json={"weights": w}).json()
+    assert out["correct"][2] is False and out["correct"][3] is False
+
+
+def test_four_pixels_training_and_bad_weights(client):
+    r = client.post("/api/fourpixel/train", json={"epochs": 400, "lr": 0.03, "seed": 1})
+    assert r.status_code == 200
+    out = r.json()
+    assert out["accuracy"] == 1.0 and out["history"][-1] < out["history"][0]
+    info = client.get("/api/fourpixel").json()
+    w = info["preset"]
+    w[0][0][0] = 0.5
+    refused(client.post("/api/fourpixel/evaluate", json={"weights": w}), 422, "1, -1, 0")
+    refused(client.post("/api/fourpixel/evaluate", json={"weights": w[:2]}), 422, "3 matrices")
+    refused(client.post("/api/fourpixel/evaluate", json={"weights": [[[1]], w[1], w[2]]}), 422, "shape")
+    refused(client.post("/api/fourpixel/train", json={"epochs": 10 ** 6}), 422, "epochs")
+    ok(client)
+
+
+# ---------------------------------------------------------------------------------------------- optimisers, M&Ms
+def test_loss_surface_and_trajectories(client):
+    s = client.post("/api/optim/surface", json={"resolution": 40}).json()
+    loss = np.array(s["loss"])
+    assert loss.shape == (40, 40) and np.isfinite(loss).all()
+    r = client.post("/api/optim/trajectories", json={"start": [-2, 3], "steps": 150})
+    assert r.status_code == 200
+    t = r.json()["trajectories"]
+    assert set(t) == {"gd", "sgd", "momentum", "adam"}
+    for name, path in t.items():
+        assert len(path["path"]) == 151 and len(path["loss"]) == 151
+        assert path["loss"][-1] < path["loss"][0] * 0.7, name
+    w, b = t["gd"]["path"][-1]
+    assert [w, b] == pytest.approx(s["minimum"], abs=0.05)
+    # an optimizer alone, and too large a step: the path stops where it diverges
+    r = client.post("/api/optim/trajectories", json={"start": [0, 0], "steps": 10, "optimizers": {"sgd": {"lr": 0.1}}})
+    assert set(r.json()["trajectories"]) == {"sgd"}
+    refused(client.post("/api/optim/trajectories", json={"optimizers": {"rmsprop": {}}}), 422, "rmsprop")
+    refused(client.post("/api/optim/trajectories", json={"steps": 5000}), 422, "steps")
+    refused(client.post("/api/optim/trajectories", json={"start": "here"}), 422, "start")
+    refused(client.post("/api/optim/surface", json={"resolution": 10 ** 5}), 422, "resolution")
+    ok(client)
+
+
+def test_mms_squared_error_gives_the_mean_absolute_the_median(client):
+    counts = [54, 56, 55, 57, 53, 58, 55, 56, 61, 54, 55, 52, 57, 56, 70]
+    r = client.post("/api/mms", json={"counts": counts, "start": 40, "steps": 300})
+    assert r.status_code == 200
+    out = r.json()
+    assert out["mean"] == pytest.approx(np.mean(counts)) and out["median"] == np.median(counts)
+    assert out["squared"]["exhaustive"] == pytest.approx(np.mean(counts), abs=0.005)
+    assert out["absolute"]["exhaustive"] == np.median(counts)
+    assert out["squared"]["gd"] == pytest.approx(np.mean(counts), abs=1e-3)
+    assert out["absolute"]["gd"] == pytest.approx(np.median(counts), abs=0.05)
+    # an even number of bags: every guess between the two middle counts costs the same under absolute error
+    out = client.post("/api/mms", json={"counts": [50, 52, 60, 61]}).json()
+    assert out["absolute"]["flat"] == [52, 60] and out["absolute"]["exhaustive"] == 56 == out["median"]
+    refused(client.post("/api/mms", json={"counts": [1.5, 2]}), 422, "whole")
+    refused(client.post("/api/mms", json={"counts": []}), 422, "counts")
+    refused(client.post("/api/mms", json={"counts": [50] * 1001}), 413, "1000")
+    refused(client.post("/api/mms", json={"counts": "50, 60"}), 422, "counts")
+    ok(client)
+
+
+def test_every_error_body_is_json_with_a_message(client):
+    for r in (client.post("/api/mms", content=b"\xff\xfe", headers={"content-type": "application/json"}),
+              client.get("/api/playground/zzzzzzzzzz"),
+              client.put("/api/mms", json={})):
+        assert r.status_code in (400, 404, 405, 422)
+        assert json.loads(r.text)["error"]
+    ok(client)
+
+
+# ---------------------------------------------------------------------------------------------- the command
+LAB_CLI = """
+import argparse, sys
+from thetas.cli import CLIError
+from thetas.lab.cli import add_parser
+p = argparse.ArgumentParser(prog="thetas")
+add_parser(p.add_subparsers(dest="command"))
+args = p.parse_args(sys.argv[1:])
+try:
+    sys.exit(args.func(args))
+except CLIError as e:
+    print(f"thetas lab: error: {e}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_thetas_lab_command_serves_and_warns_off_loopback(lenet_path):
+    import httpx
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", LAB_CLI, "lab", "--host", "0.0.0.0", "--port", str(port),
+                             "--no-browser", "--model", lenet_path], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, status = time.time() + 60, None
+        while time.time() < deadline and status is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/api/digits/status", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert status is not None and status["state"] == "ready"
+        # taken port: one clear line, exit status 2
+        taken = subprocess.run([sys.executable, "-c", LAB_CLI, "lab", "--port", str(port), "--no-browser",
+                                "--model", lenet_path], capture_output=True, text=True, timeout=60)
+        assert taken.returncode == 2 and "cannot listen" in taken.stderr
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "warning" in err and "0.0.0.0" in err
+    missing = subprocess.run([sys.executable, "-c", LAB_CLI, "lab", "--port", str(free_port()), "--no-browser",
+                              "--model", "/no/such/model.safetensors"], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "--model" in missing.stderr

@@ -1,0 +1,247 @@
+"""The lab in a real browser: headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright.
+
+A server runs on a free port in a thread; every page must load without console errors and without a request
+to any host but 127.0.0.1. Screenshots of each page go to $THETAS_LAB_SCREENSHOTS (default: pytest's tmp dir).
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
+pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
+pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright (no browser "
+                                         "download needed: Debian's chromium is used)")
+CHROMIUM = os.environ.get("THETAS_CHROMIUM", "/usr/bin/chromium")
+if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set THETAS_CHROMIUM)",
+                allow_module_level=True)
+
+import uvicorn  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+import thetas as th  # noqa: E402
+from thetas.lab import create_app  # noqa: E402
+from thetas.lab.training import mnist_available  # noqa: E402
+
+LAYERS = 8   # input, conv, pool, conv, pool, dense, dense, softmax
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A LeNet that reads digits: one quick epoch on 10,000 MNIST images when they are on this machine (in a child
+    process with one BLAS thread, as the lab trains), else the 28×28 LeNet untrained (the page works either way)."""
+    path = tmp_path_factory.mktemp("lab-model") / "lenet.safetensors"
+    if mnist_available():
+        subprocess.run([sys.executable, "-m", "thetas.lab.training", str(path), "--data", "mnist", "--epochs", "1",
+                        "--samples", "10000"], check=True, capture_output=True, timeout=600)
+        return str(path), True
+    th.save(th.models.LeNet(generator=0), str(path), metadata={"dataset": "mnist"})
+    return str(path), False
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    app = create_app(model_path=model[0], allowed_hosts=["127.0.0.1", "localhost"])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the lab server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path_factory.mktemp("lab-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A page that records console errors and refuses (and records) any request not to the lab server."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.errors, pg.outside = [], []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(f"uncaught: {e}"))
+    own = urlsplit(server).netloc
+
+    def guard(route):
+        url = route.request.url
+        if urlsplit(url).netloc != own and not url.startswith(("data:", "blob:")):
+            pg.outside.append(url)
+            return route.abort()
+        return route.continue_()
+    pg.route("**/*", guard)
+    yield pg
+    context.close()
+
+
+def clean(pg):
+    assert pg.errors == [], f"console errors: {pg.errors}"
+    assert pg.outside == [], f"requests that left 127.0.0.1: {pg.outside}"
+
+
+INKED = """el => { const d = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+
+
+def draw_a_one(pg):
+    box = pg.locator("#pad").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    pg.mouse.move(x - 25, y + 30)
+    pg.mouse.down()
+    pg.mouse.move(x, y, steps=6)                       # the little flag of a handwritten 1
+    pg.mouse.up()
+    pg.mouse.move(x, y)
+    pg.mouse.down()
+    pg.mouse.move(x, y + box["height"] * 0.7, steps=20)
+    pg.mouse.up()
+
+
+def test_every_page_loads_cleanly(page, server, shots):
+    for path, name in (("/", "index"), ("/four-pixels", "four-pixels"), ("/optimisers", "optimisers")):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("header.nav nav a").count() == 4
+        if name == "optimisers":
+            page.wait_for_function("() => document.querySelector('#now-adam').textContent !== '–'")
+            page.wait_for_function("() => document.querySelector('#mm-table').rows.length > 2")
+            assert "mean" in page.locator("#mm-table").inner_text()
+            page.wait_for_timeout(2500)                 # let the paths finish their animation
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    clean(page)
+
+
+def test_digits_draw_a_one(page, server, shots, model):
+    page.goto(server + "/digits")
+    page.wait_for_function("() => document.querySelectorAll('#layers .layer').length > 0")
+    assert page.locator("#layers .layer").count() == LAYERS
+    draw_a_one(page)
+    page.wait_for_function("() => document.querySelector('#guess1').textContent !== '?'")
+    page.wait_for_timeout(400)                         # the last stroke's answer
+    guess = page.locator("#guess1").inner_text()
+    assert guess in "0123456789"
+    if model[1]:
+        assert guess == "1", "a LeNet trained on MNIST should read a drawn 1"
+    assert page.locator("#guess2").inner_text() not in ("?", guess)
+    # every layer is drawn: each has at least one canvas with pixels on it
+    for i in range(LAYERS):
+        inked = page.locator("#layers .layer").nth(i).locator("canvas").evaluate_all(
+            f"cs => cs.map({INKED})")
+        assert inked and max(inked) > 0, f"layer {i} is not drawn"
+    assert page.locator("#mnist").evaluate(INKED) > 0
+    # click a unit of the first conv layer's third feature map
+    page.locator("#layers .layer").nth(1).locator("canvas").nth(2).click(position={"x": 42, "y": 42})
+    page.wait_for_function("() => document.querySelector('#unit-title').textContent.includes('map 2')")
+    text = page.locator("#unit-body").inner_text()
+    assert "same weights at every position" in text and "z = Σ w·x + b" in text
+    # layer toggles hide a layer
+    page.locator("#toggles input").nth(3).uncheck()
+    assert page.locator("#layers .layer").nth(3).is_hidden()
+    page.locator("#toggles input").nth(3).check()
+    page.screenshot(path=str(shots / "digits.png"), full_page=True)
+    page.click("#clear")
+    assert page.locator("#guess1").inner_text() == "?"
+    clean(page)
+
+
+def test_playground_add_points_and_play(page, server, shots):
+    page.goto(server + "/playground#dataset=custom&hidden=6&activation=tanh&optimizer=adam&lr=0.03")
+    page.wait_for_function("() => document.querySelector('#neurons canvas') !== null")
+    plane = page.locator("#plane").bounding_box()
+
+    def click(x, y, shift=False):                        # plane coordinates in [-2, 2]
+        px, py = plane["x"] + (x + 2) / 4 * plane["width"], plane["y"] + (2 - y) / 4 * plane["height"]
+        if shift:
+            page.keyboard.down("Shift")
+        page.mouse.click(px, py)
+        if shift:
+            page.keyboard.up("Shift")
+        page.wait_for_timeout(120)
+    for x, y in ((-1.2, -1), (-1, -1.3), (-0.8, -0.9), (1.1, 1.2), (0.9, 1), (1.3, 0.8)):
+        click(x, y)                                      # class A, bottom-left and top-right
+    for x, y in ((-1.1, 1.1), (-0.9, 1.3), (1, -1.1), (1.2, -0.8), (0.8, -1.2)):
+        click(x, y, shift=True)                          # class B, the other diagonal: xor
+    page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('11 training')")
+    assert "pts=" in page.url                            # the points travel in the address
+    page.click("#step")
+    page.wait_for_function("() => document.querySelector('#s-loss').textContent !== '–'")
+    before = float(page.locator("#s-loss").inner_text())
+    boundary = page.locator("#plane").evaluate("c => c.toDataURL()")
+    page.click("#play")
+    page.wait_for_function("() => +document.querySelector('#s-step').textContent > 150", timeout=30000)
+    page.click("#play")                                  # pause
+    page.wait_for_timeout(200)
+    after = float(page.locator("#s-loss").inner_text())
+    assert after < before, (before, after)
+    assert page.locator("#plane").evaluate("c => c.toDataURL()") != boundary
+    ups = page.locator("#s-ups").inner_text()
+    assert ups != "–" and int(ups) > 0
+    # show the code
+    page.click("#show-code")
+    page.wait_for_function("() => document.querySelector('#code').textContent.includes('th.models.MLP([2, 6, 1]')")
+    page.click("#close-code")
+    page.screenshot(path=str(shots / "playground.png"), full_page=True)
+    # a shared address rebuilds the same setup in a fresh page
+    url = page.url
+    page.goto(server + "/")
+    page.goto(url)
+    page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('11 training')")
+    clean(page)
+
+
+def test_playground_bad_upload_shows_the_message(page, server, tmp_path):
+    page.goto(server + "/playground")
+    page.wait_for_function("() => document.querySelector('#neurons canvas') !== null")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2,a\n3,oops,b\n")
+    page.set_input_files("#csv", str(bad))
+    page.wait_for_selector("#error:not([hidden])")
+    assert "column 2" in page.locator("#error").inner_text()
+    # the page keeps working: a step after the refusal
+    page.click("#step")
+    page.wait_for_function("() => document.querySelector('#s-step').textContent !== '0'")
+    assert [e for e in page.errors if "422" not in e] == []   # the refused request itself logs a 422
+
+
+def test_four_pixels_click_a_weight_and_train(page, server, shots):
+    page.goto(server + "/four-pixels")
+    page.wait_for_function("() => document.querySelectorAll('#net .cell').length === 80")
+    assert page.locator("#hand-acc").inner_text() == "8 / 8"
+    # the 'vertical' score's weight from the ReLU unit that passes relu(+h): 1 -> -1, so one of the two
+    # vertical images (the one that makes h positive) now scores against its class
+    page.locator("#net .cell").nth(16 + 32 + 8 + 2).click()
+    page.wait_for_function("() => document.querySelector('#hand-acc').textContent === '7 / 8'")
+    page.click("#preset")
+    page.wait_for_function("() => document.querySelector('#hand-acc').textContent === '8 / 8'")
+    page.click("#train")
+    page.wait_for_selector("#learned:not([hidden])")
+    assert "8 / 8" in page.locator("#compare").inner_text()
+    page.screenshot(path=str(shots / "four-pixels.png"), full_page=True)
+    clean(page)

@@ -1,0 +1,92 @@
+"""'Show the code': the thetas Python that reproduces a playground setup, built only from validated values."""
+import math
+
+MAX_EMBEDDED_POINTS = 400     # more custom points than this: the code reads them from a CSV file instead
+
+_ACT = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "linear": "linear"}
+_LOSS = {
+    "bce": ("loss_fn = th.losses.binary_cross_entropy_with_logits   # one output z, ŷ = σ(z)\n"
+            "def loss(out, y):\n"
+            "    return loss_fn(out.reshape(-1), y.astype(np.float32))"),
+    "cross_entropy": ("def loss(out, y):                          # two outputs, softmax cross-entropy\n"
+                      "    return th.losses.cross_entropy(out, y)"),
+    "mse": ("def loss(out, y):                          # ŷ = σ(z) against y in {0, 1}\n"
+            "    return th.losses.mse_loss(th.sigmoid(out.reshape(-1)), y.astype(np.float32))"),
+    "mae": ("def loss(out, y):                          # ŷ = σ(z) against y in {0, 1}\n"
+            "    return th.losses.l1_loss(th.sigmoid(out.reshape(-1)), y.astype(np.float32))"),
+}
+
+
+def _num(v):
+    v = float(v)
+    return repr(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def _data(s):
+    c = s.config
+    if not s.custom:
+        if c.dataset == "custom":
+            return "X_train = X_test = np.zeros((0, 2), np.float32)   # no points yet: click to add some\n" \
+                   "y_train = y_test = np.zeros(0, np.int64)\n"
+        split = (f"X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, test_size={_num(c.test_fraction)}, "
+                 f"seed={c.seed})\n") if c.test_fraction > 0 else \
+            "X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]\n"
+        return (f"X, y = th.data.{c.dataset}(n_samples={c.points}, noise={_num(c.noise)}, seed={c.seed})"
+                f"   # (N, 2), labels 0 = A, 1 = B\n" + split)
+    if len(s.y) <= MAX_EMBEDDED_POINTS:
+        def rows(mask):
+            pts = [f"[{float(a):.4f}, {float(b):.4f}]" for a, b in s.X[mask]]
+            lines = [", ".join(pts[i:i + 5]) for i in range(0, len(pts), 5)]
+            return "[" + ",\n     ".join(lines) + "]"
+        train, test = ~s.test, s.test
+        return (f"# the playground's own points: {int(train.sum())} for training, {int(test.sum())} for testing\n"
+                f"X_train = np.array({rows(train)}, np.float32).reshape(-1, 2)\n"
+                f"y_train = np.array({[int(v) for v in s.y[train]]}, np.int64)\n"
+                f"X_test = np.array({rows(test)}, np.float32).reshape(-1, 2)\n"
+                f"y_test = np.array({[int(v) for v in s.y[test]]}, np.int64)\n")
+    return ("# your points: save them as points.csv (x1, x2, label 0/1), already scaled into [-2, 2]\n"
+            "data = np.loadtxt('points.csv', delimiter=',', ndmin=2)\n"
+            "X, y = data[:, :2].astype(np.float32), data[:, 2].astype(np.int64)\n"
+            f"X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, test_size={_num(c.test_fraction)}, "
+            f"seed={c.seed})\n")
+
+
+def playground_code(session):
+    s, c = session, session.config
+    out = 2 if c.loss == "cross_entropy" else 1
+    if c.optimizer == "adam":
+        opt = f"th.optim.Adam(model.parameters(), lr={_num(c.lr)})"
+    elif c.optimizer == "momentum":
+        opt = f"th.optim.SGD(model.parameters(), lr={_num(c.lr)}, momentum=0.9)"
+    else:
+        opt = f"th.optim.SGD(model.parameters(), lr={_num(c.lr)})"
+    train = int((~s.test).sum())
+    batch = "len(y_train)" if c.optimizer == "gd" else f"{c.batch_size}"
+    batch_note = "# batch gradient descent: every training point in every step\n" if c.optimizer == "gd" else ""
+    per_epoch = max(1, math.ceil(train / (max(train, 1) if c.optimizer == "gd" else c.batch_size)))
+    epochs = max(1, math.ceil(s.steps / per_epoch))
+    predict = ("p_b = th.sigmoid(model(th.tensor(X_test)).reshape(-1)).numpy()" if out == 1 else
+               "p_b = th.softmax(model(th.tensor(X_test)), -1).numpy()[:, 1]")
+    return f'''"""The thetas playground setup: {c.dataset} data, hidden layers {c.hidden or "none"}, {c.activation}, \
+{c.loss} loss, {c.optimizer}."""
+import numpy as np
+import thetas as th
+
+{_data(s)}
+model = th.models.MLP([2, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{out}], \
+activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed})
+
+{_LOSS[c.loss]}
+
+optimizer = {opt}
+{batch_note}loader = th.data.DataLoader((X_train, y_train), batch_size={batch}, shuffle=True, seed={c.seed})
+# the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){"" if s.steps % per_epoch == 0 or s.steps == 0 else f", so {epochs * per_epoch} steps here"}
+history = th.fit(model, loss, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
+                 epochs={epochs}, metrics=(), verbose=False)
+print("training loss", history.history["loss"][-1])
+
+model.eval()
+if len(y_test):
+    {predict}
+    print("test accuracy", np.mean((p_b > 0.5) == y_test))
+'''

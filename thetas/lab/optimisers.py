@@ -1,0 +1,167 @@
+"""Optimisers and losses: a 2-parameter loss surface walked by four optimisers, and the workshop's M&Ms.
+
+Surface: logistic regression ŷ = σ(w·x + b) on a small 1-D set (``DATA``: 40 points), loss = mean binary
+cross-entropy, over a grid of (w, b). Trajectories: batch gradient descent, SGD on mini-batches, momentum and
+Adam, each a real ``th.optim`` optimizer stepping a ``th.nn.Linear(1, 1)``.
+
+M&Ms: "how many M&Ms in a bag?" For a guess g and counts n_1..n_m the cost is Σ (n_i − g)² (squared error) or
+Σ |n_i − g| (absolute error). Exhaustive search tries every guess on a fine grid; gradient descent walks there.
+The squared cost is least at the mean, the absolute cost at the median.
+"""
+import numpy as np
+
+from .schema import LabError, int_list, invalid, number, obj
+
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+W_RANGE, B_RANGE = (-3.0, 5.0), (-4.0, 4.0)
+MAX_STEPS, MAX_COUNTS, MAX_RESOLUTION = 1000, 1000, 120
+MMS = [54, 56, 55, 57, 53, 58, 55, 56, 61, 54, 55, 52, 57, 56, 70]   # a sample of bag counts, one bag way off
+
+
+def _data(seed=0, n=40):
+    """x ~ N(0, 1.5²); y ~ Bernoulli(σ(1.5x − 0.5)): overlapping classes, so the loss has a finite minimum."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1.5, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * x - 0.5)))).astype(np.int64)
+    return x.astype(np.float32), y
+
+
+DATA = _data()
+
+
+def _loss_grid(w, b, x, y):
+    """Mean BCE of σ(w·x + b) for every (w, b) pair of the grid: (len(b), len(w)), row i at b[i]."""
+    z = w[None, :, None] * x[None, None, :] + b[:, None, None]          # (B, W, n)
+    return np.mean(np.logaddexp(0, z) - y * z, axis=-1)                # log(1 + e^z) − y·z, stable
+
+
+def _minimum(x, y):
+    """The maximum-likelihood (w, b), by Newton's method (the loss is convex)."""
+    theta = np.zeros(2)
+    A = np.column_stack([x, np.ones_like(x)]).astype(np.float64)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-A @ theta))
+        g = A.T @ (p - y) / len(y)
+        H = (A * (p * (1 - p))[:, None]).T @ A / len(y) + 1e-9 * np.eye(2)
+        theta -= np.linalg.solve(H, g)
+    return theta
+
+
+def surface(payload):
+    obj(payload)
+    res = number(payload, "resolution", 10, MAX_RESOLUTION, default=80, integer=True)
+    x, y = DATA
+    w = np.linspace(*W_RANGE, res)
+    b = np.linspace(*B_RANGE, res)
+    grid = _loss_grid(w, b, x.astype(np.float64), y)
+    return {"w": w.tolist(), "b": b.tolist(), "loss": np.round(grid, 5).tolist(), "x": x.tolist(), "y": y.tolist(),
+            "minimum": _minimum(x, y).tolist(), "w_range": list(W_RANGE), "b_range": list(B_RANGE)}
+
+
+def _settings(payload):
+    opts = payload.get("optimizers", {name: {} for name in OPTIMIZERS})
+    obj(opts, "'optimizers'")
+    unknown = [k for k in opts if k not in OPTIMIZERS]
+    if unknown:
+        raise invalid(f"unknown optimizer {unknown[0]!r}; choose from {', '.join(OPTIMIZERS)}")
+    defaults = {"gd": {"lr": 1.0}, "sgd": {"lr": 0.5, "batch_size": 4}, "momentum": {"lr": 0.3, "momentum": 0.9},
+                "adam": {"lr": 0.1}}
+    out = {}
+    for name, s in opts.items():
+        obj(s, f"'optimizers.{name}'")
+        d = {**defaults[name], **s}
+        out[name] = {"lr": number(d, "lr", 1e-5, 20),
+                     "batch_size": number(d, "batch_size", 1, len(DATA[1]), default=len(DATA[1]), integer=True),
+                     "momentum": number(d, "momentum", 0, 0.999, default=0.0)}
+    return out
+
+
+def trajectories(payload):
+    """Each optimizer from the same start (w, b): the path and the full-data loss after every step."""
+    from .. import optim
+    from ..data.loader import DataLoader
+    from ..losses import binary_cross_entropy_with_logits
+    from ..nn import Linear
+    obj(payload)
+    start = payload.get("start", [-2.0, 3.0])
+    if not (isinstance(start, list) and len(start) == 2 and all(isinstance(v, (int, float)) and
+                                                                not isinstance(v, bool) for v in start)):
+        raise invalid("'start' must be [w, b], two numbers")
+    w0, b0 = number({"w": start[0]}, "w", -20, 20), number({"b": start[1]}, "b", -20, 20)
+    steps = number(payload, "steps", 1, MAX_STEPS, default=100, integer=True)
+    seed = number(payload, "seed", 0, 2 ** 31 - 1, default=0, integer=True)
+    x, y = DATA
+    X = x.reshape(-1, 1)
+    out = {}
+    for name, s in _settings(payload).items():
+        model = Linear(1, 1)
+        model.weight.data[...] = w0
+        model.bias.data[...] = b0
+        if name == "adam":
+            opt = optim.Adam(model.parameters(), lr=s["lr"])
+        else:
+            opt = optim.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"] if name == "momentum" else 0.0)
+        batch = s["batch_size"] if name == "sgd" else len(y)
+        loader, batches = DataLoader((X, y), batch_size=batch, shuffle=True, seed=seed), iter(())
+        path, losses = [[w0, b0]], [float(_loss_grid(np.array([w0]), np.array([b0]), x, y)[0, 0])]
+        for _ in range(steps):
+            xb_yb = next(batches, None)
+            if xb_yb is None:
+                batches = iter(loader)
+                xb_yb = next(batches)
+            xb, yb = xb_yb
+            loss = binary_cross_entropy_with_logits(model(xb).reshape(-1), yb.astype(np.float32))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            w, b = float(model.weight.data[0, 0]), float(model.bias.data[0])
+            if not (np.isfinite(w) and np.isfinite(b)) or max(abs(w), abs(b)) > 1e6:
+                break                                          # diverged: the path ends here
+            path.append([w, b])
+            losses.append(float(_loss_grid(np.array([w]), np.array([b]), x, y)[0, 0]))
+        out[name] = {"path": path, "loss": losses, **s}
+    return {"start": [w0, b0], "steps": steps, "trajectories": out, "minimum": _minimum(x, y).tolist()}
+
+
+# ---------------------------------------------------------------------------------------------- M&Ms
+def mms(payload):
+    """The cost of every guess under squared and absolute error; exhaustive search and gradient descent."""
+    from .. import optim
+    from ..losses import l1_loss, mse_loss
+    from ..nn.module import Parameter
+    obj(payload)
+    raw = payload.get("counts")
+    if isinstance(raw, list) and len(raw) > MAX_COUNTS:
+        raise LabError(413, f"at most {MAX_COUNTS} bag counts are accepted")
+    counts = np.array(int_list(payload, "counts", 1, MAX_COUNTS, 0, 100_000, default=MMS), np.float64)
+    steps = number(payload, "steps", 1, MAX_STEPS, default=200, integer=True)
+    lo, hi = counts.min(), counts.max()
+    start = number(payload, "start", -100_000, 200_000, default=float(lo - 10))
+    guesses = np.round(np.arange(lo - 5, hi + 5 + 1e-9, 0.01), 2)      # exhaustive search: every 0.01
+    d = counts[None, :] - guesses[:, None]
+    result = {"counts": counts.astype(int).tolist(), "mean": float(counts.mean()), "median": float(np.median(counts))}
+    rates = {"squared": number(payload, "lr_squared", 1e-4, 0.9, default=0.1),
+             "absolute": number(payload, "lr_absolute", 1e-4, 1000, default=max(1.0, (hi - lo) / 10))}
+    for name, cost, fn in (("squared", (d ** 2).sum(1), mse_loss), ("absolute", np.abs(d).sum(1), l1_loss)):
+        best = np.flatnonzero(cost <= cost.min() + 1e-9 * max(1.0, cost.min()))
+        exhaustive = float((guesses[best[0]] + guesses[best[-1]]) / 2)      # the middle of a flat minimum
+        # gradient descent on the mean cost; the step size anneals to 0 (cosine) so |d|'s constant-size
+        # gradient settles instead of hopping around the median for ever
+        g = Parameter(np.array([start], np.float64))
+        opt = optim.SGD([g], lr=rates[name])
+        sched = optim.CosineAnnealingLR(opt, T_max=steps)
+        target = counts.reshape(1, -1)
+        path = [float(g.data[0])]
+        for _ in range(steps):
+            loss = fn(g.reshape(1, 1) + np.zeros_like(target), target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            path.append(float(g.data[0]))
+        every = max(1, len(guesses) // 600)
+        result[name] = {"guesses": guesses[::every].tolist(), "cost": np.round(cost[::every], 4).tolist(),
+                        "exhaustive": exhaustive, "exhaustive_cost": float(cost.min()),
+                        "flat": [float(guesses[best[0]]), float(guesses[best[-1]])],
+                        "gd_path": path, "gd": path[-1], "lr": rates[name]}
+    return result

@@ -1,0 +1,415 @@
+"""The Playground (ConvNetJS's classify2d and TensorFlow Playground, trained by thetas on the server).
+
+Two classes of points in the plane [-2, 2]²: A (label 0) and B (label 1). A session holds the points (each a
+training or a test point), a thetas MLP, its loss and optimizer; ``step(k)`` runs k optimizer steps and returns
+what the page draws: both losses, P(B) over the plane (the decision boundary), and every neuron's output over
+the plane.
+
+    s = Session(Config.parse({"dataset": "xor", "hidden": [8], "activation": "tanh"}))
+    state = s.step(20)                # {"loss": ..., "test_loss": ..., "boundary": ..., "neurons": [...]}
+    print(s.code())                   # the thetas Python that builds and trains the same thing
+
+Limits (a request beyond them is refused with a message): ``LIMITS``.
+"""
+import io
+import math
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..data import toy
+from ..data.dataset import train_test_split
+from .schema import LabError, choice, flag, int_list, invalid, number, obj
+
+DATASETS = ("xor", "circles", "spiral", "moons", "gaussians", "custom")
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
+LOSSES = ("bce", "cross_entropy", "mse", "mae")
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+PLANE = 2.0                       # points live in [-PLANE, PLANE]²
+LIMITS = dict(points=2000, layers=6, units=32, steps=500, sessions=32, csv_rows=2000, csv_chars=200_000,
+              add=500, idle_seconds=3600, history=2000)
+BOUNDARY, NEURON = 64, 32         # grid sides: the decision boundary and each neuron's heatmap
+_GENERATORS = {"xor": toy.xor, "circles": toy.circles, "spiral": toy.spiral, "moons": toy.moons,
+               "gaussians": toy.gaussians}
+
+
+@dataclass
+class Config:
+    """One playground setup; everything the URL holds and ``code()`` reproduces."""
+    dataset: str = "xor"
+    points: int = 200             # generated points (train + test)
+    noise: float = 0.1
+    seed: int = 0
+    test_fraction: float = 0.25
+    hidden: list = field(default_factory=lambda: [8, 8])
+    activation: str = "tanh"
+    loss: str = "bce"
+    optimizer: str = "adam"
+    lr: float = 0.03
+    batch_size: int = 16
+    dropout: float = 0.0
+
+    @classmethod
+    def parse(cls, payload, base=None):
+        """A validated Config from a JSON object; keys it lacks keep ``base``'s values (or the defaults)."""
+        obj(payload, "the configuration")
+        unknown = sorted(set(payload) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise invalid(f"unknown setting {unknown[0]!r}; the settings are {', '.join(cls.__dataclass_fields__)}")
+        d = asdict(base or cls())
+        d.update(payload)
+        return cls(dataset=choice(d, "dataset", DATASETS),
+                   points=number(d, "points", 10, LIMITS["points"], integer=True),
+                   noise=float(number(d, "noise", 0, 1)),
+                   seed=number(d, "seed", 0, 2 ** 31 - 1, integer=True),
+                   test_fraction=float(number(d, "test_fraction", 0, 0.9)),
+                   hidden=int_list(d, "hidden", 0, LIMITS["layers"], 1, LIMITS["units"]),
+                   activation=choice(d, "activation", ACTIVATIONS),
+                   loss=choice(d, "loss", LOSSES),
+                   optimizer=choice(d, "optimizer", OPTIMIZERS),
+                   lr=float(number(d, "lr", 1e-6, 10)),
+                   batch_size=number(d, "batch_size", 1, LIMITS["points"], integer=True),
+                   dropout=float(number(d, "dropout", 0, 0.9)))
+
+
+# ---------------------------------------------------------------------------------------------- data
+def generate(config):
+    """(X, y, is_test) of a generated set, split as ``code()`` splits it."""
+    if config.dataset == "custom":
+        return np.zeros((0, 2), np.float32), np.zeros(0, np.int64), np.zeros(0, bool)
+    X, y = _GENERATORS[config.dataset](n_samples=config.points, noise=config.noise, seed=config.seed)
+    if config.test_fraction == 0:
+        return X, y, np.zeros(len(y), bool)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=config.test_fraction, seed=config.seed)
+    return (np.concatenate([Xtr, Xte]), np.concatenate([ytr, yte]),
+            np.r_[np.zeros(len(ytr), bool), np.ones(len(yte), bool)])
+
+
+def parse_points(payload):
+    """``[[x, y, label], ...]`` or ``[[x, y, label, test], ...]`` (label 0 = A, 1 = B; test 1 = a test point;
+    x, y inside the plane) -> (X, y, is_test)."""
+    rows = payload.get("add")
+    if not isinstance(rows, list):
+        raise invalid("'add' must be a list of [x, y, label] points")
+    if len(rows) > LIMITS["add"]:
+        raise LabError(413, f"at most {LIMITS['add']} points per request, got {len(rows)}")
+    width = len(rows[0]) if rows and isinstance(rows[0], list) else 3
+    try:
+        a = np.asarray(rows, np.float64).reshape(len(rows), width) if rows else np.zeros((0, 3))
+    except (ValueError, TypeError):
+        raise invalid("'add' must be a list of [x, y, label] points, each three numbers") from None
+    if a.shape[1] not in (3, 4):
+        raise invalid("each point must be [x, y, label] or [x, y, label, test]")
+    if not np.all(np.isfinite(a)) or np.any(np.abs(a[:, :2]) > PLANE):
+        raise invalid(f"point coordinates must lie in [-{PLANE:g}, {PLANE:g}]")
+    if not np.all(np.isin(a[:, 2:], (0, 1))):
+        raise invalid("a point's label must be 0 (class A) or 1 (class B), and its test flag 0 or 1")
+    test = a[:, 3] == 1 if a.shape[1] == 4 else np.zeros(len(a), bool)
+    return a[:, :2].astype(np.float32), a[:, 2].astype(np.int64), test
+
+
+def parse_csv(text):
+    """CSV text with two feature columns and a label column (an optional header row) -> (X, y, labels, scaling).
+
+    The two label values become A and B (sorted order); each feature is scaled linearly into [-1.8, 1.8].
+    """
+    if not isinstance(text, str):
+        raise invalid("'csv' must be the text of a CSV file")
+    if len(text) > LIMITS["csv_chars"]:
+        raise LabError(413, f"the CSV has {len(text):,} characters; at most {LIMITS['csv_chars']:,} are accepted")
+    lines = [ln.strip() for ln in io.StringIO(text) if ln.strip()]
+    if not lines:
+        raise invalid("the CSV is empty")
+    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    rows = [[c.strip().strip('"') for c in ln.split(sep)] for ln in lines]
+
+    def numeric(c):
+        try:
+            return math.isfinite(float(c))
+        except ValueError:
+            return False
+    header = rows[0] if not (numeric(rows[0][0]) and numeric(rows[0][1])) else None
+    rows = rows[1:] if header else rows
+    if len(rows) > LIMITS["csv_rows"]:
+        raise LabError(413, f"the CSV has {len(rows):,} rows; at most {LIMITS['csv_rows']:,} are accepted")
+    if len(rows) < 2:
+        raise invalid("the CSV needs at least 2 rows of data")
+    X, labels = np.empty((len(rows), 2)), []
+    for i, r in enumerate(rows):
+        line = i + 1 + (header is not None)
+        if len(r) != 3:
+            raise invalid(f"CSV line {line}: expected 3 columns (x1, x2, label), got {len(r)}")
+        for j in range(2):
+            if not numeric(r[j]):
+                raise invalid(f"CSV line {line}, column {j + 1}: {r[j][:40]!r} is not a finite number")
+            X[i, j] = float(r[j])
+        labels.append(r[2])
+    names = sorted(set(labels), key=lambda v: (not numeric(v), float(v) if numeric(v) else 0.0, v))
+    if len(names) != 2:
+        raise invalid(f"the label column must hold exactly 2 classes, got {len(names)}: "
+                      f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}")
+    y = np.array([names.index(v) for v in labels], np.int64)
+    lo, hi = X.min(0), X.max(0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    X = (X - lo) / span * 3.6 - 1.8
+    scaling = [{"column": (header[j] if header else f"x{j + 1}")[:40], "min": float(lo[j]), "max": float(hi[j])}
+               for j in range(2)]
+    return X.astype(np.float32), y, [v[:40] for v in names], scaling
+
+
+# ---------------------------------------------------------------------------------------------- the network
+def build(config, out):
+    from ..models import MLP
+    return MLP([2, *config.hidden, out], activation=config.activation, dropout=config.dropout,
+               generator=config.seed)
+
+
+def loss_function(name):
+    """loss(outputs, labels) for the playground's two classes, and P(B) from the outputs."""
+    from ..autograd import ops
+    from ..losses import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
+
+    def loss(out, y):
+        if name == "cross_entropy":
+            return cross_entropy(out, y)                     # two logits, softmax
+        z = ops.reshape(out, (-1,))
+        t = np.asarray(y, z.dtype)
+        if name == "bce":
+            return binary_cross_entropy_with_logits(z, t)    # one logit, ŷ = σ(z)
+        return (mse_loss if name == "mse" else l1_loss)(ops.sigmoid(z), t)
+    return loss
+
+
+def prob_b(out, loss):
+    """P(class B) from the network's outputs (N, 1) or (N, 2), as NumPy."""
+    out = np.asarray(out, np.float64)
+    if loss == "cross_entropy":
+        e = np.exp(out - out.max(1, keepdims=True))
+        return e[:, 1] / e.sum(1)
+    return 1 / (1 + np.exp(-np.clip(out[:, 0], -500, 500)))
+
+
+def _grid(side):
+    t = np.linspace(-PLANE, PLANE, side, dtype=np.float32)
+    xx, yy = np.meshgrid(t, t[::-1])                          # row 0 at the top of the picture: y = +PLANE
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+_GRIDS = {BOUNDARY: _grid(BOUNDARY), NEURON: _grid(NEURON)}
+
+
+class Session:
+    """One browser tab's playground: points, network, optimizer, and the loss history."""
+
+    def __init__(self, config, sid=None):
+        self.id = sid or secrets.token_urlsafe(9)
+        self.touched = time.monotonic()
+        self.scaling = self.csv_labels = None
+        self.configure(config, regenerate=True)
+
+    # ------------------------------------------------------------------ setup
+    def configure(self, config, regenerate=None):
+        """Apply a new setup: new data if the data settings changed, and always a fresh network."""
+        old = getattr(self, "config", None)
+        data_keys = ("dataset", "points", "noise", "seed", "test_fraction")
+        changed = old is None or any(getattr(old, k) != getattr(config, k) for k in data_keys)
+        own = old is not None and self.custom and old.dataset == config.dataset   # clicked or uploaded points
+        if regenerate or (changed and not own):
+            self.X, self.y, self.test = generate(config)
+            self.scaling = self.csv_labels = None
+            self.points_version = getattr(self, "points_version", 0) + 1
+            self.custom = False
+        self.config = config
+        self.reset()
+
+    def reset(self):
+        """A fresh network and optimizer (initial thetas from the seed), history cleared."""
+        from .. import optim
+        c = self.config
+        self.model = build(c, 2 if c.loss == "cross_entropy" else 1)
+        params = self.model.parameters()
+        if c.optimizer == "adam":
+            self.optimizer = optim.Adam(params, lr=c.lr)
+        else:
+            self.optimizer = optim.SGD(params, lr=c.lr, momentum=0.9 if c.optimizer == "momentum" else 0.0)
+        self.loss_fn = loss_function(c.loss)
+        self.steps, self.history, self.diverged = 0, [], False
+        self._loader()
+
+    def _loader(self):
+        from ..data.loader import DataLoader
+        train = ~self.test
+        batch = max(1, int(train.sum())) if self.config.optimizer == "gd" else self.config.batch_size
+        self.loader = DataLoader((self.X[train], self.y[train]), batch_size=batch, shuffle=True,
+                                 seed=self.config.seed) if train.any() else None
+        self.batches = iter(())
+
+    def add_points(self, X, y, test=None):
+        """Clicked points: for training unless ``test`` says otherwise."""
+        if len(self.X) + len(X) > LIMITS["points"]:
+            raise LabError(413, f"a playground holds at most {LIMITS['points']} points; it has {len(self.X)}")
+        self.X, self.y = np.concatenate([self.X, X]), np.concatenate([self.y, y])
+        self.test = np.concatenate([self.test, np.zeros(len(X), bool) if test is None else test])
+        self.custom, self.points_version = True, self.points_version + 1
+        self._loader()
+
+    def set_points(self, X, y, test=None):
+        """Replace all points; without ``test`` flags they are split as generated data is."""
+        if test is not None:
+            pass
+        elif self.config.test_fraction > 0 and len(y) >= 4 and min(np.bincount(y, minlength=2)) >= 2:
+            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=self.config.test_fraction, seed=self.config.seed)
+            X, y = np.concatenate([Xtr, Xte]), np.concatenate([ytr, yte])
+            test = np.r_[np.zeros(len(ytr), bool), np.ones(len(yte), bool)]
+        else:
+            test = np.zeros(len(y), bool)
+        self.X, self.y, self.test = X.astype(np.float32), y.astype(np.int64), test
+        self.custom, self.points_version = True, self.points_version + 1
+        self._loader()
+
+    def clear(self):
+        self.set_points(np.zeros((0, 2), np.float32), np.zeros(0, np.int64))
+        self.scaling = self.csv_labels = None
+
+    # ------------------------------------------------------------------ training
+    def step(self, k, neurons=True):
+        """k optimizer steps (mini-batches; one epoch is len(train) / batch_size of them), then the state."""
+        if self.loader is not None and not self.diverged:
+            self.model.train()
+            for _ in range(int(k)):
+                batch = next(self.batches, None)
+                if batch is None:
+                    self.batches = iter(self.loader)
+                    batch = next(self.batches)
+                xb, yb = batch
+                loss = self.loss_fn(self.model(xb), yb)
+                if not math.isfinite(loss.item()):
+                    self.diverged = True
+                    break
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                self.steps += 1
+            self.model.eval()
+        return self.state(neurons=neurons, record=True)
+
+    def _losses(self):
+        from ..autograd.grad_mode import no_grad
+        from ..tensor import Tensor
+        out = {}
+        with no_grad():
+            for name, mask in (("loss", ~self.test), ("test_loss", self.test)):
+                if not mask.any():
+                    out[name] = out[name.replace("loss", "accuracy")] = None
+                    continue
+                o = self.model(Tensor(self.X[mask]))
+                value = self.loss_fn(o, self.y[mask]).item()
+                out[name] = value if math.isfinite(value) else None
+                acc = float(np.mean((prob_b(o.data, self.config.loss) > 0.5) == self.y[mask]))
+                out[name.replace("loss", "accuracy")] = acc
+        return out
+
+    def _pictures(self, neurons):
+        """P(B) on the boundary grid, and each neuron's output on the coarser grid (int8, with its scale)."""
+        from ..autograd.grad_mode import no_grad
+        from ..nn.activation import Identity, ReLU, Sigmoid, Tanh
+        from ..nn.linear import Linear
+        from ..tensor import Tensor
+        from .schema import b64
+        with no_grad():
+            p = prob_b(self.model(Tensor(_GRIDS[BOUNDARY])).data, self.config.loss)
+            boundary = np.nan_to_num(np.round(p * 255), nan=128).astype(np.uint8)
+            out = {"boundary": b64(boundary.reshape(BOUNDARY, BOUNDARY), np.uint8)}
+            if not neurons:
+                return out
+            x, maps, layers = Tensor(_GRIDS[NEURON]), [], list(self.model)
+            for i, layer in enumerate(layers):
+                x = layer(x)
+                nxt = layers[i + 1] if i + 1 < len(layers) else None
+                if isinstance(layer, (Tanh, Sigmoid, ReLU, Identity)):
+                    maps.append(("hidden", x.data))
+                elif isinstance(layer, Linear) and nxt is None:
+                    pb = prob_b(x.data, self.config.loss)[:, None]
+                    maps.append(("output", pb))
+        result = []
+        for kind, a in maps:                                     # a: (G², units)
+            a = np.nan_to_num(a.astype(np.float64))
+            scale = np.maximum(np.abs(a).max(0), 1e-12)
+            if self.config.activation in ("tanh", "sigmoid") or kind == "output":
+                scale = np.ones_like(scale)                      # a fixed colour scale: the range is known
+            q = np.round(a / scale * 127).astype(np.int8).T.reshape(-1, NEURON, NEURON)
+            result.append({"kind": kind, "scale": [float(s) for s in scale], **b64(q, np.int8)})
+        out["neurons"] = result
+        return out
+
+    def state(self, neurons=True, record=False, points=False):
+        losses = self._losses()
+        if record and losses["loss"] is not None:
+            self.history.append([self.steps, losses["loss"], losses["test_loss"]])
+            if len(self.history) > LIMITS["history"]:
+                self.history = self.history[::2]                 # keep the whole run, half as finely
+        train = int((~self.test).sum())
+        batch = max(train, 1) if self.config.optimizer == "gd" else self.config.batch_size
+        per_epoch = max(1, math.ceil(train / batch))            # steps in one pass over the training points
+        out = {"id": self.id, "step": self.steps, "epoch": self.steps / per_epoch, "diverged":
+               self.diverged, "points_version": self.points_version, "train_points": train,
+               "test_points": int(self.test.sum()), "parameters": self.model.num_parameters(), **losses,
+               **self._pictures(neurons)}
+        if points:
+            out.update(config=asdict(self.config), history=self.history, custom=self.custom,
+                       points=[[round(float(a), 4), round(float(b), 4), int(c), bool(t)]
+                               for (a, b), c, t in zip(self.X, self.y, self.test)],
+                       csv_labels=self.csv_labels, scaling=self.scaling)
+        return out
+
+    # ------------------------------------------------------------------ show the code
+    def code(self):
+        """Python that builds the same data, network, loss and optimizer and trains them with ``th.fit``."""
+        from .codegen import playground_code
+        return playground_code(self)
+
+
+class Sessions:
+    """Playground sessions by id: at most ``LIMITS['sessions']`` (the least recently used goes first), each
+    dropped after ``LIMITS['idle_seconds']`` without a request."""
+
+    def __init__(self, limit=LIMITS["sessions"], idle=LIMITS["idle_seconds"]):
+        self.limit, self.idle = limit, idle
+        self._sessions, self._lock = OrderedDict(), threading.Lock()
+
+    def create(self, config):
+        session = Session(config)
+        with self._lock:
+            self._expire()
+            while len(self._sessions) >= self.limit:
+                self._sessions.popitem(last=False)
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, sid):
+        with self._lock:
+            self._expire()
+            session = self._sessions.get(sid)
+            if session is None:
+                raise LabError(404, "no such playground session (it expired or the server restarted); "
+                                    "reload the page")
+            self._sessions.move_to_end(sid)
+            session.touched = time.monotonic()
+            return session
+
+    def _expire(self):
+        now = time.monotonic()
+        for sid in [s for s, v in self._sessions.items() if now - v.touched > self.idle]:
+            del self._sessions[sid]
+
+    def __len__(self):
+        return len(self._sessions)
+
+
+def step_request(payload):
+    obj(payload)
+    return number(payload, "steps", 0, LIMITS["steps"], default=1, integer=True), flag(payload, "neurons", True)

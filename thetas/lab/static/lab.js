@@ -1,0 +1,197 @@
+// thetas lab: what every page shares. The server's JSON API, error display, array decoding, colours, plots.
+"use strict";
+
+const Lab = (() => {
+  // ------------------------------------------------------------------ the nav bar and errors
+  function markNav() {
+    for (const a of document.querySelectorAll("header.nav nav a")) {
+      if (a.getAttribute("href") === location.pathname) a.classList.add("active");
+    }
+  }
+
+  let errorTimer = null;
+  function showError(message) {
+    let box = document.getElementById("error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "error";
+      box.className = "error";
+      document.body.appendChild(box);
+    }
+    box.textContent = message;
+    const close = document.createElement("button");
+    close.textContent = "×";
+    close.title = "dismiss";
+    close.addEventListener("click", () => { box.hidden = true; });
+    box.appendChild(close);
+    box.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => { box.hidden = true; }, 9000);
+  }
+
+  // ------------------------------------------------------------------ the API
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  // GET when body is undefined, else POST of JSON. A refusal shows its message and throws ApiError.
+  async function api(path, body, { quiet = false } = {}) {
+    const init = body === undefined ? { method: "GET" } :
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (e) {
+      const err = new ApiError(0, "the lab server does not answer (is `thetas lab` still running?)");
+      if (!quiet) showError(err.message);
+      throw err;
+    }
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      const message = (data && data.error) || `${response.status} ${response.statusText}`;
+      const err = new ApiError(response.status, message);
+      if (!quiet) showError(message);
+      throw err;
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------------ arrays: {"shape", "dtype", "data": base64}
+  const TYPES = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array, float64: Float64Array };
+  function decode(entry) {
+    const bin = atob(entry.data);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new TYPES[entry.dtype](bytes.buffer);
+  }
+  function b64bytes(bytes) {
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+    return btoa(s);
+  }
+
+  // ------------------------------------------------------------------ colours
+  const A = [245, 147, 34], B = [8, 119, 189], WHITE = [255, 255, 255], INK = [29, 35, 48];
+  const mix = (c1, c2, t) => [0, 1, 2].map(i => Math.round(c1[i] + (c2[i] - c1[i]) * t));
+  // v in [-1, 1]: orange for negative, blue for positive, white at 0 (TensorFlow Playground's convention)
+  function diverging(v) {
+    v = Math.max(-1, Math.min(1, v || 0));
+    return v < 0 ? mix(WHITE, A, -v) : mix(WHITE, B, v);
+  }
+  // v in [0, 1]: dark to bright (an activation's strength)
+  const RAMP = [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]];
+  function sequential(v) {
+    v = Math.max(0, Math.min(1, v || 0)) * (RAMP.length - 1);
+    const i = Math.min(Math.floor(v), RAMP.length - 2);
+    return mix(RAMP[i], RAMP[i + 1], v - i);
+  }
+  // v in [0, 1] as gray: 0 black, 1 white
+  const gray = v => { const g = Math.round(255 * Math.max(0, Math.min(1, v || 0))); return [g, g, g]; };
+  const css = c => `rgb(${c[0]},${c[1]},${c[2]})`;
+
+  // Draw values (row-major h × w) onto a canvas, each value one pixel scaled up; colour(v) -> [r, g, b].
+  function heatmap(canvas, values, w, h, colour, { smooth = false, offset = 0 } = {}) {
+    const small = document.createElement("canvas");
+    small.width = w; small.height = h;
+    const sctx = small.getContext("2d");
+    const img = sctx.createImageData(w, h);
+    for (let i = 0; i < w * h; i++) {
+      const c = colour(values[offset + i]);
+      img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+    }
+    sctx.putImageData(img, 0, 0);
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = smooth;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+  }
+
+  function el(tag, attrs = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+
+  function fmt(x, digits = 3) {
+    if (x === null || x === undefined || Number.isNaN(x)) return "–";
+    if (!Number.isFinite(x)) return x > 0 ? "∞" : "−∞";
+    const a = Math.abs(x);
+    if (a === 0) return "0";
+    if (a < 1e-3 || a >= 1e5) return x.toExponential(Math.max(1, digits - 1));
+    if (a < 1) return `${Number(x.toPrecision(digits))}`;
+    return x.toFixed(digits).replace(/\.?0+$/, "") || "0";
+  }
+
+  // ------------------------------------------------------------------ a line plot on a canvas
+  // series: [{x: [...], y: [...], colour, label, dash}]; options: {logY, xLabel, yLabel, marks: [{x, colour}]}
+  function linePlot(canvas, series, opts = {}) {
+    const ctx = canvas.getContext("2d");
+    const W = canvas.width, H = canvas.height, L = 46, R = 10, T = 10, Bm = 28;
+    ctx.clearRect(0, 0, W, H);
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
+    const tf = v => (opts.logY ? Math.log10(Math.max(v, 1e-12)) : v);
+    let xs = [], ys = [];
+    for (const s of series) {
+      s.x.forEach((x, i) => { if (s.y[i] !== null && Number.isFinite(s.y[i])) { xs.push(x); ys.push(tf(s.y[i])); } });
+    }
+    for (const m of opts.marks || []) xs.push(m.x);
+    if (!xs.length) {
+      ctx.fillStyle = "#8a93a6"; ctx.font = "12px system-ui"; ctx.fillText(opts.empty || "no data yet", L, H / 2);
+      return;
+    }
+    let x0 = opts.xMin ?? Math.min(...xs), x1 = opts.xMax ?? Math.max(...xs);
+    let y0 = opts.yMin ?? Math.min(...ys), y1 = opts.yMax ?? Math.max(...ys);
+    if (x1 === x0) x1 = x0 + 1;
+    if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+    const pad = (y1 - y0) * 0.06, lowest = y0;
+    y0 -= pad; y1 += pad;
+    if (!opts.logY && lowest >= 0 && opts.yMin === undefined) y0 = Math.max(y0, 0);   // a loss is never negative
+    const px = x => L + (x - x0) / (x1 - x0) * (W - L - R);
+    const py = y => T + (1 - (y - y0) / (y1 - y0)) * (H - T - Bm);
+    ctx.strokeStyle = "#d9dde5"; ctx.lineWidth = 1; ctx.fillStyle = "#5d6575"; ctx.font = "11px system-ui";
+    for (let i = 0; i <= 4; i++) {
+      const y = y0 + (y1 - y0) * i / 4, yy = py(y);
+      ctx.beginPath(); ctx.moveTo(L, yy); ctx.lineTo(W - R, yy); ctx.stroke();
+      ctx.fillText(fmt(opts.logY ? Math.pow(10, y) : y, 2), 2, yy + 4);
+    }
+    for (let i = 0; i <= 4; i++) {
+      const x = x0 + (x1 - x0) * i / 4;
+      const label = fmt(x, 1), wide = ctx.measureText(label).width;
+      ctx.fillText(label, Math.min(px(x) - wide / 2, W - R - wide), H - Bm + 14);
+    }
+    if (opts.xLabel) ctx.fillText(opts.xLabel, W - R - ctx.measureText(opts.xLabel).width, H - 3);
+    for (const m of opts.marks || []) {
+      ctx.strokeStyle = m.colour; ctx.setLineDash(m.dash || [4, 3]); ctx.beginPath();
+      ctx.moveTo(px(m.x), T); ctx.lineTo(px(m.x), H - Bm); ctx.stroke(); ctx.setLineDash([]);
+      if (m.label) { ctx.fillStyle = m.colour; ctx.fillText(m.label, px(m.x) + 3, T + 10 + (m.row || 0) * 12); }
+    }
+    for (const s of series) {
+      ctx.strokeStyle = s.colour; ctx.lineWidth = s.width || 2; ctx.setLineDash(s.dash || []);
+      ctx.beginPath();
+      let started = false;
+      s.x.forEach((x, i) => {
+        const v = s.y[i];
+        if (v === null || !Number.isFinite(v)) { started = false; return; }
+        const X = px(x), Y = py(tf(v));
+        if (started) ctx.lineTo(X, Y); else { ctx.moveTo(X, Y); started = true; }
+      });
+      ctx.stroke(); ctx.setLineDash([]);
+      if (s.dots) {
+        ctx.fillStyle = s.colour;
+        s.x.forEach((x, i) => { ctx.beginPath(); ctx.arc(px(x), py(tf(s.y[i])), 2.5, 0, 2 * Math.PI); ctx.fill(); });
+      }
+    }
+    return { px, py };
+  }
+
+  document.addEventListener("DOMContentLoaded", markNav);
+  return { api, ApiError, showError, decode, b64bytes, diverging, sequential, gray, css, mix, heatmap, el, fmt,
+           linePlot, A, B };
+})();

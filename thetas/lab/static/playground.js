@@ -1,0 +1,290 @@
+// Playground: a session on the server holds the points and the network; this page sends settings, clicks and
+// "step" requests, and draws what comes back. The whole setup lives in the URL's hash.
+"use strict";
+
+(() => {
+  const $ = s => document.querySelector(s);
+  const PLANE = 2, LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  const BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const DATASETS = ["xor", "circles", "spiral", "moons", "gaussians", "custom"];
+  const DEFAULTS = { dataset: "xor", points: 200, noise: 0.1, seed: 0, test_fraction: 0.25, hidden: [4, 4],
+                     activation: "tanh", loss: "bce", optimizer: "adam", lr: 0.03, batch_size: 16, dropout: 0 };
+  const MAX_URL_POINTS = 500, MAX_CSV_BYTES = 200000;
+
+  let cfg = { ...DEFAULTS }, sid = null, points = [], custom = false;
+  let hist = { step: [], loss: [], test: [] };
+  let playing = false, frames = 0, rendered = "", busy = false;
+  let upsTimes = [];
+
+  // ------------------------------------------------------------------ the URL's hash <-> the setup
+  function packPoints(pts) {             // 4 bytes a point: x, y in 12 bits each, label, test
+    const bytes = new Uint8Array(4 * pts.length);
+    pts.forEach((p, i) => {
+      const qx = Math.round((p[0] + PLANE) / (2 * PLANE) * 4095), qy = Math.round((p[1] + PLANE) / (2 * PLANE) * 4095);
+      const v = (qx << 14) | (qy << 2) | (p[2] << 1) | (p[3] ? 1 : 0);
+      bytes[4 * i] = (v >>> 24) & 255; bytes[4 * i + 1] = (v >>> 16) & 255; bytes[4 * i + 2] = (v >>> 8) & 255; bytes[4 * i + 3] = v & 255;
+    });
+    return Lab.b64bytes(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function unpackPoints(s) {
+    const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
+    const pts = [];
+    for (let i = 0; i + 3 < bin.length; i += 4) {
+      const v = ((bin.charCodeAt(i) << 24) | (bin.charCodeAt(i + 1) << 16) | (bin.charCodeAt(i + 2) << 8) | bin.charCodeAt(i + 3)) >>> 0;
+      const qx = (v >>> 14) & 4095, qy = (v >>> 2) & 4095;
+      pts.push([qx / 4095 * 2 * PLANE - PLANE, qy / 4095 * 2 * PLANE - PLANE, (v >>> 1) & 1, v & 1]);
+    }
+    return pts;
+  }
+  function writeHash() {
+    const q = new URLSearchParams({ dataset: cfg.dataset, points: cfg.points, noise: cfg.noise, seed: cfg.seed,
+      test: cfg.test_fraction, hidden: cfg.hidden.join(","), activation: cfg.activation, loss: cfg.loss,
+      optimizer: cfg.optimizer, lr: cfg.lr, batch: cfg.batch_size, dropout: cfg.dropout });
+    if (custom && points.length <= MAX_URL_POINTS) q.set("pts", packPoints(points));
+    history.replaceState(null, "", "#" + q.toString());
+  }
+  function readHash() {
+    const q = new URLSearchParams(location.hash.slice(1));
+    const c = { ...DEFAULTS };
+    const num = (k, key) => { if (q.has(k) && q.get(k) !== "" && Number.isFinite(+q.get(k))) c[key] = +q.get(k); };
+    if (q.has("dataset")) c.dataset = q.get("dataset");
+    num("points", "points"); num("noise", "noise"); num("seed", "seed"); num("test", "test_fraction");
+    num("lr", "lr"); num("batch", "batch_size"); num("dropout", "dropout");
+    if (q.has("hidden")) c.hidden = q.get("hidden") === "" ? [] : q.get("hidden").split(",").map(Number);
+    for (const k of ["activation", "loss", "optimizer"]) if (q.has(k)) c[k] = q.get(k);
+    let pts = null;
+    if (q.has("pts")) { try { pts = unpackPoints(q.get("pts")); } catch (e) { Lab.showError("the points in the address could not be read"); } }
+    return { config: c, points: pts };
+  }
+
+  // ------------------------------------------------------------------ talking to the session
+  async function start() {
+    const { config, points: pts } = readHash();
+    const body = { config };
+    if (pts) body.points = pts;
+    let st;
+    try { st = await Lab.api("/api/playground/sessions", body); } catch (e) {
+      st = await Lab.api("/api/playground/sessions", { config: DEFAULTS });   // a bad shared setup: start fresh
+    }
+    sid = st.id;
+    apply(st);
+    writeHash();
+  }
+  async function call(path, body) {
+    try { return await Lab.api(`/api/playground/${sid}${path}`, body); } catch (e) {
+      if (e.status === 404) { stop(); await start(); }
+      throw e;
+    }
+  }
+  async function setConfig(partial, regenerate = false) {
+    const was = playing;
+    stop();
+    const next = { ...cfg, ...partial };
+    try {
+      apply(await call("/config", { config: next, regenerate }));
+    } catch (e) { syncControls(); return; }
+    writeHash();
+    if (was) play();
+  }
+
+  function apply(st) {
+    if (st.config) cfg = st.config;
+    if (st.points) { points = st.points; custom = st.custom; }
+    if (st.history) {
+      hist = { step: st.history.map(h => h[0]), loss: st.history.map(h => h[1]), test: st.history.map(h => h[2]) };
+    } else if (st.loss !== null && st.loss !== undefined) {
+      hist.step.push(st.step); hist.loss.push(st.loss); hist.test.push(st.test_loss);
+      if (hist.step.length > 2000) for (const k in hist) hist[k] = hist[k].filter((_, i) => i % 2 === 0);
+    }
+    if (st.config) syncControls();          // not on every step: rebuilding a <select> would close it
+    drawPlane(st);
+    if (st.neurons) drawNeurons(st.neurons);
+    drawCurves();
+    $("#s-step").textContent = st.step;
+    $("#s-epoch").textContent = Lab.fmt(st.epoch, 1);
+    $("#s-loss").textContent = Lab.fmt(st.loss, 4);
+    $("#s-test-loss").textContent = Lab.fmt(st.test_loss, 4);
+    $("#s-acc").textContent = st.accuracy === null ? "–" : `${Math.round(100 * st.accuracy)}%`;
+    $("#s-test-acc").textContent = st.test_accuracy === null ? "–" : `${Math.round(100 * st.test_accuracy)}%`;
+    $("#out-note").textContent = `${st.train_points} training + ${st.test_points} test points · ${st.parameters} thetas`;
+    if (st.diverged) { stop(); Lab.showError("The loss is no longer a finite number: the learning rate is too large. Lower it, then Reset."); }
+    if (st.csv_labels) $("#data-note").textContent = `CSV: class A = ${st.csv_labels[0]}, B = ${st.csv_labels[1]}; ` +
+      st.scaling.map(s => `${s.column} from [${Lab.fmt(s.min)}, ${Lab.fmt(s.max)}]`).join(", ") + " scaled into the plane";
+    else if (st.points) $("#data-note").textContent = custom ? "your own points" : "";
+  }
+
+  // ------------------------------------------------------------------ play, step, reset
+  async function play() {
+    if (playing) return;
+    playing = true;
+    $("#play").textContent = "❚❚ Pause";
+    while (playing) {
+      const wantNeurons = cfg.hidden.reduce((a, b) => a + b, 0) <= 64 || frames % 4 === 0;
+      let st;
+      try { st = await call("/step", { steps: +$("#speed").value, neurons: wantNeurons }); } catch (e) { stop(); break; }
+      frames++;
+      const now = performance.now();
+      upsTimes.push(now);
+      while (upsTimes.length && now - upsTimes[0] > 1000) upsTimes.shift();
+      $("#s-ups").textContent = upsTimes.length;
+      if (playing) apply(st);
+      await new Promise(r => requestAnimationFrame(r));
+    }
+  }
+  function stop() { playing = false; $("#play").textContent = "▶ Play"; }
+  $("#play").addEventListener("click", () => (playing ? stop() : play()));
+  $("#step").addEventListener("click", async () => { stop(); try { apply(await call("/step", { steps: +$("#speed").value })); } catch (e) {} });
+  $("#reset").addEventListener("click", async () => {
+    stop();
+    try { apply(await call("/reset", {})); } catch (e) {}
+  });
+
+  // ------------------------------------------------------------------ the plane
+  const plane = $("#plane");
+  const toPx = (x, y) => [(x + PLANE) / (2 * PLANE) * plane.width, (PLANE - y) / (2 * PLANE) * plane.height];
+  let boundary = null;
+  function drawPlane(st) {
+    if (st && st.boundary) boundary = st.boundary;
+    const g = plane.getContext("2d");
+    if (boundary) {
+      const p = Lab.decode(boundary), n = boundary.shape[0];
+      Lab.heatmap(plane, p, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(2 * v / 255 - 1), 0.6), { smooth: true });
+    } else { g.fillStyle = "#fff"; g.fillRect(0, 0, plane.width, plane.height); }
+    g.strokeStyle = "rgba(0,0,0,.08)"; g.lineWidth = 1;
+    for (let t = -PLANE + 1; t < PLANE; t++) {
+      const [x] = toPx(t, 0), [, y] = toPx(0, t);
+      g.beginPath(); g.moveTo(x, 0); g.lineTo(x, plane.height); g.moveTo(0, y); g.lineTo(plane.width, y); g.stroke();
+    }
+    const showTest = $("#show-test").checked;
+    for (const p of points) {
+      if (p[3] && !showTest) continue;
+      const [x, y] = toPx(p[0], p[1]);
+      g.beginPath(); g.arc(x, y, 4, 0, 2 * Math.PI);
+      g.fillStyle = Lab.css(p[2] ? Lab.B : Lab.A); g.fill();
+      g.lineWidth = p[3] ? 1.5 : 1; g.strokeStyle = p[3] ? "#000" : "#fff"; g.stroke();
+    }
+  }
+  plane.addEventListener("click", async e => {
+    const r = plane.getBoundingClientRect();
+    const x = ((e.clientX - r.left) / r.width) * 2 * PLANE - PLANE, y = PLANE - ((e.clientY - r.top) / r.height) * 2 * PLANE;
+    const label = e.shiftKey ? 1 : 0;
+    points.push([x, y, label, false]);
+    drawPlane();
+    try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (e) { points.pop(); drawPlane(); }
+  });
+  $("#show-test").addEventListener("change", () => drawPlane());
+
+  // ------------------------------------------------------------------ the neurons
+  function drawNeurons(layers) {
+    const shape = cfg.hidden.join(",") + "|" + cfg.activation;
+    const box = $("#neurons");
+    if (rendered !== shape) {
+      rendered = shape;
+      box.replaceChildren();
+      const inputs = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text: "inputs" }));
+      for (const [name, f] of [["x₁", (i, j) => j], ["x₂", (i, j) => 31 - i]]) {
+        const c = Lab.el("canvas", { width: 52, height: 52 });
+        const v = new Float32Array(32 * 32).map((_, k) => f(Math.floor(k / 32), k % 32) / 15.5 - 1);
+        Lab.heatmap(c, v, 32, 32, Lab.diverging, { smooth: true });
+        inputs.append(c, Lab.el("div", { class: "lab", text: name }));
+      }
+      box.append(inputs);
+      cfg.hidden.forEach((units, li) => {
+        const col = Lab.el("div", { class: "neuron-col" });
+        col.append(Lab.el("div", { class: "layer-edit" },
+          Lab.el("button", { text: "−", title: "one neuron fewer", onclick: () => editLayer(li, -1) }),
+          Lab.el("span", { text: `${units}` }),
+          Lab.el("button", { text: "+", title: "one neuron more", onclick: () => editLayer(li, +1) })));
+        col.append(Lab.el("div", { class: "lab", text: `hidden ${li + 1} · ${cfg.activation}` }));
+        for (let u = 0; u < units; u++) col.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": li, "data-unit": u }));
+        box.append(col);
+      });
+      const out = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text: "output P(B)" }),
+                         Lab.el("canvas", { width: 52, height: 52, "data-layer": cfg.hidden.length, "data-unit": 0 }));
+      box.append(out);
+      $("#net-note").textContent = `${cfg.hidden.length} hidden layer${cfg.hidden.length === 1 ? "" : "s"}` +
+        ` · at most 6 layers of 32`;
+    }
+    layers.forEach((layer, li) => {
+      const q = Lab.decode(layer), n = layer.shape[1];
+      const sig = layer.kind === "output" || cfg.activation === "sigmoid";
+      const colour = v => Lab.diverging(sig ? 2 * (v / 127) - 1 : v / 127);
+      for (let u = 0; u < layer.shape[0]; u++) {
+        const c = box.querySelector(`canvas[data-layer="${li}"][data-unit="${u}"]`);
+        if (c) Lab.heatmap(c, q, n, n, colour, { offset: u * n * n, smooth: true });
+      }
+    });
+  }
+  function editLayer(li, delta) {
+    const hidden = cfg.hidden.slice();
+    hidden[li] = Math.max(1, Math.min(32, hidden[li] + delta));
+    setConfig({ hidden });
+  }
+  $("#add-layer").addEventListener("click", () => {
+    if (cfg.hidden.length >= 6) { Lab.showError("at most 6 hidden layers"); return; }
+    setConfig({ hidden: [...cfg.hidden, cfg.hidden.length ? cfg.hidden[cfg.hidden.length - 1] : 4] });
+  });
+  $("#remove-layer").addEventListener("click", () => { if (cfg.hidden.length) setConfig({ hidden: cfg.hidden.slice(0, -1) }); });
+
+  function drawCurves() {
+    Lab.linePlot($("#curves"), [
+      { x: hist.step, y: hist.loss, colour: "#1d2330" },
+      { x: hist.step, y: hist.test, colour: "#e8590c", dash: [5, 3] },
+    ], { xLabel: "step", empty: "press play" });
+  }
+
+  // ------------------------------------------------------------------ the controls
+  function options(select, values, current) {
+    const vals = values.includes(current) ? values : [...values, current].sort((a, b) => a - b);
+    select.replaceChildren(...vals.map(v => Lab.el("option", { value: v, text: `${v}` })));
+    select.value = `${current}`;
+  }
+  function syncControls() {
+    for (const k of ["activation", "loss", "optimizer"]) $(`#${k}`).value = cfg[k];
+    options($("#lr"), LRS, cfg.lr);
+    options($("#batch_size"), BATCHES, cfg.batch_size);
+    $("#batch_size").disabled = cfg.optimizer === "gd";
+    $("#dropout").value = `${cfg.dropout}`;
+    $("#points").value = cfg.points; $("#v-points").textContent = cfg.points;
+    $("#noise").value = cfg.noise; $("#v-noise").textContent = cfg.noise;
+    $("#test_fraction").value = cfg.test_fraction; $("#v-test").textContent = `${Math.round(100 * cfg.test_fraction)}%`;
+    $("#seed").value = cfg.seed;
+    for (const b of $("#datasets").children) b.classList.toggle("on", b.dataset.name === cfg.dataset);
+  }
+  for (const name of DATASETS) {
+    $("#datasets").append(Lab.el("button", { text: name, "data-name": name, onclick: () => setConfig({ dataset: name }, true) }));
+  }
+  for (const k of ["activation", "loss", "optimizer"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: e.target.value }));
+  for (const k of ["lr", "batch_size", "dropout"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }));
+  for (const k of ["points", "noise", "test_fraction"]) {
+    const show = { points: "#v-points", noise: "#v-noise", test_fraction: "#v-test" }[k];
+    $(`#${k}`).addEventListener("input", e => { $(show).textContent = k === "test_fraction" ? `${Math.round(100 * e.target.value)}%` : e.target.value; });
+    $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }, true));
+  }
+  $("#seed").addEventListener("change", e => setConfig({ seed: Math.max(0, Math.floor(+e.target.value || 0)) }, true));
+  $("#regenerate").addEventListener("click", () => setConfig({ seed: cfg.seed + 1 }, true));
+  $("#clear-points").addEventListener("click", async () => {
+    stop();
+    try { apply(await call("/points", { clear: true })); writeHash(); } catch (e) {}
+  });
+  $("#csv").addEventListener("change", async e => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (!file) return;
+    if (file.size > MAX_CSV_BYTES) { Lab.showError(`${file.name} is ${file.size.toLocaleString()} bytes; the playground takes CSV files up to ${MAX_CSV_BYTES.toLocaleString()} bytes (2,000 rows)`); return; }
+    stop();
+    try { apply(await call("/csv", { csv: await file.text() })); writeHash(); } catch (err) {}
+  });
+  $("#show-code").addEventListener("click", async () => {
+    try { $("#code").textContent = (await call("/code")).code; $("#code-modal").hidden = false; } catch (e) {}
+  });
+  $("#close-code").addEventListener("click", () => { $("#code-modal").hidden = true; });
+  $("#code-modal").addEventListener("click", e => { if (e.target.id === "code-modal") $("#code-modal").hidden = true; });
+  $("#copy-code").addEventListener("click", () => { navigator.clipboard && navigator.clipboard.writeText($("#code").textContent); });
+  window.addEventListener("hashchange", () => {
+    const { config } = readHash();
+    if (JSON.stringify(config) !== JSON.stringify(cfg)) setConfig(config, true);
+  });
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
