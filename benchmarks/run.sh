@@ -18,7 +18,7 @@ for b in $benches; do
     echo "== $b threads=$t $EXTRA  $(date -u +%H:%M:%S)  (load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
     # shellcheck disable=SC2086  # EXTRA holds several options
     "$PY" "$here/bench_$b.py" --threads "$t" --json $EXTRA > "$out" 2>&1 || { echo "failed, see $out"; exit 1; }
-    grep -E 'x  \(samples/s|clean rounds' "$out" | sed 's/^/   /'
+    grep -E 'x  \(|clean rounds' "$out" | sed 's/^/   /'
     tail -n 1 "$out" >> "$here/results/all.jsonl"
   done
 done
