@@ -3,7 +3,25 @@
 
 const Lab = (() => {
   // ------------------------------------------------------------------ the nav bar and errors
-  function markNav() {
+  const PAGES = [["/digits", "Digits"], ["/playground", "Playground"], ["/four-pixels", "Four-pixel camera"],
+                 ["/optimisers", "Optimisers & losses"]];
+
+  function markNav() {  // every page's <header class="nav"></header> gets the same bar, built here once
+    const header = document.querySelector("header.nav");
+    if (header && !header.children.length) {
+      const brand = document.createElement("a");
+      brand.className = "brand";
+      brand.href = "/";
+      brand.textContent = "θ thetas lab";
+      const nav = document.createElement("nav");
+      for (const [href, label] of PAGES) {
+        const a = document.createElement("a");
+        a.href = href;
+        a.textContent = label;
+        nav.appendChild(a);
+      }
+      header.append(brand, nav);
+    }
     for (const a of document.querySelectorAll("header.nav nav a")) {
       if (a.getAttribute("href") === location.pathname) a.classList.add("active");
     }
