@@ -220,8 +220,6 @@ def main():
     p.add_argument("--no-phases", action="store_true", help="skip the table of where a thetas update goes")
     args = p.parse_args()
     env = setup(args)
-    if args.quick:
-        args.repeats = min(args.repeats, 3)
     buf = make_buffer()
     result = {"bench": "dqn", "env": env, "clip": args.clip, "check": check(buf, args.clip)}
     seconds, info = time_paired(update_fns(args.clip), args.repeats, args.warmup + 20,

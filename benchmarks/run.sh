@@ -3,14 +3,14 @@
 # Text output: benchmarks/results/<bench>_t<threads>.txt; the JSON summary line of each run is appended to
 # benchmarks/results/all.jsonl.
 #
-# Usage: [PY=.venv/bin/python] [THREADS="1 2"] [EXTRA="--quick"] bash benchmarks/run.sh [mlp] [tiny] [lenet] [lstm]
+# Usage: [PY=.venv/bin/python] [THREADS="1 2"] [EXTRA="--quick"] bash benchmarks/run.sh [mlp] [tiny] [lenet] [lstm] [dqn]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PY=${PY:-"$here/../.venv/bin/python"}
 [ -x "$PY" ] || PY=python3
 THREADS=${THREADS:-"1 2"}
 EXTRA=${EXTRA:-}
-benches=${*:-"mlp tiny lenet lstm"}
+benches=${*:-"mlp tiny lenet lstm dqn"}
 mkdir -p "$here/results"
 for b in $benches; do
   for t in $THREADS; do

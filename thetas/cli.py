@@ -758,6 +758,8 @@ def build_parser():
     k.set_defaults(func=cmd_dkt)
     from .lab.cli import add_parser as add_lab_parser
     add_lab_parser(sub)
+    from .rl.cli import add_parser as add_rl_parser
+    add_rl_parser(sub)
     return p
 
 
