@@ -5,7 +5,7 @@ import pytest
 
 import thetas as th
 from thetas.autograd import conv
-from test_ops import A, case, check_grads, make_inputs, run
+from test_ops import A, case, check_float32, check_grads, check_same_as_torch
 
 
 def F(T):
@@ -56,24 +56,12 @@ def test_gradients_match_central_differences(fn, specs, torch_fn):
 
 @pytest.mark.parametrize("fn, specs, torch_fn", ALL)
 def test_same_as_torch(fn, specs, torch_fn):
-    torch = pytest.importorskip("torch")
-    arrays = make_inputs(specs)
-    out, grads = run(fn, arrays)
-    xs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
-    expected = torch_fn(torch, *xs)
-    (expected * torch.from_numpy(np.random.default_rng(1).standard_normal(out.shape))).sum().backward()
-    assert out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for i, (g, x) in enumerate(zip(grads, xs)):
-        np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of input {i}")
+    check_same_as_torch(fn, specs, torch_fn)
 
 
 @pytest.mark.parametrize("fn, specs, torch_fn", ALL)
 def test_float32_stays_float32(fn, specs, torch_fn):
-    arrays = [a.astype(np.float32) for a in make_inputs(specs)]
-    out, grads = run(fn, arrays)
-    assert out.dtype == np.float32
-    assert all(g.dtype == np.float32 and g.shape == a.shape for g, a in zip(grads, arrays))
+    check_float32(fn, specs)
 
 
 def test_every_vision_op_has_cases():

@@ -5,17 +5,10 @@ import pytest
 import thetas as th
 
 matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from thetas import viz  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def arrows(ax):

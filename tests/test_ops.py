@@ -418,8 +418,8 @@ def run(fn, arrays, seed=1):
     return out, [x.grad for x in xs]
 
 
-@pytest.mark.parametrize("fn, specs, torch_fn", ALL)
-def test_same_as_torch(fn, specs, torch_fn):
+def check_same_as_torch(fn, specs, torch_fn):
+    """Forward values and input gradients against the same expression in PyTorch (float64)."""
     torch = pytest.importorskip("torch")
     arrays = make_inputs(specs)
     out, grads = run(fn, arrays)
@@ -434,16 +434,26 @@ def test_same_as_torch(fn, specs, torch_fn):
         np.testing.assert_allclose(g, x.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of input {i}")
 
 
+def check_float32(fn, specs):
+    """Run in float32, an expression stays float32: output and every gradient."""
+    arrays = [a.astype(np.float32) for a in make_inputs(specs)]
+    out, grads = run(fn, arrays)
+    assert out.dtype == np.float32
+    assert all(g.dtype == np.float32 and g.shape == a.shape for g, a in zip(grads, arrays))
+
+
+@pytest.mark.parametrize("fn, specs, torch_fn", ALL)
+def test_same_as_torch(fn, specs, torch_fn):
+    check_same_as_torch(fn, specs, torch_fn)
+
+
 # NumPy float64 constants promote a float32 expression to float64 (as in NumPy and torch); astype-float64 asks to
 FLOAT32 = [p for p in ALL if "numpy" not in p.id and "float64" not in p.id]
 
 
 @pytest.mark.parametrize("fn, specs, torch_fn", FLOAT32)
 def test_float32_stays_float32(fn, specs, torch_fn):
-    arrays = [a.astype(np.float32) for a in make_inputs(specs)]
-    out, grads = run(fn, arrays)
-    assert out.dtype == np.float32
-    assert all(g.dtype == np.float32 and g.shape == a.shape for g, a in zip(grads, arrays))
+    check_float32(fn, specs)
 
 
 def test_every_op_has_cases():

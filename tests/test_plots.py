@@ -8,16 +8,9 @@ import thetas as th
 from thetas.models import LogisticRegression
 
 matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from thetas import viz  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def assert_png(path):

@@ -448,7 +448,7 @@ def test_dropout_between_layers_only_in_training(mode):
     final = lambda f: f[0] if mode == "lstm" else f                # h_n
 
     model.eval()
-    (out1, f1), (out2, f2) = model(x), model(x)
+    (out1, f1), (out2, _) = model(x), model(x)
     np.testing.assert_array_equal(out1.data, out2.data)          # eval: deterministic, as without dropout
     np.testing.assert_array_equal(out1.data, plain(x)[0].data)
     model.train()

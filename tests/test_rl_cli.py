@@ -1,40 +1,22 @@
 """``thetas rl``: short trainings end with one JSON line; a saved agent evaluates to the same numbers; mistakes exit 2.
 
-The tests run through ``thetas.cli.main`` once ``thetas/cli.py`` registers the command (``add_parser(sub)``), and
-are skipped until then; ``test_add_parser_on_its_own`` runs the command through ``thetas.rl.cli`` directly.
+The tests run through ``thetas.cli.main``; ``test_add_parser_on_its_own`` runs the command through
+``thetas.rl.cli`` directly.
 """
 import argparse
-import json
 
 import pytest
 
 pytest.importorskip("gymnasium")
 
-from thetas.cli import build_parser, main  # noqa: E402
+from test_cli import last_json, run  # noqa: E402
+from thetas.cli import main  # noqa: E402
 from thetas.rl import DQNConfig  # noqa: E402
 from thetas.rl import cli as rl_cli  # noqa: E402
 
-
-def _registered():
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return "rl" in sub.choices
-
-
-wired = pytest.mark.skipif(not _registered(), reason="thetas/cli.py does not register the rl command yet")
 QUICK = ["--learning-starts", "300", "--eval-every", "500", "--threads", "1", "--quiet"]
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def last_json(out):
-    return json.loads(out.strip().splitlines()[-1])
-
-
-@wired
 def test_cartpole_trains_saves_and_evaluates_to_the_same_numbers(capsys, tmp_path):
     model = str(tmp_path / "cartpole.safetensors")
     code, out, err = run(capsys, "rl", "cartpole", "--steps", "2000", "--eval-episodes", "5", "--seed", "3",
@@ -52,7 +34,6 @@ def test_cartpole_trains_saves_and_evaluates_to_the_same_numbers(capsys, tmp_pat
     assert evaluated["eval_std_return"] == trained["eval_std_return"]
 
 
-@wired
 def test_apple_world_reports_reward_per_step_against_random_and_plots(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     plots = tmp_path / "plots"
@@ -65,7 +46,6 @@ def test_apple_world_reports_reward_per_step_against_random_and_plots(capsys, tm
     assert sorted(p.name for p in plots.iterdir()) == ["apple_world.png", "training.png"]
 
 
-@wired
 def test_progress_goes_to_stderr_and_the_summary_to_stdout(capsys):
     code, out, err = run(capsys, "rl", "cartpole", "--steps", "1000", "--eval-episodes", "2",
                          "--learning-starts", "300", "--eval-every", "500")
@@ -74,7 +54,6 @@ def test_progress_goes_to_stderr_and_the_summary_to_stdout(capsys):
     assert "eps=" in err and "return=" in err                          # the progress bar
 
 
-@wired
 def test_mistakes_are_one_line_and_exit_2(capsys, tmp_path):
     code, _, err = run(capsys, "rl", "evaluate", str(tmp_path / "missing.safetensors"))
     assert code == 2 and err.strip().count("\n") == 0 and "thetas rl: error" in err

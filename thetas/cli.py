@@ -232,7 +232,6 @@ def cmd_train(args):
     from . import data
     from .io import save
     from .train import fit
-    from .train.callbacks import History
 
     _apply_defaults(args)
     if args.threads:

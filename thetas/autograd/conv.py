@@ -12,7 +12,6 @@ run over the k_h·k_w kernel offsets only (each one a whole-array slice copy or 
 import numpy as np
 
 from ..tensor import Tensor, make
-from . import grad_mode
 from .ops import _t
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "batch_norm"]
