@@ -2,7 +2,8 @@
 
     app = create_app(model_path="lenet.safetensors")        # what ``thetas lab`` serves with uvicorn
 
-Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers`` (and ``/``, the index). API, all JSON:
+Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge`` (and ``/``, the index).
+API, all JSON:
 
     GET  /api/digits/status                 the digit model: ready, training (progress) or failed
     POST /api/digits/predict                {"drawing": {width, height, pixels}} -> guesses, every layer
@@ -21,6 +22,9 @@ Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers`` (and ``/`
     POST /api/optim/surface                 {"resolution"} -> the loss over (w, b)
     POST /api/optim/trajectories            {"start", "steps", "optimizers"} -> paths
     POST /api/mms                           {"counts", "start", "steps"} -> costs, minimisers
+    GET  /api/knowledge/status              the DKT: ready, training (progress) or failed; the students
+    POST /api/knowledge/sessions            {"student", "steps"?} -> a session: answers, trace, suggestion
+    POST /api/knowledge/{id}/answer         {"question", "correct": 0/1} -> the session with one more answer
 
 Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); the
 message comes back as ``{"error": "..."}`` and the server carries on. thetas keeps process-wide state (grad
@@ -40,12 +44,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import digits, fourpixel, optimisers, playground
+from .knowledge import KnowledgeService
 from .schema import LabError, flag, int_list, number, obj
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/digits": "digits.html", "/playground": "playground.html", "/four-pixels": "fourpixel.html",
-         "/optimisers": "optimisers.html", "/": "index.html"}
+         "/optimisers": "optimisers.html", "/knowledge": "knowledge.html", "/": "index.html"}
 BODY_LIMIT = 64 * 1024                 # bytes of JSON for most requests
 DRAWING_LIMIT = 128 * 1024             # a drawing: 200×200 bytes in base64 and some
 CSV_LIMIT = 256 * 1024
@@ -137,10 +142,11 @@ async def _body(request, limit):
 class Lab:
     """The app's state: the digit model, the playground sessions, and the one lock thetas work runs under."""
 
-    def __init__(self, digits_service):
+    def __init__(self, digits_service, cache=None):
         self.digits = digits_service
         self.sessions = playground.Sessions()
         self.compute = threading.Lock()
+        self.knowledge = KnowledgeService(self.compute, cache=cache)
 
     def api(self, fn, limit=BODY_LIMIT, body=True):
         """An endpoint: read and check the body, run ``fn(payload, params)`` in a worker thread under the compute
@@ -240,6 +246,18 @@ class Lab:
     def fp_train(self, payload, params):
         return fourpixel.train(payload)
 
+    # ------------------------------------------------------------------ knowledge tracing
+    def kt_status(self, payload, params):
+        return self.knowledge.status()
+
+    def kt_create(self, payload, params):
+        return self.knowledge.create(payload)
+
+    def kt_answer(self, payload, params):
+        if not _SESSION_ID.match(params["kid"]):
+            raise LabError(404, "no such knowledge-tracing session")
+        return self.knowledge.answer(params["kid"], payload)
+
 
 def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto", train_epochs=None,
                train_samples=None, autostart=True):
@@ -247,7 +265,7 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
     cached one, else one trained in the background (``train_data``: 'auto', 'mnist' or 'digits';
     ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any)."""
     lab = Lab(DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs, samples=train_samples,
-                            autostart=autostart))
+                            autostart=autostart), cache=cache)
 
     def page(name):
         async def serve(request):
@@ -279,6 +297,9 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
         Route("/api/optim/surface", lab.api(lambda p, _: optimisers.surface(p)), methods=post),
         Route("/api/optim/trajectories", lab.api(lambda p, _: optimisers.trajectories(p)), methods=post),
         Route("/api/mms", lab.api(lambda p, _: optimisers.mms(p)), methods=post),
+        Route("/api/knowledge/status", lab.api(lab.kt_status, body=False), methods=get),
+        Route("/api/knowledge/sessions", lab.api(lab.kt_create), methods=post),
+        Route("/api/knowledge/{kid}/answer", lab.api(lab.kt_answer), methods=post),
         Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
