@@ -128,7 +128,7 @@ def test_every_page_loads_cleanly(page, server, shots):
     for path, name in (("/", "index"), ("/four-pixels", "four-pixels"), ("/optimisers", "optimisers")):
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
-        assert page.locator("header.nav nav a").count() == 5
+        assert page.locator("header.nav nav a").count() == 6
         if name == "optimisers":
             page.wait_for_function("() => document.querySelector('#now-adam').textContent !== '–'")
             page.wait_for_function("() => document.querySelector('#mm-table').rows.length > 2")

@@ -163,7 +163,7 @@ def test_the_page_in_a_browser(cache, tmp_path):
             pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
             pg.goto(url + "/knowledge")                 # a fresh cache: "training…" first, then the heatmap
-            assert pg.locator("header.nav nav a").count() == 5
+            assert pg.locator("header.nav nav a").count() == 6
             assert pg.locator("header.nav nav a.active").inner_text() == "Knowledge tracing"
             pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) > 0",
                                  timeout=120_000)

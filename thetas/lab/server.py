@@ -2,7 +2,7 @@
 
     app = create_app(model_path="lenet.safetensors")        # what ``thetas lab`` serves with uvicorn
 
-Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge`` (and ``/``, the index).
+Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge``, ``/apple-world`` (and ``/``, the index).
 API, all JSON:
 
     GET  /api/digits/status                 the digit model: ready, training (progress) or failed
@@ -25,6 +25,11 @@ API, all JSON:
     GET  /api/knowledge/status              the DKT: ready, training (progress) or failed; the students
     POST /api/knowledge/sessions            {"student", "steps"?} -> a session: answers, trace, suggestion
     POST /api/knowledge/{id}/answer         {"question", "correct": 0/1} -> the session with one more answer
+    GET  /api/apple/status                  the trained DQN: idle, training (progress), ready or failed
+    POST /api/apple/trained                 start training (or loading) the trained DQN
+    POST /api/apple/sessions                {"seed"?} -> a new AppleWorld session: world, rays, Q-values
+    POST /api/apple/{id}/step               {"speed": 1-40, "learning"?: bool} -> the state after that many steps
+    POST /api/apple/{id}/load               the trained DQN replaces the session's agent (greedy play)
 
 Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); the
 message comes back as ``{"error": "..."}`` and the server carries on. thetas keeps process-wide state (grad
@@ -44,13 +49,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import digits, fourpixel, optimisers, playground
+from .apple import AppleService
 from .knowledge import KnowledgeService
 from .schema import LabError, flag, int_list, number, obj
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/digits": "digits.html", "/playground": "playground.html", "/four-pixels": "fourpixel.html",
-         "/optimisers": "optimisers.html", "/knowledge": "knowledge.html", "/": "index.html"}
+         "/optimisers": "optimisers.html", "/knowledge": "knowledge.html", "/apple-world": "apple.html",
+         "/": "index.html"}
 BODY_LIMIT = 64 * 1024                 # bytes of JSON for most requests
 DRAWING_LIMIT = 128 * 1024             # a drawing: 200×200 bytes in base64 and some
 CSV_LIMIT = 256 * 1024
@@ -147,6 +154,7 @@ class Lab:
         self.sessions = playground.Sessions()
         self.compute = threading.Lock()
         self.knowledge = KnowledgeService(self.compute, cache=cache)
+        self.apple = AppleService(self.compute, cache=cache)
 
     def api(self, fn, limit=BODY_LIMIT, body=True):
         """An endpoint: read and check the body, run ``fn(payload, params)`` in a worker thread under the compute
@@ -258,6 +266,28 @@ class Lab:
             raise LabError(404, "no such knowledge-tracing session")
         return self.knowledge.answer(params["kid"], payload)
 
+    # ------------------------------------------------------------------ AppleWorld
+    def _apple_id(self, params):
+        if not _SESSION_ID.match(params["aid"]):
+            raise LabError(404, "no such AppleWorld session")
+        return params["aid"]
+
+    def aw_status(self, payload, params):
+        return self.apple.status()
+
+    def aw_train(self, payload, params):
+        self.apple.ensure()
+        return self.apple.status()
+
+    def aw_create(self, payload, params):
+        return self.apple.create(payload)
+
+    def aw_step(self, payload, params):
+        return self.apple.step(self._apple_id(params), payload)
+
+    def aw_load(self, payload, params):
+        return self.apple.load(self._apple_id(params), payload)
+
 
 def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto", train_epochs=None,
                train_samples=None, autostart=True):
@@ -300,6 +330,11 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
         Route("/api/knowledge/status", lab.api(lab.kt_status, body=False), methods=get),
         Route("/api/knowledge/sessions", lab.api(lab.kt_create), methods=post),
         Route("/api/knowledge/{kid}/answer", lab.api(lab.kt_answer), methods=post),
+        Route("/api/apple/status", lab.api(lab.aw_status, body=False), methods=get),
+        Route("/api/apple/trained", lab.api(lab.aw_train), methods=post),
+        Route("/api/apple/sessions", lab.api(lab.aw_create), methods=post),
+        Route("/api/apple/{aid}/step", lab.api(lab.aw_step), methods=post),
+        Route("/api/apple/{aid}/load", lab.api(lab.aw_load), methods=post),
         Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

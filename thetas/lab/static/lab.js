@@ -4,7 +4,8 @@
 const Lab = (() => {
   // ------------------------------------------------------------------ the nav bar and errors
   const PAGES = [["/digits", "Digits"], ["/playground", "Playground"], ["/four-pixels", "Four-pixel camera"],
-                 ["/optimisers", "Optimisers & losses"], ["/knowledge", "Knowledge tracing"]];
+                 ["/optimisers", "Optimisers & losses"], ["/knowledge", "Knowledge tracing"],
+                 ["/apple-world", "AppleWorld"]];
 
   function markNav() {  // every page's <header class="nav"></header> gets the same bar, built here once
     const header = document.querySelector("header.nav");

@@ -1,0 +1,165 @@
+"""The AppleWorld page: its API through Starlette's TestClient (a DQN trained in a child process at the first
+"load a trained agent", in a temporary cache), then the page in headless Chromium (skipped without Playwright or
+Chromium)."""
+import os
+import shutil
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("gymnasium", reason="AppleWorld needs the 'rl' extra")
+pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
+pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from thetas.lab import create_app
+from thetas.lab.apple import CACHE_NAME, MAX_SPEED
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("aw-cache")
+
+
+@pytest.fixture(scope="module")
+def client(cache):
+    with TestClient(create_app(cache=str(cache), autostart=False)) as c:
+        yield c
+
+
+def refused(r, status, *words):
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert isinstance(body["error"], str) and body["error"]
+    for w in words:
+        assert w in body["error"], body["error"]
+
+
+def check_state(s):
+    assert len(s["q"]) == 3 and len(s["actions"]) == 3 and 0 <= s["action"] < 3
+    assert len(s["agent"]) == 2 and 0 <= s["agent"][0] <= s["size"] and 0 <= s["agent"][1] <= s["size"]
+    assert len(s["rays"]) == 9 and all(len(r) == 2 for r in s["rays"]) and len(s["ray_kinds"]) == 9
+    assert len(s["apples"]) == 12 and len(s["poison"]) == 12 and all(len(p) == 2 for p in s["apples"])
+    assert all(len(w) == 2 for w in s["walls"])
+
+
+def test_the_page_is_served_and_in_the_nav(client):
+    r = client.get("/apple-world")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "/static/apple.js" in r.text and "http://" not in r.text and "https://" not in r.text
+    assert client.get("/static/apple.js").status_code == 200
+    assert '"/apple-world"' in client.get("/static/lab.js").text
+    assert 'href="/apple-world"' in client.get("/").text
+
+
+def test_a_session_steps_learns_and_plays(client):
+    s = client.post("/api/apple/sessions", json={"seed": 3}).json()
+    check_state(s)
+    assert s["steps"] == 0 and not s["learning"]
+    sid = s["session"]
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 10}).json()
+    check_state(s)
+    assert s["steps"] == 10 and s["learn_steps"] == 0 and not s["learning"]
+    t0 = time.perf_counter()
+    for _ in range(80):                                        # past the warm-up: updates happen
+        s = client.post(f"/api/apple/{sid}/step", json={"speed": MAX_SPEED, "learning": True}).json()
+    per_request = (time.perf_counter() - t0) / 80
+    assert s["learning"] and s["learn_steps"] == 80 * MAX_SPEED and s["loss"] is not None
+    assert per_request < 0.05, per_request
+    assert len(s["history"]) > 0 and s["epsilon"] < 1
+    s2 = client.post(f"/api/apple/{sid}/step", json={"speed": 5, "learning": False}).json()
+    assert not s2["learning"] and s2["learn_steps"] == s["learn_steps"] and s2["steps"] == s["steps"] + 5
+
+
+def test_the_trained_agent(client, cache):
+    sid = client.post("/api/apple/sessions", json={}).json()["session"]
+    first = client.post("/api/apple/trained", json={}).json()
+    assert first["state"] in ("training", "ready")
+    deadline = time.time() + 120
+    st = client.get("/api/apple/status").json()
+    while st["state"] == "training" and time.time() < deadline:
+        time.sleep(0.2)
+        st = client.get("/api/apple/status").json()
+    assert st["state"] == "ready", st
+    assert (Path(cache) / CACHE_NAME).is_file()
+    s = client.post(f"/api/apple/{sid}/load", json={}).json()
+    assert s["trained"] and not s["learning"] and s["epsilon"] == 0
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 20, "learning": False}).json()
+    check_state(s)
+    assert s["trained"] and s["steps"] == 20
+
+
+def test_bad_requests_are_refused_and_the_server_carries_on(client):
+    sid = client.post("/api/apple/sessions", json={}).json()["session"]
+    url = f"/api/apple/{sid}/step"
+    refused(client.post(url, json={"speed": 0}), 422, "speed")
+    refused(client.post(url, json={"speed": MAX_SPEED + 1}), 422, "speed")
+    refused(client.post(url, json={"speed": 1.5}), 422, "speed")
+    refused(client.post(url, json={"speed": "fast"}), 422, "speed")
+    refused(client.post(url, json={"speed": 2, "learning": "yes"}), 422, "learning")
+    refused(client.post(url, content=b"{", headers={"content-type": "application/json"}), 400, "JSON")
+    refused(client.post(url, content=b"a" * 100_000, headers={"content-type": "application/json"}), 413)
+    refused(client.post("/api/apple/AAAAAAAAAAAA/step", json={"speed": 2}), 404, "session")
+    refused(client.post("/api/apple/bad!id/step", json={"speed": 2}), 404, "session")
+    refused(client.post("/api/apple/sessions", json={"seed": -1}), 422, "seed")
+    s = client.post(url, json={"speed": 2}).json()                      # still answering
+    assert s["steps"] == 2
+
+
+# ---------------------------------------------------------------------------------------------- the browser
+CHROMIUM = os.environ.get("THETAS_CHROMIUM", "/usr/bin/chromium")
+
+
+def test_the_page_in_a_browser(tmp_path):
+    pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra")
+    pytest.importorskip("playwright", reason="browser tests need Playwright")
+    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    app = create_app(cache=str(tmp_path / "cache"), autostart=False, allowed_hosts=["127.0.0.1"])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    shots = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            pg = b.new_page(viewport={"width": 1400, "height": 1000})
+            errors = []
+            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+            pg.goto(f"http://127.0.0.1:{port}/apple-world")
+            assert pg.locator("header.nav nav a").count() == 6
+            assert pg.locator("header.nav nav a.active").inner_text() == "AppleWorld"
+            pg.wait_for_function("() => document.querySelector('#qbars').dataset.bars === '3'", timeout=20_000)
+            pg.fill("#speed", "20")
+            pg.dispatch_event("#speed", "input")
+            pg.click("#learn")
+            assert pg.locator("#learn").inner_text() == "Stop learning"
+            pg.wait_for_function("() => +document.querySelector('#steps').textContent > 800", timeout=30_000)
+            pg.screenshot(path=str(shots / "apple-world.png"), full_page=True)
+            pg.click("#learn")
+            assert pg.locator("#learn").inner_text() == "Start learning"
+            assert errors == [], errors
+            b.close()
+    finally:
+        srv.should_exit = True
+        thread.join(10)

@@ -1,0 +1,251 @@
+"""The AppleWorld page: a DQN agent walking among apples (+1) and poison (−1), seen through its eye rays.
+
+A session holds an ``AppleWorld`` and a ``DQN`` (``thetas.rl``). Each poll (``step``) advances ``speed`` steps of
+the world (1 to ``MAX_SPEED``); with learning on, the transitions go to the replay buffer and, after a short
+warm-up, every ``TRAIN_FREQ`` steps the Q-network takes one gradient step (ε falls from 1 to 0.05 over
+``EPS_STEPS`` steps); with learning off the agent plays greedily (ε = 0.05). The answer: the agent's position and
+heading, the apples, the poison, each eye's ray end and what it sees, Q(s, ·) (one expected return per action:
+"the outputs are E[reward | action, state]"), and the reward per step as a moving average.
+
+"Load a trained agent": a DQN trained once in a child process (``TRAINED_STEPS`` steps of the CLI's apple-world
+settings, shortened), cached as ``<lab cache>/dqn-appleworld.safetensors``; the session then plays it greedily.
+"""
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from .schema import LabError, flag, number
+
+MAX_SPEED = 40
+SESSIONS = 16
+IDLE_SECONDS = 1800
+TRAIN_FREQ = 4
+LEARNING_STARTS = 500
+EPS_STEPS = 10_000
+TARGET_UPDATE = 500
+AVG_WINDOW = 500            # the moving average of the reward per step, over this many steps
+HISTORY = 400               # points kept for the reward graph (one every HISTORY_EVERY steps)
+HISTORY_EVERY = 50
+TRAINED_STEPS = 25_000
+CACHE_NAME = "dqn-appleworld.safetensors"
+CONFIG = dict(hidden=(128, 128), lr=1e-3, lr_end_factor=1.0, gamma=0.9, buffer_size=20_000, batch_size=64,
+              learning_starts=LEARNING_STARTS, train_freq=TRAIN_FREQ, gradient_steps=1, target_update=TARGET_UPDATE,
+              exploration_fraction=0.3, eps_end=0.05)
+
+
+def _env():
+    from ..rl.envs import AppleWorld
+    return AppleWorld()
+
+
+class Session:
+    def __init__(self, sid, seed):
+        from ..rl.dqn import DQN
+        self.id, self.touched = sid, time.monotonic()
+        self.env = _env()
+        self.obs, _ = self.env.reset(seed=seed)
+        self.agent = DQN.for_env(self.env, seed=seed, **CONFIG)
+        self.learning, self.trained, self.steps, self.learn_steps = False, False, 0, 0
+        self.recent, self.history, self.total_reward, self.action = [], [], 0.0, 0
+        self.loss = None
+
+    def epsilon(self):
+        if not self.learning:
+            return 0.0 if self.trained else 0.05
+        t = self.learn_steps
+        if t < LEARNING_STARTS:
+            return 1.0
+        return max(0.05, 1.0 - 0.95 * (t - LEARNING_STARTS) / EPS_STEPS)
+
+    def step(self, k):
+        agent, eps = self.agent, self.epsilon()
+        for _ in range(k):
+            eps = self.epsilon()
+            action = agent.act(self.obs, eps)
+            nxt, reward, terminated, truncated, _ = self.env.step(action)
+            self.action = action
+            if self.learning:
+                agent.buffer.add(self.obs, action, reward, nxt, terminated, truncated)
+                self.learn_steps += 1
+                t = self.learn_steps
+                if t > LEARNING_STARTS and t % TRAIN_FREQ == 0:
+                    self.loss = agent.update(agent.buffer.sample(agent.config.batch_size))["loss"]
+                if t % TARGET_UPDATE == 0:
+                    agent.sync_target()
+            self.obs = nxt
+            self.steps += 1
+            self.total_reward += reward
+            self.recent.append(reward)
+            if len(self.recent) > AVG_WINDOW:
+                del self.recent[0]
+            if self.steps % HISTORY_EVERY == 0:
+                self.history.append([self.steps, float(np.mean(self.recent))])
+                if len(self.history) > HISTORY:
+                    del self.history[0]
+        return eps
+
+    def state(self, eps=None):
+        env = self.env
+        dist = env._distances()                                          # (E, 3): wall, apple, poison
+        kind = dist.argmin(axis=1)
+        near = np.minimum(dist.min(axis=1), env.eye_range)
+        seen = np.where(np.isfinite(dist.min(axis=1)), kind, -1)
+        ends = env.pos + env._eye_directions() * near[:, None]
+        q = self.agent.q_values(self.obs)
+        r2 = lambda a: np.round(np.asarray(a, float), 3).tolist()      # noqa: E731
+        return {"session": self.id, "steps": self.steps, "learn_steps": self.learn_steps, "learning": self.learning,
+                "trained": self.trained, "epsilon": float(self.epsilon() if eps is None else eps),
+                "size": env.size, "walls": r2(env.walls), "agent": r2(env.pos), "heading": float(env.heading),
+                "agent_radius": env.agent_radius, "item_radius": env.item_radius,
+                "apples": r2(env.apples), "poison": r2(env.poison), "rays": r2(ends), "ray_kinds": seen.tolist(),
+                "q": [float(v) for v in q], "action": int(self.action), "actions": list(env.action_names),
+                "total_reward": self.total_reward, "eaten": dict(env.eaten),
+                "reward_avg": float(np.mean(self.recent)) if self.recent else 0.0, "history": self.history,
+                "loss": self.loss}
+
+
+class AppleService:
+    """The sessions and the trained agent (trained once in a child process, then cached)."""
+
+    def __init__(self, compute, cache=None, steps=TRAINED_STEPS):
+        from .training import cache_dir
+        self.compute, self.train_steps = compute, steps
+        self.cache = Path(cache) if cache is not None else cache_dir()
+        self.lock = threading.Lock()
+        self.state, self.message, self.progress, self.seconds = "idle", "", {}, None
+        self.sessions = OrderedDict()
+
+    # ------------------------------------------------------------------ the trained agent
+    def status(self):
+        with self.lock:
+            return {"state": self.state, "message": self.message, "progress": dict(self.progress),
+                    "seconds": self.seconds, "max_speed": MAX_SPEED}
+
+    def ensure(self):
+        """Start loading or training the trained agent, once."""
+        with self.lock:
+            if self.state not in ("idle", "failed"):
+                return
+            self.state, self.message, self.progress = "training", "starting", {"fraction": 0.0}
+        threading.Thread(target=self._prepare, daemon=True, name="thetas-lab-dqn").start()
+
+    @property
+    def path(self):
+        return self.cache / CACHE_NAME
+
+    def _prepare(self):
+        from ..rl.dqn import DQN
+        try:
+            if self.path.is_file():
+                try:
+                    DQN.load(str(self.path))
+                except (ValueError, OSError, KeyError, TypeError, AttributeError):
+                    self.path.unlink()
+            if not self.path.is_file():
+                t0 = time.perf_counter()
+                self._train_in_child(self.path)
+                self.seconds = round(time.perf_counter() - t0, 1)
+            with self.lock:
+                self.state, self.progress["fraction"] = "ready", 1.0
+                self.message = (f"a DQN trained for {self.train_steps:,} steps"
+                                + (f" in {self.seconds} s" if self.seconds else "") + f": {self.path}")
+        except Exception as e:                                       # noqa: BLE001 - shown on the page
+            with self.lock:
+                self.state, self.message = "failed", f"training the DQN failed ({type(e).__name__}: {e})"
+
+    def _train_in_child(self, path):
+        import json
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        with self.lock:
+            self.message = f"training a DQN on AppleWorld for {self.train_steps:,} steps (once; then it is cached)"
+        self.cache.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen([sys.executable, "-m", "thetas.lab.apple", str(path), str(self.train_steps)],
+                                    stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+            for line in proc.stdout:
+                try:
+                    report = json.loads(line)
+                except ValueError:
+                    continue
+                with self.lock:
+                    self.progress.update(report)
+            rc = proc.wait()
+            if rc != 0 or not path.is_file():
+                err.seek(0)
+                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-2:]
+                raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
+
+    # ------------------------------------------------------------------ sessions
+    def create(self, payload):
+        seed = number(payload, "seed", 0, 2 ** 31 - 1, default=secrets.randbelow(2 ** 31), integer=True)
+        s = Session(secrets.token_urlsafe(12), seed)
+        with self.lock:
+            self._expire()
+            while len(self.sessions) >= SESSIONS:
+                self.sessions.popitem(last=False)
+            self.sessions[s.id] = s
+        return s.state()
+
+    def get(self, sid):
+        with self.lock:
+            self._expire()
+            s = self.sessions.get(sid)
+            if s is None:
+                raise LabError(404, "no such AppleWorld session (it expired or the server restarted); reload the page")
+            self.sessions.move_to_end(sid)
+            s.touched = time.monotonic()
+            return s
+
+    def _expire(self):
+        now = time.monotonic()
+        for sid in [k for k, s in self.sessions.items() if now - s.touched > IDLE_SECONDS]:
+            del self.sessions[sid]
+
+    def step(self, sid, payload):
+        s = self.get(sid)
+        k = number(payload, "speed", 1, MAX_SPEED, default=1, integer=True)
+        if "learning" in payload:
+            s.learning = flag(payload, "learning")
+            if s.learning:
+                s.trained = False
+        return s.state(s.step(k))
+
+    def load(self, sid, payload):
+        from ..rl.dqn import DQN
+        s = self.get(sid)
+        with self.lock:
+            state = self.state
+        if state != "ready":
+            self.ensure()
+            raise LabError(503, "the trained agent is not ready yet (training it now); try again in a few seconds")
+        s.agent = DQN.load(str(self.path))
+        s.learning, s.trained, s.learn_steps = False, True, 0
+        return s.state()
+
+
+def train(out, steps=TRAINED_STEPS, seed=0):
+    """The child process: a DQN on AppleWorld, progress as JSON lines on stdout, saved to ``out``."""
+    import json
+    s = Session("train", seed)
+    s.learning = True
+    while s.steps < steps:
+        s.step(min(1000, steps - s.steps))
+        print(json.dumps({"fraction": s.steps / steps, "steps": s.steps, "reward_avg": float(np.mean(s.recent))}),
+              flush=True)
+    agent = s.agent
+    agent.save(str(out), metadata={"env": "thetas/AppleWorld-v0", "steps_trained": steps})
+
+
+if __name__ == "__main__":
+    import sys
+    train(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else TRAINED_STEPS)
