@@ -158,32 +158,13 @@ class AppleService:
                 self.state, self.message = "failed", f"training the DQN failed ({type(e).__name__}: {e})"
 
     def _train_in_child(self, path):
-        import json
-        import os
-        import subprocess
-        import sys
-        import tempfile
+        from .training import run_child
         with self.lock:
             self.message = f"training a DQN on AppleWorld for {self.train_steps:,} steps (once; then it is cached)"
         self.cache.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen([sys.executable, "-m", "thetas.lab.apple", str(path), str(self.train_steps)],
-                                    stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-            for line in proc.stdout:
-                try:
-                    report = json.loads(line)
-                except ValueError:
-                    continue
-                with self.lock:
-                    self.progress.update(report)
-            rc = proc.wait()
-            if rc != 0 or not path.is_file():
-                err.seek(0)
-                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-2:]
-                raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
+        run_child(["thetas.lab.apple", str(path), str(self.train_steps)], self.progress, self.lock)
+        if not path.is_file():
+            raise RuntimeError(f"the training process wrote no model to {path}")
 
     # ------------------------------------------------------------------ sessions
     def create(self, payload):

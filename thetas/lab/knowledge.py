@@ -84,33 +84,14 @@ class KnowledgeService:
     def _train_in_child(self, path):
         """Train in a child process with one BLAS thread (as the Digits page does: BLAS in a server thread is
         many times slower), reading its progress lines; the model lands in ``path``."""
-        import json
-        import os
-        import subprocess
-        import sys
-        import tempfile
+        from .training import run_child
         with self.lock:
             self.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on the 2,000 synthetic-5 training students, "
                             f"{self.epochs} epochs (once; then it is cached)")
         self.cache.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen([sys.executable, "-m", "thetas.lab.knowledge", str(path), str(self.epochs)],
-                                    stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-            for line in proc.stdout:
-                try:
-                    report = json.loads(line)
-                except ValueError:
-                    continue
-                with self.lock:
-                    self.progress.update(report)
-            rc = proc.wait()
-            if rc != 0 or not path.is_file():
-                err.seek(0)
-                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-2:]
-                raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
+        run_child(["thetas.lab.knowledge", str(path), str(self.epochs)], self.progress, self.lock)
+        if not path.is_file():
+            raise RuntimeError(f"the training process wrote no model to {path}")
 
     def status(self):
         self.ensure()

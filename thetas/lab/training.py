@@ -22,6 +22,36 @@ CACHE_NAMES = {"mnist": "digits-lenet-mnist.safetensors", "digits": "digits-lene
 EPOCHS = {"mnist": 2, "digits": 30}
 
 
+def child_env():
+    """The environment of a training child: one BLAS thread (BLAS threads spin against the server's), and this
+    thetas importable."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run_child(args, progress, lock):
+    """Run ``python -m *args`` in a child process (``child_env``), merge each JSON line it prints into the dict
+    ``progress`` (holding ``lock``), and wait for it; a non-zero exit raises RuntimeError with the end of its
+    stderr."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, stderr=err, text=True,
+                                env=child_env())
+        for line in proc.stdout:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                continue
+            with lock:
+                progress.update(report)
+        rc = proc.wait()
+        if rc != 0:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace").strip().splitlines()[-2:]
+            raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
+
+
 def cache_dir():
     from ..data.mnist import cache_dir as thetas_cache
     return thetas_cache() / "lab"
@@ -88,11 +118,8 @@ class DigitsService:
                                                      "fraction": 0.0}
             self.message = (f"training LeNet on {'MNIST' if data == 'mnist' else 'the 8×8 digits'} "
                             "in the background (once; then it is cached)")
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env)
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=child_env())
         threading.Thread(target=self._follow, args=(self._proc, out), daemon=True, name="thetas-lab-train").start()
 
     def _follow(self, proc, out):
