@@ -87,6 +87,23 @@ def test_status_lists_the_students_and_the_model_is_cached(client, cache):
         assert time.time() - t0 < 20
 
 
+def test_the_concept_graph(client):
+    g = client.get("/api/knowledge/status").json()["graph"]
+    assert g is not None and len(g["edges"]) > 0
+    for i, j, w in g["edges"]:
+        assert isinstance(i, int) and isinstance(j, int) and 0 <= i < 50 and 0 <= j < 50 and i != j
+        assert w > 0
+    weights = [w for _, _, w in g["edges"]]
+    assert weights == sorted(weights, reverse=True)
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        assert g["labels"] is None
+    else:
+        assert len(g["labels"]) == 50 and all(isinstance(v, int) for v in g["labels"])
+        assert 1 < len(set(g["labels"])) <= 5
+
+
 def test_a_session_and_answering_as_the_student(client):
     s = client.post("/api/knowledge/sessions", json={"student": 3}).json()
     trace = check_state(s)
@@ -180,6 +197,9 @@ def test_the_page_in_a_browser(cache, tmp_path):
             pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 0")
             pg.click("#answer-correct")
             pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 1")
+            pg.wait_for_function("() => document.querySelectorAll('#graph .kt-node').length === 50")
+            assert pg.locator("#graph .kt-node").count() == 50
+            assert pg.locator("#graph .kt-edges line").count() > 0
             pg.screenshot(path=str(shots / "knowledge.png"), full_page=True)
             assert errors == [], errors
             b.close()

@@ -5,7 +5,9 @@ epochs: a few seconds) at the first request, in a child process followed by a th
 ``<lab cache>/dkt-synthetic5.safetensors``. The page picks one of the first ``NUM_STUDENTS`` test students; a
 session holds that student's answers, and "answer as Riley" appends one (question id, 0/1) at a time, up to
 ``MAX_LEN`` answers. Every answer recomputes the knowledge trace and the suggested next exercise
-(``thetas.tutor``).
+(``thetas.tutor``). When the model is ready the concept graph is computed once (``tutor.context_influence`` over
+``GRAPH_STUDENTS`` training students, ``tutor.concept_graph(top_k=2)``, ``tutor.cluster_questions`` when
+scikit-learn is installed) and returned by the status as ``graph``: ``{"edges": [[i, j, w], ...], "labels"}``.
 """
 import secrets
 import threading
@@ -24,6 +26,8 @@ HIDDEN = 64
 CACHE_NAME = "dkt-synthetic5.safetensors"
 SESSIONS = 200
 IDLE_SECONDS = 3600
+GRAPH_STUDENTS = 100       # training students read for the concept graph (about a second with the hidden-64 DKT)
+NUM_CONCEPTS = 5
 NAMES = ["Riley", "Alex", "Sam", "Jordan", "Casey", "Taylor", "Morgan", "Jamie", "Avery", "Quinn", "Rowan",
          "Skyler", "Harper", "Emerson", "Finley", "Reese", "Dakota", "Hayden", "Parker", "Sasha"]
 
@@ -38,7 +42,7 @@ class KnowledgeService:
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.lock = threading.Lock()
         self.model, self.state, self.message, self.progress = None, "idle", "", {}
-        self.students = None
+        self.students, self.graph = None, None
         self.sessions = OrderedDict()
 
     # ------------------------------------------------------------------ the model
@@ -73,13 +77,37 @@ class KnowledgeService:
                 with self.compute:
                     model = th.load(str(path))
                 model.eval()
+            graph = self._graph(model, train)
             with self.lock:
-                self.model, self.state = model, "ready"
+                self.model, self.state, self.graph = model, "ready", graph
                 self.message = f"DKT (LSTM, {model.hidden_size} hidden) on synthetic-5: {path}"
                 self.progress["fraction"] = 1.0
         except Exception as e:                                    # noqa: BLE001 - shown on the page
             with self.lock:
                 self.state, self.message = "failed", f"training the DKT failed ({type(e).__name__}: {e})"
+
+    def _graph(self, model, train):
+        """The concept graph, once: ``tutor.context_influence`` over ``GRAPH_STUDENTS`` training students, its
+        ``top_k=2`` strongest edges, and (with scikit-learn) ``NUM_CONCEPTS`` clusters of the questions. About a
+        second for the hidden-64 model; None if it fails (the rest of the page works without it)."""
+        from .. import tutor
+        t0 = time.perf_counter()
+        try:
+            with self.compute:
+                J = tutor.context_influence(model, train, max_students=GRAPH_STUDENTS)
+                edges = tutor.concept_graph(J, top_k=2)
+                labels = None
+                try:
+                    import sklearn  # noqa: F401
+                except ImportError:
+                    pass
+                else:
+                    labels = [int(v) for v in tutor.cluster_questions(model, NUM_CONCEPTS, students=train,
+                                                                      max_students=GRAPH_STUDENTS)]
+        except Exception:                                         # noqa: BLE001 - the graph is optional
+            return None
+        return {"edges": [[int(i), int(j), float(w)] for i, j, w in edges], "labels": labels,
+                "students": GRAPH_STUDENTS, "seconds": time.perf_counter() - t0}
 
     def _train_in_child(self, path):
         """Train in a child process with one BLAS thread (as the Digits page does: BLAS in a server thread is
@@ -100,6 +128,7 @@ class KnowledgeService:
             if self.model is not None and self.students is not None:
                 out["num_questions"] = self.model.num_questions
                 out["max_len"] = MAX_LEN
+                out["graph"] = self.graph
                 out["students"] = [{"index": i, "name": NAMES[i % len(NAMES)], "answers": len(q)}
                                    for i, q in enumerate(self.students.questions)]
             return out

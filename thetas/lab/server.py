@@ -22,7 +22,8 @@ API, all JSON:
     POST /api/optim/surface                 {"resolution"} -> the loss over (w, b)
     POST /api/optim/trajectories            {"start", "steps", "optimizers"} -> paths
     POST /api/mms                           {"counts", "start", "steps"} -> costs, minimisers
-    GET  /api/knowledge/status              the DKT: ready, training (progress) or failed; the students
+    GET  /api/knowledge/status              the DKT: ready, training (progress) or failed; the students; the
+                                            concept graph {"edges": [[i, j, w]], "labels"} once ready
     POST /api/knowledge/sessions            {"student", "steps"?} -> a session: answers, trace, suggestion
     POST /api/knowledge/{id}/answer         {"question", "correct": 0/1} -> the session with one more answer
     GET  /api/apple/status                  the trained DQN: idle, training (progress), ready or failed

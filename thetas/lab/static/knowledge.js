@@ -4,7 +4,77 @@
 
 (() => {
   const $ = s => document.querySelector(s);
-  let state = null, busy = false;
+  let state = null, busy = false, graph = null;
+  const SVG = "http://www.w3.org/2000/svg";
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#9467bd", "#d62728", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"];
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  }
+
+  // the concept graph: the questions on a circle (grouped by concept when there are labels), arrows i -> j
+  function drawGraph() {
+    const root = $("#graph");
+    if (!graph || !state) return;
+    const M = state.num_questions, labels = graph.labels, size = 640, c = size / 2, R = size / 2 - 40;
+    const order = [...Array(M).keys()];
+    if (labels) order.sort((a, b) => labels[a] - labels[b] || a - b);
+    const groups = labels ? new Set(labels).size : 1, gap = labels ? 0.6 : 0;   // a gap between the concepts
+    const slots = M + groups * gap, pos = new Array(M);
+    let slot = 0, prev = null;
+    order.forEach(q => {
+      if (labels && prev !== null && labels[q] !== prev) slot += gap;
+      prev = labels ? labels[q] : null;
+      const t = 2 * Math.PI * slot / slots - Math.PI / 2;
+      pos[q] = [c + R * Math.cos(t), c + R * Math.sin(t)];
+      slot += 1;
+    });
+    const defs = svg("defs");
+    const marker = svg("marker", { id: "kt-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 9,
+                                   markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#333" }));
+    defs.append(marker);
+    const edges = svg("g", { class: "kt-edges" }), nodes = svg("g", { class: "kt-nodes" });
+    const wmax = Math.max(1e-9, ...graph.edges.map(e => e[2])), r = 11;
+    const last = state.questions.length ? state.questions[state.questions.length - 1] : -1;
+    const sug = state.suggestion.question;
+    for (const [i, j, w] of graph.edges) {
+      const [x1, y1] = pos[i], [x2, y2] = pos[j], dx = x2 - x1, dy = y2 - y1, d = Math.hypot(dx, dy) || 1;
+      const f = w / wmax, hot = i === last || i === sug;
+      const line = svg("line", { x1: x1 + dx / d * r, y1: y1 + dy / d * r, x2: x2 - dx / d * (r + 2),
+                                 y2: y2 - dy / d * (r + 2), stroke: hot ? "#2b2b2b" : "#555",
+                                 "stroke-width": (0.5 + 3 * f).toFixed(2),
+                                 "stroke-opacity": (hot ? Math.max(0.6, f) : 0.12 + 0.6 * f).toFixed(2),
+                                 "marker-end": "url(#kt-arrow)" });
+      line.append(svg("title"));
+      line.firstChild.textContent = `${i} → ${j}: ${Lab.fmt(w, 3)}`;
+      edges.append(line);
+    }
+    for (let q = 0; q < M; q++) {
+      const [x, y] = pos[q], g = svg("g", { class: "kt-node", "data-q": q });
+      const fill = labels ? PALETTE[labels[q] % PALETTE.length] : "#888";
+      const ring = q === sug ? "#2b8a3e" : q === last ? "#000" : "#fff";
+      g.append(svg("circle", { cx: x, cy: y, r: r, fill: fill, stroke: ring,
+                               "stroke-width": q === sug || q === last ? 4 : 1.5 }));
+      const label = svg("text", { x: x, y: y + 4, "text-anchor": "middle", "font-size": 10, fill: "#fff",
+                                  "font-family": "sans-serif" });
+      label.textContent = `${q}`;
+      g.append(label);
+      const title = svg("title");
+      title.textContent = `question ${q}` + (labels ? `, concept ${labels[q] + 1}` : "") +
+        `, P(correct) now ${Lab.fmt(state.mastery[q], 3)}`;
+      g.append(title);
+      g.addEventListener("click", () => { $("#question").value = q; });
+      nodes.append(g);
+    }
+    root.replaceChildren(defs, edges, nodes);
+    root.dataset.nodes = `${M}`;
+    $("#graph-note").textContent = `${graph.edges.length} edges` +
+      (labels ? `, ${groups} concepts` : " (install scikit-learn for the concepts)") +
+      `; computed once in ${Lab.fmt(graph.seconds, 2)} s.`;
+  }
 
   function setBusy(on) {
     busy = on;
@@ -58,6 +128,7 @@
     });
     const full = T >= s.max_len;
     $("#answer-correct").disabled = $("#answer-wrong").disabled = full;
+    drawGraph();
   }
 
   async function start() {
@@ -87,6 +158,8 @@
     const box = $("#kt-status");
     if (status.state === "ready") {
       box.hidden = true;
+      graph = status.graph || null;
+      if (!graph) $("#graph-note").textContent = "the concept graph could not be computed";
       const sel = $("#student");
       sel.replaceChildren(...status.students.map(s => Lab.el("option", { value: s.index,
                                                                          text: `${s.name} (${s.answers} answers)` })));
