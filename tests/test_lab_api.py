@@ -17,6 +17,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 import thetas as th
+from lab_support import refused
 from thetas.lab import create_app
 from thetas.lab.schema import from_b64
 
@@ -53,15 +54,6 @@ def ok(client):
     """The server still answers a good request."""
     r = client.get("/api/digits/status")
     assert r.status_code == 200 and r.json()["state"] == "ready"
-
-
-def refused(r, status, *words):
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert isinstance(body["error"], str) and body["error"]
-    for w in words:
-        assert w in body["error"], body["error"]
-    return body["error"]
 
 
 # ---------------------------------------------------------------------------------------------- pages

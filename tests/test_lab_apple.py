@@ -2,9 +2,6 @@
 "load a trained agent", in a temporary cache), then the page in headless Chromium (skipped without Playwright or
 Chromium)."""
 import os
-import shutil
-import socket
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -18,6 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from lab_support import CHROMIUM, need_browser, refused, serve
 from thetas.lab import create_app
 from thetas.lab.apple import CACHE_NAME, MAX_SPEED
 
@@ -33,14 +31,6 @@ def cache(tmp_path_factory):
 def client(cache):
     with TestClient(create_app(cache=str(cache), autostart=False)) as c:
         yield c
-
-
-def refused(r, status, *words):
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert isinstance(body["error"], str) and body["error"]
-    for w in words:
-        assert w in body["error"], body["error"]
 
 
 def check_state(s):
@@ -115,51 +105,29 @@ def test_bad_requests_are_refused_and_the_server_carries_on(client):
 
 
 # ---------------------------------------------------------------------------------------------- the browser
-CHROMIUM = os.environ.get("THETAS_CHROMIUM", "/usr/bin/chromium")
-
-
 def test_the_page_in_a_browser(tmp_path):
-    pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra")
-    pytest.importorskip("playwright", reason="browser tests need Playwright")
-    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
-    import uvicorn
+    need_browser()
     from playwright.sync_api import sync_playwright
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
     app = create_app(cache=str(tmp_path / "cache"), autostart=False, allowed_hosts=["127.0.0.1"])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
     shots = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            pg = b.new_page(viewport={"width": 1400, "height": 1000})
-            errors = []
-            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-            pg.goto(f"http://127.0.0.1:{port}/apple-world")
-            assert pg.locator("header.nav nav a").count() == 6
-            assert pg.locator("header.nav nav a.active").inner_text() == "AppleWorld"
-            pg.wait_for_function("() => document.querySelector('#qbars').dataset.bars === '3'", timeout=20_000)
-            pg.fill("#speed", "20")
-            pg.dispatch_event("#speed", "input")
-            pg.click("#learn")
-            assert pg.locator("#learn").inner_text() == "Stop learning"
-            pg.wait_for_function("() => +document.querySelector('#steps').textContent > 800", timeout=30_000)
-            pg.screenshot(path=str(shots / "apple-world.png"), full_page=True)
-            pg.click("#learn")
-            assert pg.locator("#learn").inner_text() == "Start learning"
-            assert errors == [], errors
-            b.close()
-    finally:
-        srv.should_exit = True
-        thread.join(10)
+    with serve(app) as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        pg = b.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        pg.goto(url + "/apple-world")
+        assert pg.locator("header.nav nav a").count() == 6
+        assert pg.locator("header.nav nav a.active").inner_text() == "AppleWorld"
+        pg.wait_for_function("() => document.querySelector('#qbars').dataset.bars === '3'", timeout=20_000)
+        pg.fill("#speed", "20")
+        pg.dispatch_event("#speed", "input")
+        pg.click("#learn")
+        assert pg.locator("#learn").inner_text() == "Stop learning"
+        pg.wait_for_function("() => +document.querySelector('#steps').textContent > 800", timeout=30_000)
+        pg.screenshot(path=str(shots / "apple-world.png"), full_page=True)
+        pg.click("#learn")
+        assert pg.locator("#learn").inner_text() == "Start learning"
+        assert errors == [], errors
+        b.close()

@@ -5,11 +5,8 @@ to any host but 127.0.0.1. Screenshots of each page go to $THETAS_LAB_SCREENSHOT
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,12 +16,12 @@ pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip inst
 pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
 pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright (no browser "
                                          "download needed: Debian's chromium is used)")
-CHROMIUM = os.environ.get("THETAS_CHROMIUM", "/usr/bin/chromium")
+from lab_support import CHROMIUM, serve  # noqa: E402
+
 if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
     pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set THETAS_CHROMIUM)",
                 allow_module_level=True)
 
-import uvicorn  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 import thetas as th  # noqa: E402
@@ -49,21 +46,8 @@ def model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(model):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    app = create_app(model_path=model[0], allowed_hosts=["127.0.0.1", "localhost"])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the lab server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(model_path=model[0], allowed_hosts=["127.0.0.1", "localhost"])) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

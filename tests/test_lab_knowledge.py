@@ -1,9 +1,6 @@
 """The Knowledge tracing page: its API through Starlette's TestClient (a DKT trained at first use, in a temporary
 cache), then the page itself in headless Chromium (skipped without Playwright or Chromium)."""
 import os
-import shutil
-import socket
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -17,6 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from lab_support import CHROMIUM, need_browser, refused, serve
 from thetas.lab import create_app
 from thetas.lab.knowledge import MAX_LEN, NUM_STUDENTS
 from thetas.lab.schema import from_b64
@@ -47,14 +45,6 @@ def client(cache):
         assert "progress" in first
         wait_ready(lambda: c.get("/api/knowledge/status").json())
         yield c
-
-
-def refused(r, status, *words):
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert isinstance(body["error"], str) and body["error"]
-    for w in words:
-        assert w in body["error"], body["error"]
 
 
 def check_state(s):
@@ -147,62 +137,39 @@ def test_bad_requests_are_refused_and_the_server_carries_on(client):
 
 
 # ---------------------------------------------------------------------------------------------- the browser
-CHROMIUM = os.environ.get("THETAS_CHROMIUM", "/usr/bin/chromium")
-
-
 def test_the_page_in_a_browser(cache, tmp_path):
-    pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra")
-    pytest.importorskip("playwright", reason="browser tests need Playwright")
-    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
-    import uvicorn
+    need_browser()
     from playwright.sync_api import sync_playwright
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
     app = create_app(cache=str(tmp_path / "fresh-cache"), autostart=False, allowed_hosts=["127.0.0.1"])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    url = f"http://127.0.0.1:{port}"
     shots = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            pg = b.new_page(viewport={"width": 1400, "height": 1000})
-            errors = []
-            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-            pg.goto(url + "/knowledge")                 # a fresh cache: "training…" first, then the heatmap
-            assert pg.locator("header.nav nav a").count() == 6
-            assert pg.locator("header.nav nav a.active").inner_text() == "Knowledge tracing"
-            pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) > 0",
-                                 timeout=120_000)
-            before = pg.locator("#timeline span").count()
-            assert before > 0 and pg.locator("#suggestion").inner_text().isdigit()
-            pg.click("#answer-correct")
-            pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 1}")
-            assert pg.locator("#timeline span.mine").count() == 1
-            assert pg.locator("#heatmap").get_attribute("data-steps") == str(before + 1)
-            pg.click("#answer-wrong")
-            pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 2}")
-            assert "wrong" in pg.locator("#timeline span").last.get_attribute("class")
-            pg.select_option("#student", "5")
-            pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 0")
-            pg.click("#answer-correct")
-            pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 1")
-            pg.wait_for_function("() => document.querySelectorAll('#graph .kt-node').length === 50")
-            assert pg.locator("#graph .kt-node").count() == 50
-            assert pg.locator("#graph .kt-edges line").count() > 0
-            pg.screenshot(path=str(shots / "knowledge.png"), full_page=True)
-            assert errors == [], errors
-            b.close()
-    finally:
-        srv.should_exit = True
-        thread.join(10)
+    with serve(app) as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        pg = b.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        pg.goto(url + "/knowledge")                 # a fresh cache: "training…" first, then the heatmap
+        assert pg.locator("header.nav nav a").count() == 6
+        assert pg.locator("header.nav nav a.active").inner_text() == "Knowledge tracing"
+        pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) > 0",
+                             timeout=120_000)
+        before = pg.locator("#timeline span").count()
+        assert before > 0 and pg.locator("#suggestion").inner_text().isdigit()
+        pg.click("#answer-correct")
+        pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 1}")
+        assert pg.locator("#timeline span.mine").count() == 1
+        assert pg.locator("#heatmap").get_attribute("data-steps") == str(before + 1)
+        pg.click("#answer-wrong")
+        pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 2}")
+        assert "wrong" in pg.locator("#timeline span").last.get_attribute("class")
+        pg.select_option("#student", "5")
+        pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 0")
+        pg.click("#answer-correct")
+        pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 1")
+        pg.wait_for_function("() => document.querySelectorAll('#graph .kt-node').length === 50")
+        assert pg.locator("#graph .kt-node").count() == 50
+        assert pg.locator("#graph .kt-edges line").count() > 0
+        pg.screenshot(path=str(shots / "knowledge.png"), full_page=True)
+        assert errors == [], errors
+        b.close()
