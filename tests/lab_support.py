@@ -5,6 +5,7 @@ import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,20 @@ def serve(app):
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+def new_page(playwright):
+    """A headless Chromium page 1400×1000 and the list its console errors and uncaught exceptions land in."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    return browser, page, errors
+
+
+def screenshots(tmp_path):
+    """The folder for screenshots: $THETAS_LAB_SCREENSHOTS, else ``tmp_path``."""
+    folder = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,7 +1,6 @@
 """The AppleWorld page: its API through Starlette's TestClient (a DQN trained in a child process at the first
 "load a trained agent", in a temporary cache), then the page in headless Chromium (skipped without Playwright or
 Chromium)."""
-import os
 import time
 import warnings
 from pathlib import Path
@@ -15,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from lab_support import CHROMIUM, need_browser, refused, serve
+from lab_support import need_browser, new_page, refused, screenshots, serve
 from thetas.lab import create_app
 from thetas.lab.apple import CACHE_NAME, MAX_SPEED
 
@@ -109,14 +108,9 @@ def test_the_page_in_a_browser(tmp_path):
     need_browser()
     from playwright.sync_api import sync_playwright
     app = create_app(cache=str(tmp_path / "cache"), autostart=False, allowed_hosts=["127.0.0.1"])
-    shots = Path(os.environ.get("THETAS_LAB_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     with serve(app) as url, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        pg = b.new_page(viewport={"width": 1400, "height": 1000})
-        errors = []
-        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        b, pg, errors = new_page(p)
         pg.goto(url + "/apple-world")
         assert pg.locator("header.nav nav a").count() == 6
         assert pg.locator("header.nav nav a.active").inner_text() == "AppleWorld"
