@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from thetas.data import (Students, dkt_batches, dkt_inputs, load_assistments_csv, load_dkt_csv, pad_batch,
-                         synthetic_5, synthetic_students)
+from thetas.data import (Students, dkt_batches, dkt_inputs, guess_format, load_assistments_csv, load_dkt_csv,
+                         load_students, pad_batch, synthetic_5, synthetic_students)
 
 
 def _exposures(concepts):
@@ -125,6 +125,10 @@ def test_split_by_student_is_disjoint_and_complete(sim):
     assert sorted(tr.student_ids + te.student_ids) == list(range(len(sim)))
     assert tr.student_ids == sorted(tr.student_ids)                              # original order kept
     assert ids.split(num_test=7, seed=1)[1].student_ids == te.student_ids        # same seed, same split
+    tr_idx, te_idx = ids.split_indices(num_test=7, seed=1)                       # the indices of that split
+    assert tr_idx.tolist() == tr.student_ids and te_idx.tolist() == te.student_ids
+    with pytest.raises(ValueError, match="8 test students asked for, but there are 5"):
+        ids[:5].split_indices(num_test=8)
 
 
 def test_windows_and_drop_short():
@@ -306,3 +310,20 @@ def test_load_assistments_csv_header_only_and_all_dropped(tmp_path):
     assert len(empty) == 0 and empty.num_questions == 0 and empty.notes["rows"] == 0
     none = load_assistments_csv(_write(tmp_path, HEADER + "1,1,2,1,1,9,,\n", "noskill.csv"))
     assert len(none) == 0 and none.notes["dropped_no_skill"] == 1 and none.notes["kept"] == 0
+
+
+def test_load_students_guesses_the_format(tmp_path):
+    dkt = _write(tmp_path, "3\n7,9,7\n1,0,1\n", name="three-lines.csv")
+    assistments = _write(tmp_path, HEADER + "10,1,7,1,0,100,12,Addition\n", name="assistments.csv")
+    assert guess_format(dkt) == "dkt-csv" and guess_format(assistments) == "assistments"
+    a = load_students(dkt)
+    assert a.question_names == ("7", "9") and a.questions[0].tolist() == [0, 1, 0]
+    b = load_students(assistments)
+    assert b.question_names == ("12",) and b.student_ids == ["7"]
+    assert load_students(dkt, "dkt-csv").question_names == a.question_names
+    with pytest.raises(ValueError, match="line 1"):                   # told the wrong format: the loader's error
+        load_students(assistments, "dkt-csv")
+    with pytest.raises(ValueError, match="format must be one of dkt-csv, assistments"):
+        load_students(dkt, "csv")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_students(tmp_path / "missing.csv")

@@ -2,6 +2,7 @@
 status and message, and the server keeps working after each one."""
 import base64
 import json
+import os
 import subprocess
 import sys
 import time
@@ -465,3 +466,14 @@ def test_thetas_lab_command_serves_and_warns_off_loopback(lenet_path):
     missing = subprocess.run([sys.executable, "-c", LAB_CLI, "lab", "--port", str(free_port()), "--no-browser",
                               "--model", "/no/such/model.safetensors"], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "--model" in missing.stderr
+
+
+def test_thetas_lab_refuses_a_bad_students_file_before_it_starts(tmp_path):
+    bad = tmp_path / "answers.csv"
+    bad.write_text("3\n1,2,3\n1,0\n")
+    for path, message in ((bad, "line 3: 2 answers"), (tmp_path / "missing.csv", "no such file")):
+        r = subprocess.run([sys.executable, "-c", LAB_CLI, "lab", "--port", str(free_port()), "--no-browser",
+                            "--students", str(path)], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "THETAS_CACHE": str(tmp_path / "cache")})
+        assert r.returncode == 2 and "--students" in r.stderr and message in r.stderr, r.stderr
+        assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.safetensors"))

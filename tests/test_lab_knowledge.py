@@ -15,6 +15,8 @@ with warnings.catch_warnings():
 
 from lab_support import need_browser, new_page, refused, screenshots, serve
 from thetas.lab import create_app
+from thetas.data import synthetic_students
+from thetas.lab import knowledge as kt
 from thetas.lab.knowledge import MAX_LEN, NUM_STUDENTS
 from thetas.lab.schema import from_b64
 
@@ -135,6 +137,121 @@ def test_bad_requests_are_refused_and_the_server_carries_on(client):
     assert client.get("/api/knowledge/status").json()["state"] == "ready"
 
 
+# ---------------------------------------------------------------------------------------------- a loaded file
+def dkt_text(students, offset=100):
+    """Students in the DKT code's three-line format, question ids shifted by ``offset`` (the lab renumbers them)."""
+    lines = []
+    for q, a in zip(students.questions, students.answers):
+        lines += [f"{len(q)}", ",".join(str(v + offset) for v in q), ",".join(map(str, a))]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def students_text():
+    # 200 simulated students, 20 questions over 3 concepts: the best possible AUC is 0.79
+    return dkt_text(synthetic_students(num_students=200, num_questions=20, num_concepts=3, seed=1))
+
+
+def wait_dataset(client, key):
+    return wait_ready(lambda: client.get(f"/api/knowledge/status?dataset={key}").json())
+
+
+def test_an_uploaded_file_trains_a_dkt_and_its_students_can_be_picked(client, cache, students_text):
+    r = client.post("/api/knowledge/datasets", json={"name": "class-7b.csv", "text": students_text})
+    assert r.status_code == 200, r.text
+    first = r.json()
+    key = first["dataset"]
+    assert key.startswith("file-") and first["name"] == "class-7b.csv" and first["kind"] == "file"
+    assert first["state"] in ("training", "ready") and "160 students" in first["description"]
+    assert key in [d["key"] for d in first["datasets"]] and first["default"] == "synthetic-5"
+    s = wait_dataset(client, key)
+    assert s["num_questions"] == 20 and s["question_names"] == [str(100 + j) for j in range(20)]
+    assert len(s["students"]) == 200 and sum(st["held_out"] for st in s["students"]) == 40
+    assert s["students"][0]["name"] == "student 1" and s["students"][0]["answers"] == 20
+    assert s["auc"] > 0.65, s["message"]                 # it learned: the held-out AUC (ceiling 0.79)
+    assert "held-out" in s["message"] and s["graph"] is not None and len(s["graph"]["edges"]) > 0
+    digest = key[len("file-"):]
+    assert (Path(cache) / f"students-{digest}.txt").read_text() == students_text
+    assert (Path(cache) / f"dkt-file-{kt.CACHE_VERSION}-{digest}.safetensors").is_file()
+    # the page's default is still synthetic-5
+    assert client.get("/api/knowledge/status").json()["dataset"] == "synthetic-5"
+    # a held-out student: a session, answering as them
+    i = next(st["index"] for st in s["students"] if st["held_out"])
+    session = client.post("/api/knowledge/sessions", json={"dataset": key, "student": i}).json()
+    check_state(session)
+    assert session["dataset"] == key and session["num_questions"] == 20 and len(session["questions"]) == 20
+    after = client.post(f"/api/knowledge/{session['session']}/answer", json={"question": 19, "correct": 1}).json()
+    assert len(check_state(after)) == 21
+    refused(client.post(f"/api/knowledge/{session['session']}/answer", json={"question": 20, "correct": 1}),
+            422, "question")
+    refused(client.post("/api/knowledge/sessions", json={"dataset": key, "student": 200}), 422, "student")
+    # the same file again: the same data set, its model already there
+    again = client.post("/api/knowledge/datasets", json={"name": "copy.csv", "text": students_text}).json()
+    assert again["dataset"] == key and again["state"] == "ready"
+    # a new server over the same cache loads the file's model instead of training it
+    with TestClient(create_app(cache=str(cache), autostart=False)) as c2:
+        t0 = time.time()
+        k2 = c2.post("/api/knowledge/datasets", json={"name": "class-7b.csv", "text": students_text}).json()
+        assert wait_dataset(c2, k2["dataset"])["auc"] == pytest.approx(s["auc"])
+        assert time.time() - t0 < 20
+
+
+def test_an_assistments_csv_upload_names_students_and_skills(client):
+    header = "order_id,assignment_id,user_id,original,correct,problem_id,skill_id,skill_name\n"
+    rng = np.random.default_rng(0)
+    rows = [f"{k},1,{user},1,{int(rng.random() < 0.6)},{100 + k % 7},{[12, 40, 311][k % 3]},skill"
+            for user in (31, 47, 52, 60, 75) for k in range(user * 100, user * 100 + 12)]
+    s = client.post("/api/knowledge/datasets", json={"name": "a.csv", "text": header + "\n".join(rows)}).json()
+    s = wait_dataset(client, s["dataset"])
+    assert s["question_names"] == ["12", "40", "311"] and s["num_questions"] == 3
+    assert [st["name"] for st in s["students"]] == ["student 31", "student 47", "student 52", "student 60",
+                                                    "student 75"]
+    assert sum(st["held_out"] for st in s["students"]) == 1
+    assert s["graph"] is not None and s["graph"]["labels"] is None          # 3 questions: no concepts to find
+
+
+def test_bad_uploads_are_refused_with_the_file_named(client):
+    url = "/api/knowledge/datasets"
+    refused(client.post(url, json={"name": "x.csv", "text": 5}), 422, "text")
+    refused(client.post(url, json={"name": "x.csv"}), 422, "text")
+    refused(client.post(url, json={"name": "empty.csv", "text": "  \n"}), 422, "empty.csv is empty")
+    refused(client.post(url, json={"name": "bad.csv", "text": "3\n1,2,3\n1,0\n"}), 422, "bad.csv, line 3")
+    refused(client.post(url, json={"name": "bad.csv", "text": "2\n1,2\n1,7\n"}), 422, "0 or 1")
+    refused(client.post(url, json={"name": "one.csv", "text": "2\n1,2\n1,0\n1\n4\n1\n"}), 422, "at least 2")
+    refused(client.post(url, json={"name": "h.csv", "text": "user_id,correct\n1,1\n"}), 422, "order_id")
+    big = "2\n1,2\n1,0\n" * (kt.UPLOAD_CHARS // 12 + 1)
+    refused(client.post(url, json={"name": "big.csv", "text": big}), 413, "--students")
+    refused(client.post(url, content=b"a" * (kt.UPLOAD_LIMIT + 1), headers={"content-type": "application/json"}),
+            413)
+    refused(client.get("/api/knowledge/status?dataset=file-0123"), 404, "no such data set")
+    refused(client.post("/api/knowledge/sessions", json={"dataset": "nope", "student": 0}), 404, "no such data set")
+    refused(client.post("/api/knowledge/sessions", json={"dataset": ["x"], "student": 0}), 404, "no such data set")
+    assert client.get("/api/knowledge/status").json()["state"] == "ready"      # still answering
+
+
+def test_old_files_make_room_and_the_command_line_file_is_the_default(tmp_path, monkeypatch, students_text):
+    monkeypatch.setattr(kt, "MAX_FILES", 1)
+    small = dkt_text(synthetic_students(num_students=20, num_questions=6, num_concepts=2, seed=2))
+    path = tmp_path / "answers.txt"
+    path.write_text(small)
+    with TestClient(create_app(cache=str(tmp_path / "c"), autostart=False, students=str(path))) as c:
+        s = c.get("/api/knowledge/status").json()                             # the command line's file
+        assert s["kind"] == "file" and s["name"] == "answers.txt" and s["default"] == s["dataset"]
+        first = wait_dataset(c, s["dataset"])["dataset"]
+        other = c.post("/api/knowledge/datasets", json={"name": "b.csv", "text": small + small}).json()["dataset"]
+        wait_dataset(c, other)
+        third = c.post("/api/knowledge/datasets", json={"name": "c.csv", "text": small * 3}).json()["dataset"]
+        keys = [d["key"] for d in c.get(f"/api/knowledge/status?dataset={third}").json()["datasets"]]
+        assert first in keys and third in keys and other not in keys          # the default file stays
+        refused(c.get(f"/api/knowledge/status?dataset={other}"), 404, "no such data set")
+    with pytest.raises(ValueError, match="line 3"):
+        bad = tmp_path / "bad.txt"
+        bad.write_text("3\n1,2,3\n1,0\n")
+        create_app(cache=str(tmp_path / "c"), autostart=False, students=str(bad))
+    with pytest.raises(kt.StudentsFileError, match="no such file"):
+        create_app(cache=str(tmp_path / "c"), autostart=False, students=str(tmp_path / "missing.txt"))
+
+
 # ---------------------------------------------------------------------------------------------- the browser
 def test_the_page_in_a_browser(cache, tmp_path):
     need_browser()
@@ -165,5 +282,24 @@ def test_the_page_in_a_browser(cache, tmp_path):
         assert pg.locator("#graph .kt-node").count() == 50
         assert pg.locator("#graph .kt-edges line").count() > 0
         pg.screenshot(path=str(shots / "knowledge.png"), full_page=True)
+        # a file of students from the user's disk: uploaded, a DKT trained on it, its students offered
+        text = dkt_text(synthetic_students(num_students=60, num_questions=12, num_concepts=3, seed=3))
+        pg.set_input_files("#upload", files=[{"name": "class-7b.csv", "mimeType": "text/csv",
+                                              "buffer": text.encode()}])
+        pg.wait_for_function("() => document.querySelector('#dataset').value.startsWith('file-') && "
+                             "document.querySelector('#kt-model').textContent.includes('held-out')", timeout=120_000)
+        pg.wait_for_function("() => document.querySelectorAll('#graph .kt-node').length === 12")
+        assert "class-7b.csv" in pg.locator("#dataset option:checked").inner_text()
+        assert "from class-7b.csv: 12 questions" in pg.locator("#kt-about").inner_text()
+        assert pg.locator("#student option").count() == 60
+        assert pg.locator("#student option", has_text="held out").count() == 12
+        assert pg.locator("#kt-last-q").inner_text() == "q11"
+        pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) === 12")
+        assert "(id 1" in pg.locator("#timeline span").first.get_attribute("title")   # the file's own ids
+        pg.click("#answer-correct")
+        pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 1")
+        pg.screenshot(path=str(shots / "knowledge-file.png"), full_page=True)
+        pg.select_option("#dataset", "synthetic-5")                     # and back: its students again
+        pg.wait_for_function("() => document.querySelectorAll('#student option').length === 20")
         assert errors == [], errors
         b.close()

@@ -420,32 +420,22 @@ def cmd_predict(args):
 
 
 # ---------------------------------------------------------------------- knowledge tracing
-DKT_FORMATS = ("dkt-csv", "assistments")
+DKT_FORMATS = ("dkt-csv", "assistments")   # thetas.data.knowledge.FORMATS (not imported at start-up)
 DKT_TEST_FRACTION = 0.2   # a file without --test: 20 % of its students (all their answers) are held out
 
 
-def _guess_format(path):
-    """'assistments' when the first non-blank line has letters (a CSV header), else 'dkt-csv' (3 lines per
-    student: count, question ids, answers)."""
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            first = next((line for line in f if line.strip()), "")
-    except OSError as e:
-        raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
-    return "assistments" if any(ch.isalpha() for ch in first) else "dkt-csv"
-
-
 def _read_students(path, fmt, question_names=None):
-    from .data import load_assistments_csv, load_dkt_csv
+    from .data import guess_format, load_students
     if not os.path.isfile(path):
         raise CLIError(f"no such file: {path} (--data takes synthetic-5 or a file of students' answers)")
-    fmt = fmt or _guess_format(path)
-    reader = load_dkt_csv if fmt == "dkt-csv" else load_assistments_csv
     try:
-        return reader(path, question_names=question_names), fmt
+        fmt = fmt or guess_format(path)
+        return load_students(path, fmt, question_names=question_names), fmt
     except (ValueError, FileNotFoundError, OSError) as e:
         hint = " (every question of the --test file must occur in the training file)" if question_names is not \
             None and "question_names" in str(e) else ""
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
         raise CLIError(f"{e}{hint}") from None
 
 

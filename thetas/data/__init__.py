@@ -3,8 +3,8 @@ from .csv import from_csv
 from .dataset import ArrayDataset, random_split, train_test_split
 from .digits import digits
 from .images import load_image, to_mnist
-from .knowledge import (Batch, DKTInputs, Students, dkt_batches, dkt_inputs, load_assistments_csv, load_dkt_csv,
-                        optimal_predictions, pad_batch, synthetic_5, synthetic_students)
+from .knowledge import (Batch, DKTInputs, Students, dkt_batches, dkt_inputs, guess_format, load_assistments_csv,
+                        load_dkt_csv, load_students, optimal_predictions, pad_batch, synthetic_5, synthetic_students)
 from .loader import DataLoader
 from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist, read_idx
 from .registry import DATASETS, Task, load

@@ -91,15 +91,20 @@ class Students:
 
         ``num_test`` students (or round(test_fraction · N)) go to the test set; both parts keep the original
         order of the students. The same ``seed`` gives the same split. Split before ``windows``, so a long
-        sequence's windows stay on one side.
+        sequence's windows stay on one side. ``split_indices`` gives the students' indices instead.
         """
+        train, test = self.split_indices(test_fraction, seed, num_test)
+        return self._take(train), self._take(test)
+
+    def split_indices(self, test_fraction=0.5, seed=0, num_test=None):
+        """``(train_idx, test_idx)``: the indices of the students ``split`` puts on each side (sorted int64)."""
         n = len(self)
         k = int(round(test_fraction * n)) if num_test is None else int(num_test)
         if not 0 <= k <= n:
             raise ValueError(f"Students.split: {k} test students asked for, but there are {n}")
         test = np.zeros(n, bool)
         test[np.random.default_rng(seed).permutation(n)[:k]] = True
-        return self._take(np.flatnonzero(~test)), self._take(np.flatnonzero(test))
+        return np.flatnonzero(~test), np.flatnonzero(test)
 
     def windows(self, max_len=100):
         """Every sequence cut into consecutive windows of at most ``max_len`` answers, each window a "student".
@@ -324,6 +329,30 @@ def _renumber(sequences, names, path, where):
                              "question_names given")
         flat = new
     return np.split(flat.astype(np.int64), np.cumsum([len(s) for s in sequences])[:-1]), names
+
+
+FORMATS = ("dkt-csv", "assistments")
+
+
+def guess_format(path):
+    """'assistments' when the first non-blank line has letters (a CSV header), else 'dkt-csv' (three lines per
+    student: count, question ids, answers)."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        first = next((line for line in f if line.strip()), "")
+    return "assistments" if any(ch.isalpha() for ch in first) else "dkt-csv"
+
+
+def load_students(path, format=None, question_names=None):
+    """Students from a file in either format: ``load_dkt_csv`` ('dkt-csv') or ``load_assistments_csv``
+    ('assistments'); ``format=None`` guesses from the first non-blank line (``guess_format``)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"load_students: no such file: {path}")
+    format = format or guess_format(path)
+    if format not in FORMATS:
+        raise ValueError(f"load_students: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    reader = load_dkt_csv if format == "dkt-csv" else load_assistments_csv
+    return reader(path, question_names=question_names)
 
 
 # ------------------------------------------------------------------------------------ ASSISTments 2009 CSV

@@ -2,6 +2,7 @@
 
     thetas lab                                   # the cached digit model, or one trained in the background
     thetas lab --model lenet.safetensors         # a model from ``thetas train mnist --model lenet --save PATH``
+    thetas lab --students answers.csv            # the Knowledge page opens on these students (a DKT trains once)
     thetas lab --port 8080 --no-browser
     thetas lab --host 0.0.0.0                    # reachable from other machines (a warning says so)
 """
@@ -20,6 +21,9 @@ def add_parser(subparsers):
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--model", metavar="PATH", help="a saved digit model (thetas train mnist --model lenet --save "
                    "PATH); default: the cached one, else one trained in the background")
+    p.add_argument("--students", metavar="PATH", help="a file of students' answers (the DKT code's three lines per "
+                   "student, or an ASSISTments CSV) for the Knowledge page: a DKT learns from 80%% of its students "
+                   "(once, then cached) and the page opens on them")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=cmd_lab)
     return p
@@ -56,6 +60,7 @@ def cmd_lab(args):
     from ..cli import CLIError
     try:
         import uvicorn
+        from .knowledge import StudentsFileError
         from .server import create_app
     except ImportError as e:
         raise CLIError(f"the lab needs Starlette and uvicorn ({e.name} is missing): pip install \"thetas[lab]\"") \
@@ -67,8 +72,11 @@ def cmd_lab(args):
         _log(f"thetas lab: warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
              "can use the lab (it has no login). Use the default --host 127.0.0.1 to keep it to this machine.")
     _check_port(args.host, args.port)
+    hosts = list(LOOPBACK) + ["[::1]"] if local else None
     try:
-        app = create_app(model_path=args.model, allowed_hosts=list(LOOPBACK) + ["[::1]"] if local else None)
+        app = create_app(model_path=args.model, allowed_hosts=hosts, students=args.students)
+    except StudentsFileError as e:
+        raise CLIError(f"--students {args.students}: {e}") from None
     except (ValueError, FileNotFoundError, OSError, KeyError, TypeError) as e:
         raise CLIError(f"--model {args.model}: {e}") from None
     status = app.lab.digits.status()

@@ -1,15 +1,32 @@
 """The Knowledge tracing page: what does Riley know, and what should Riley do next?
 
-A small DKT (``th.models.DKT(50, hidden_size=64)``) is trained on the synthetic-5 students (Adam, lr 1e-2, a few
-epochs: a few seconds) at the first request, in a child process followed by a thread, and cached as
-``<lab cache>/dkt-synthetic5.safetensors``. The page picks one of the first ``NUM_STUDENTS`` test students; a
-session holds that student's answers, and "answer as Riley" appends one (question id, 0/1) at a time, up to
-``MAX_LEN`` answers. Every answer recomputes the knowledge trace and the suggested next exercise
-(``thetas.tutor``). When the model is ready the concept graph is computed once (``tutor.context_influence`` over
-``GRAPH_STUDENTS`` training students, ``tutor.concept_graph(top_k=2)``, ``tutor.cluster_questions`` when
-scikit-learn is installed) and returned by the status as ``graph``: ``{"edges": [[i, j, w], ...], "labels"}``.
+Each data set of students has its own DKT (``th.models.DKT(M, hidden_size=64)``, Adam lr 1e-2), trained at its
+first use in a child process (one BLAS thread, progress lines) followed by a thread, and cached in the lab's cache
+folder, so the next start only loads it:
+
+* ``synthetic-5``: the paper's simulated students (2,000 to train on, 3 epochs, a few seconds); the page offers
+  the first ``NUM_STUDENTS`` test students. Cached as ``dkt-synthetic5.safetensors``.
+* a loaded file (``thetas lab --students PATH``, or uploaded on the page, at most ``UPLOAD_CHARS`` characters):
+  the DKT code's three-lines-per-student format or the ASSISTments CSV (``thetas.data.load_students`` guesses
+  which). Students with fewer than 2 answers are dropped; 20 % of the rest (at least one) are held out by
+  ``Students.split_indices(seed=0)``, the DKT learns from the others (windows of 100 answers, enough epochs for
+  about ``FILE_STEPS`` optimiser steps), and its AUC on the held-out students is reported. The page lists every
+  student of the file (at most ``MAX_SHOWN``), held-out ones marked. The text is kept as
+  ``students-<sha256>.txt`` and the model as ``dkt-file-<sha256>.safetensors``: the same file loaded again
+  trains nothing. At most ``MAX_FILES`` files are kept at a time (the oldest goes).
+
+A session holds one student's answers (the first ``START_LEN`` of a long history), and "answer as Riley" appends
+one (question id, 0/1) at a time, up to ``MAX_LEN`` answers. Every answer recomputes the knowledge trace and the
+suggested next exercise (``thetas.tutor``). When a model is ready its concept graph is computed once
+(``tutor.context_influence`` over ``GRAPH_STUDENTS`` training students, ``tutor.concept_graph(top_k=2)``,
+``tutor.cluster_questions`` when scikit-learn is installed; not for more than ``GRAPH_MAX_QUESTIONS`` questions)
+and returned by the status as ``graph``: ``{"edges": [[i, j, w], ...], "labels"}``.
 """
+import hashlib
+import math
+import os
 import secrets
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -17,80 +34,273 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import LabError, b64, number
+from .schema import LabError, b64, invalid, number
 
 NUM_STUDENTS = 20
 MAX_LEN = 200
+START_LEN = 150            # a session starts with at most this many of the student's answers
 EPOCHS = 3
 HIDDEN = 64
 CACHE_NAME = "dkt-synthetic5.safetensors"
 SESSIONS = 200
 IDLE_SECONDS = 3600
 GRAPH_STUDENTS = 100       # training students read for the concept graph (about a second with the hidden-64 DKT)
+GRAPH_MAX_QUESTIONS = 150  # more questions than this make no readable circle: no graph
 NUM_CONCEPTS = 5
+SYNTHETIC = "synthetic-5"
+UPLOAD_CHARS = 4_000_000   # a file sent by the page (``--students PATH`` has no limit)
+UPLOAD_LIMIT = 2 * UPLOAD_CHARS + 10_000   # the request body: the text JSON-escaped, with room for escapes
+MAX_FILE_STUDENTS = 20_000
+MAX_FILE_QUESTIONS = 1_000
+MAX_FILES = 4
+MAX_SHOWN = 500
+FILE_STEPS = 400           # optimiser steps (batches of 32 windows) a loaded file's DKT trains for, about
+MAX_EPOCHS = 40
+TEST_FRACTION = 0.2
+WINDOW = 100
+CACHE_VERSION = "v1"       # part of a file model's cache name: change it when the training recipe changes
 NAMES = ["Riley", "Alex", "Sam", "Jordan", "Casey", "Taylor", "Morgan", "Jamie", "Avery", "Quinn", "Rowan",
          "Skyler", "Harper", "Emerson", "Finley", "Reese", "Dakota", "Hayden", "Parker", "Sasha"]
 
 
+class StudentsFileError(ValueError):
+    """A file given as ``thetas lab --students PATH`` that cannot be used (the message says why)."""
+
+
+def file_epochs(num_windows, batch_size=32):
+    """Epochs for a loaded file's DKT: about ``FILE_STEPS`` optimiser steps, between ``EPOCHS`` and
+    ``MAX_EPOCHS`` epochs (30 students: 40 epochs of one batch; 4,000 students: 3 epochs)."""
+    steps = max(1, math.ceil(num_windows / batch_size))
+    return int(min(MAX_EPOCHS, max(EPOCHS, math.ceil(FILE_STEPS / steps))))
+
+
+def read_file_students(path, shown_name=None):
+    """A file's students for the page: ``(students, fmt)``, students with 2+ answers only. A malformed file
+    raises ValueError naming ``shown_name`` (the uploaded file's name) in place of the cache path."""
+    from ..data.knowledge import guess_format, load_students
+    fmt = guess_format(path)
+    try:
+        students = load_students(path, fmt)
+    except ValueError as e:
+        raise ValueError(str(e).replace(str(path), shown_name or str(path))) from None
+    return students.drop_short(2), fmt
+
+
+def split_file(students, seed=0):
+    """``(train_idx, test_idx)``: the held-out fifth (at least one student) of a loaded file."""
+    return students.split_indices(num_test=max(1, round(TEST_FRACTION * len(students))), seed=seed)
+
+
+class Dataset:
+    """One data set of students and its DKT: state 'idle', 'training' (with progress), 'ready' or 'failed'."""
+
+    def __init__(self, key, name, kind, text_path=None, model_path=None, students=None, fmt=None):
+        self.key, self.name, self.kind = key, name, kind            # kind: 'synthetic' or 'file'
+        self.text_path, self.model_path, self.fmt = text_path, model_path, fmt
+        self.state, self.message, self.progress = "idle", "", {}
+        self.model = self.graph = self.auc = None
+        self.all = students                                        # a file's students (2+ answers)
+        self.students = None                                       # the students the page offers
+        self.held_out = set()                                      # their indices that the model never saw
+        self.train = None
+        self.epochs = EPOCHS
+        self.description = ""
+
+    def listing(self):
+        return {"key": self.key, "name": self.name, "kind": self.kind, "state": self.state}
+
+
 class KnowledgeService:
-    """The DKT model and the sessions. The model is loaded from the cache or trained at the first ``ensure()``
-    (in a child process, followed by a thread)."""
+    """The data sets, their DKT models and the sessions. A model is loaded from the cache or trained at its data
+    set's first ``ensure()`` (in a child process, followed by a thread)."""
 
     def __init__(self, compute, cache=None, epochs=EPOCHS):
         from .training import cache_dir
         self.compute, self.epochs = compute, epochs
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.lock = threading.Lock()
-        self.model, self.state, self.message, self.progress = None, "idle", "", {}
-        self.students, self.graph = None, None
+        self.datasets = OrderedDict()
+        synthetic = Dataset(SYNTHETIC, "synthetic-5 (simulated students)", "synthetic")
+        synthetic.epochs = epochs
+        synthetic.description = ("read the answers of 2,000 simulated students: 50 exercises over 5 hidden "
+                                 "concepts")
+        self.datasets[SYNTHETIC] = synthetic
+        self.default = SYNTHETIC
         self.sessions = OrderedDict()
 
-    # ------------------------------------------------------------------ the model
-    def ensure(self):
-        """Start loading or training the model, once (called by every knowledge request)."""
+    # ------------------------------------------------------------------ data sets
+    def dataset(self, key=None):
+        """The data set ``key`` (a string from the client, only ever looked up), default: the page's default."""
+        key = self.default if key in (None, "") else key
         with self.lock:
-            if self.state != "idle":
-                return
-            self.state, self.message = "training", "loading the students"
-            self.progress = {"epoch": 0, "epochs": self.epochs, "fraction": 0.0}
-        threading.Thread(target=self._prepare, daemon=True, name="thetas-lab-dkt").start()
+            ds = self.datasets.get(key) if isinstance(key, str) else None
+        if ds is None:
+            shown = key if isinstance(key, str) else type(key).__name__
+            raise LabError(404, f"no such data set {shown[:60]!r} (a newer file replaced it, or the server "
+                                "restarted); pick one from the list")
+        return ds
 
-    def _prepare(self):
-        import thetas as th
-        from ..data.knowledge import synthetic_5
+    def add_file(self, name, text, limit=True, default=False):
+        """Add a file of students (its ``text``; ``name`` is only shown) and start its training; returns the
+        Dataset. With ``limit`` (a page upload) the size limits apply. Raises LabError (413, 422) for a file that
+        is too large, malformed or too small; the message names the file and, where the loader says, the line."""
+        if not isinstance(name, str) or not name.strip():
+            name = "uploaded file"
+        name = "".join(ch for ch in name if ch.isprintable())[:80]
+        if not isinstance(text, str):
+            raise invalid("'text' must be the text of a file of students' answers")
+        if limit and len(text) > UPLOAD_CHARS:
+            raise LabError(413, f"{name} has {len(text):,} characters; at most {UPLOAD_CHARS:,} are accepted here "
+                                "(start the lab with --students PATH for a larger file)")
+        if not text.strip():
+            raise invalid(f"{name} is empty")
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        key = f"file-{digest}"
+        with self.lock:
+            if key in self.datasets:
+                ds = self.datasets[key]
+                self.datasets.move_to_end(key)
+                if default:
+                    self.default = key
+                return ds
+        self.cache.mkdir(parents=True, exist_ok=True)
+        text_path, scratch = self.cache / f"students-{digest}.txt", self.cache / f"upload-{secrets.token_hex(8)}.tmp"
+        _write_atomic(scratch, text)                  # the loaders read files; only a good file stays in the cache
         try:
-            train, test = synthetic_5(0)
-            self.students = test[:NUM_STUDENTS]
-            path = self.cache / CACHE_NAME
-            model = None
-            if path.is_file():
-                try:
-                    with self.compute:
-                        model = th.load(str(path))
-                    model.eval()
-                    if model.num_questions != train.num_questions:
-                        model = None
-                except (ValueError, OSError, KeyError, TypeError, AttributeError):
-                    model = None                                  # a broken cache file: train a new one
+            try:
+                students, fmt = read_file_students(scratch, name)
+            except ValueError as e:
+                raise invalid(str(e)[:400]) from None
+            if len(students) < 2:
+                raise invalid(f"{name}: {len(students)} student(s) with 2 or more answers; the lab needs at least "
+                              "2 (one to learn from, one held out)")
+            if limit and len(students) > MAX_FILE_STUDENTS:
+                raise LabError(413, f"{name} has {len(students):,} students; at most {MAX_FILE_STUDENTS:,} are "
+                                    "accepted here (start the lab with --students PATH for a larger file)")
+            if students.num_questions > MAX_FILE_QUESTIONS:
+                raise invalid(f"{name} has {students.num_questions:,} different questions; the lab's DKT takes at "
+                              f"most {MAX_FILE_QUESTIONS:,}")
+        except LabError:
+            scratch.unlink()
+            raise
+        os.replace(scratch, text_path)
+        ds = Dataset(key, name, "file", text_path=text_path, students=students, fmt=fmt,
+                     model_path=self.cache / f"dkt-file-{CACHE_VERSION}-{digest}.safetensors")
+        train_idx, test_idx = split_file(students)
+        ds.train = students[train_idx]
+        ds.students = students[:MAX_SHOWN]
+        ds.held_out = {int(i) for i in test_idx if i < MAX_SHOWN}
+        ds.epochs = file_epochs(len(ds.train.windows(WINDOW).drop_short(2)))
+        answers = int(students.lengths().sum())
+        ds.description = (f"read the answers of {len(ds.train):,} students from {name}: {students.num_questions} "
+                          f"questions, {answers:,} answers in all ({len(test_idx):,} students held out)")
+        with self.lock:
+            self.datasets[key] = ds
+            files = [k for k, d in self.datasets.items() if d.kind == "file"]
+            for k in files[:-MAX_FILES]:
+                if self.datasets[k].state != "training" and k != self.default:
+                    del self.datasets[k]
+            if default:
+                self.default = key
+        self.ensure(ds)
+        return ds
+
+    def add_students_file(self, path):
+        """``thetas lab --students PATH``: the file (no size limit) becomes the page's default data set; its
+        model starts training now. Raises StudentsFileError (a ValueError) naming what is wrong: no such file,
+        unreadable, or the loader's message (with the line)."""
+        path = Path(path)
+        if not path.is_file():
+            raise StudentsFileError(f"no such file: {path}")
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise StudentsFileError(f"cannot read {path}: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        try:
+            return self.add_file(path.name, text, limit=False, default=True)
+        except LabError as e:
+            raise StudentsFileError(e.message.replace(path.name, str(path), 1)) from None
+
+    # ------------------------------------------------------------------ the models
+    def ensure(self, ds=None):
+        """Start loading or training the data set's model, once (called by every knowledge request)."""
+        ds = ds or self.dataset()
+        with self.lock:
+            if ds.state != "idle":
+                return
+            ds.state, ds.message = "training", "loading the students"
+            ds.progress = {"epoch": 0, "epochs": ds.epochs, "fraction": 0.0}
+        threading.Thread(target=self._prepare, args=(ds,), daemon=True, name="thetas-lab-dkt").start()
+
+    def _prepare(self, ds):
+        import thetas as th
+        try:
+            if ds.kind == "synthetic":
+                from ..data.knowledge import synthetic_5
+                ds.train, test = synthetic_5(0)
+                ds.students = test[:NUM_STUDENTS]
+                ds.held_out = set(range(len(ds.students)))
+                ds.model_path = self.cache / CACHE_NAME
+            path = ds.model_path
+            model = self._load(path, ds.train.num_questions)
             if model is None:
-                self._train_in_child(path)
+                self._train_in_child(ds)
                 with self.compute:
                     model = th.load(str(path))
                 model.eval()
-            graph = self._graph(model, train)
+            auc = self._held_out_auc(ds, model) if ds.kind == "file" else None
+            graph = self._graph(model, ds.train, ds.kind)
             with self.lock:
-                self.model, self.state, self.graph = model, "ready", graph
-                self.message = f"DKT (LSTM, {model.hidden_size} hidden) on synthetic-5: {path}"
-                self.progress["fraction"] = 1.0
+                ds.model, ds.graph, ds.auc, ds.state = model, graph, auc, "ready"
+                what = "synthetic-5" if ds.kind == "synthetic" else ds.name
+                ds.message = f"DKT (LSTM, {model.hidden_size} hidden) on {what}: {path}"
+                if auc is not None:
+                    ds.message += f"; AUC on the {len(ds.all) - len(ds.train)} held-out students {auc:.3f}"
+                ds.progress["fraction"] = 1.0
         except Exception as e:                                    # noqa: BLE001 - shown on the page
             with self.lock:
-                self.state, self.message = "failed", f"training the DKT failed ({type(e).__name__}: {e})"
+                ds.state, ds.message = "failed", f"training the DKT failed ({type(e).__name__}: {e})"
 
-    def _graph(self, model, train):
+    def _load(self, path, num_questions):
+        """The cached model at ``path``, or None (absent, broken, or for another number of questions)."""
+        import thetas as th
+        if not path.is_file():
+            return None
+        try:
+            with self.compute:
+                model = th.load(str(path))
+            model.eval()
+        except (ValueError, OSError, KeyError, TypeError, AttributeError):
+            return None                                           # a broken cache file: train a new one
+        return model if getattr(model, "num_questions", None) == num_questions else None
+
+    def _held_out_auc(self, ds, model):
+        """The model's AUC on the file's held-out students (None when it is undefined: all right, or all wrong)."""
+        from ..models.dkt import dkt_array, dkt_auc
+        from ..autograd import no_grad
+        _, test_idx = split_file(ds.all)
+        X = dkt_array(ds.all[test_idx].windows(WINDOW).drop_short(2))
+        if len(X) == 0:
+            return None
+        with self.compute, no_grad():
+            auc = dkt_auc(X, model(X))
+        return None if auc is None or not np.isfinite(auc) else float(auc)
+
+    def _graph(self, model, train, kind):
         """The concept graph, once: ``tutor.context_influence`` over ``GRAPH_STUDENTS`` training students, its
-        ``top_k=2`` strongest edges, and (with scikit-learn) ``NUM_CONCEPTS`` clusters of the questions. About a
-        second for the hidden-64 model; None if it fails (the rest of the page works without it)."""
+        ``top_k=2`` strongest edges, and (with scikit-learn) clusters of the questions (``NUM_CONCEPTS`` for
+        synthetic-5, min(5, M // 3) for a file). About a second for the hidden-64 model; None if it fails or
+        there are more than ``GRAPH_MAX_QUESTIONS`` questions (the rest of the page works without it)."""
         from .. import tutor
+        M = model.num_questions
+        if M > GRAPH_MAX_QUESTIONS:
+            return None
+        k = NUM_CONCEPTS if kind == "synthetic" else min(5, M // 3)
         t0 = time.perf_counter()
         try:
             with self.compute:
@@ -102,55 +312,80 @@ class KnowledgeService:
                 except ImportError:
                     pass
                 else:
-                    labels = [int(v) for v in tutor.cluster_questions(model, NUM_CONCEPTS, students=train,
-                                                                      max_students=GRAPH_STUDENTS)]
+                    if k >= 2:
+                        labels = [int(v) for v in tutor.cluster_questions(model, k, students=train,
+                                                                          max_students=GRAPH_STUDENTS)]
         except Exception:                                         # noqa: BLE001 - the graph is optional
             return None
         return {"edges": [[int(i), int(j), float(w)] for i, j, w in edges], "labels": labels,
-                "students": GRAPH_STUDENTS, "seconds": time.perf_counter() - t0}
+                "students": min(GRAPH_STUDENTS, len(train)), "seconds": time.perf_counter() - t0}
 
-    def _train_in_child(self, path):
+    def _train_in_child(self, ds):
         """Train in a child process with one BLAS thread (as the Digits page does: BLAS in a server thread is
-        many times slower), reading its progress lines; the model lands in ``path``."""
+        many times slower), reading its progress lines; the model lands in ``ds.model_path``."""
         from .training import run_child
         with self.lock:
-            self.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on the 2,000 synthetic-5 training students, "
-                            f"{self.epochs} epochs (once; then it is cached)")
+            if ds.kind == "synthetic":
+                ds.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on the 2,000 synthetic-5 training "
+                              f"students, {ds.epochs} epochs (once; then it is cached)")
+            else:
+                ds.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on {len(ds.train):,} students of {ds.name}, "
+                              f"{ds.epochs} epochs (once; then it is cached)")
         self.cache.mkdir(parents=True, exist_ok=True)
-        run_child(["thetas.lab.knowledge", str(path), str(self.epochs)], self.progress, self.lock)
-        if not path.is_file():
-            raise RuntimeError(f"the training process wrote no model to {path}")
+        args = ["thetas.lab.knowledge", str(ds.model_path), str(ds.epochs)]
+        if ds.kind == "file":
+            args.append(str(ds.text_path))
+        run_child(args, ds.progress, self.lock)
+        if not ds.model_path.is_file():
+            raise RuntimeError(f"the training process wrote no model to {ds.model_path}")
 
-    def status(self):
-        self.ensure()
+    def status(self, payload=None):
+        ds = self.dataset((payload or {}).get("dataset"))
+        self.ensure(ds)
         with self.lock:
-            out = {"state": self.state, "message": self.message, "progress": dict(self.progress)}
-            if self.model is not None and self.students is not None:
-                out["num_questions"] = self.model.num_questions
+            out = {"dataset": ds.key, "name": ds.name, "kind": ds.kind, "description": ds.description,
+                   "state": ds.state, "message": ds.message, "progress": dict(ds.progress),
+                   "datasets": [d.listing() for d in self.datasets.values()], "default": self.default,
+                   "upload_chars": UPLOAD_CHARS}
+            if ds.model is not None and ds.students is not None:
+                out["num_questions"] = ds.model.num_questions
                 out["max_len"] = MAX_LEN
-                out["graph"] = self.graph
-                out["students"] = [{"index": i, "name": NAMES[i % len(NAMES)], "answers": len(q)}
-                                   for i, q in enumerate(self.students.questions)]
+                out["graph"] = ds.graph
+                out["auc"] = ds.auc
+                names = ds.train.question_names if ds.kind == "file" else None
+                out["question_names"] = list(names) if names is not None else None
+                out["students"] = [{"index": i, "name": self._student_name(ds, i), "answers": len(q),
+                                    "held_out": i in ds.held_out}
+                                   for i, q in enumerate(ds.students.questions)]
             return out
 
-    def _model(self):
-        self.ensure()
+    @staticmethod
+    def _student_name(ds, i):
+        if ds.kind == "synthetic":
+            return NAMES[i % len(NAMES)]
+        ids = ds.students.student_ids
+        return f"student {ids[i]}" if ids is not None and ids[i] is not None else f"student {i + 1}"
+
+    def _model(self, ds):
+        self.ensure(ds)
         with self.lock:
-            if self.model is None:
-                if self.state == "failed":
-                    raise LabError(503, self.message)
+            if ds.model is None:
+                if ds.state == "failed":
+                    raise LabError(503, ds.message)
                 raise LabError(503, "the knowledge-tracing model is still training; try again in a few seconds")
-            return self.model
+            return ds.model
 
     # ------------------------------------------------------------------ sessions
     def create(self, payload):
-        model = self._model()
-        i = number(payload, "student", 0, len(self.students) - 1, integer=True)
-        q, a = self.students[i]
-        steps = number(payload, "steps", 0, len(q), default=len(q), integer=True)
-        session = {"id": secrets.token_urlsafe(12), "student": i, "name": NAMES[i % len(NAMES)],
+        ds = self.dataset(payload.get("dataset"))
+        model = self._model(ds)
+        i = number(payload, "student", 0, len(ds.students) - 1, integer=True)
+        q, a = ds.students[i]
+        start = min(len(q), START_LEN)
+        steps = number(payload, "steps", 0, start, default=start, integer=True)
+        session = {"id": secrets.token_urlsafe(12), "dataset": ds, "student": i, "name": self._student_name(ds, i),
                    "questions": q[:steps].copy(), "answers": a[:steps].copy(), "original": steps,
-                   "touched": time.monotonic()}
+                   "total": len(q), "touched": time.monotonic()}
         with self.lock:
             self._expire()
             while len(self.sessions) >= SESSIONS:
@@ -176,8 +411,8 @@ class KnowledgeService:
 
     def answer(self, kid, payload):
         from .. import tutor
-        model = self._model()
         session = self.get(kid)
+        model = self._model(session["dataset"])
         question = number(payload, "question", 0, model.num_questions - 1, integer=True)
         correct = number(payload, "correct", 0, 1, integer=True)
         if len(session["questions"]) >= MAX_LEN:
@@ -193,23 +428,47 @@ class KnowledgeService:
         trace = tutor.knowledge_trace(model, q, a)                                   # (T, M)
         best, gain = tutor.suggest_next(model, q, a)
         now = trace[-1] if len(q) else tutor._prior(model)
-        return {"session": session["id"], "student": session["student"], "name": session["name"],
-                "questions": [int(v) for v in q], "answers": [int(v) for v in a], "original": session["original"],
-                "max_len": MAX_LEN, "num_questions": model.num_questions, "trace": b64(trace),
+        return {"session": session["id"], "dataset": session["dataset"].key, "student": session["student"],
+                "name": session["name"], "questions": [int(v) for v in q], "answers": [int(v) for v in a],
+                "original": session["original"], "total": session["total"], "max_len": MAX_LEN,
+                "num_questions": model.num_questions, "trace": b64(trace),
                 "mastery": [float(v) for v in now], "mean_mastery": float(np.mean(now)),
                 "suggestion": {"question": best, "gain": float(gain[best]), "p_correct": float(now[best])},
                 "gains": [float(v) for v in gain]}
 
 
-def train(out, epochs=EPOCHS, seed=0):
-    """The child process: a DKT on synthetic-5, progress as JSON lines on stdout, saved to ``out``."""
+def _write_atomic(path, text):
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="", errors="surrogatepass") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def train(out, epochs=EPOCHS, data=None, seed=0):
+    """The child process: a DKT on synthetic-5's training students, or on the training part of a file of
+    students (``data``: ``split_file``), progress as JSON lines on stdout, saved to ``out``."""
     import json
     import thetas as th
     from .. import optim
     from ..data.knowledge import synthetic_5
     from ..models.dkt import DKT, dkt_array, dkt_loss
-    train_set, _ = synthetic_5(seed)
-    X = dkt_array(train_set.windows(100).drop_short(2))
+    if data is None:
+        train_set, _ = synthetic_5(seed)
+        meta = {"dataset": "synthetic-5"}
+    else:
+        students, fmt = read_file_students(data)
+        train_idx, _ = split_file(students)
+        train_set = students[train_idx]
+        meta = {"dataset": "file", "format": fmt, "students": len(train_set)}
+    X = dkt_array(train_set.windows(WINDOW).drop_short(2))
     model = DKT(train_set.num_questions, hidden_size=HIDDEN, generator=seed)
     opt = optim.Adam(model.parameters(), lr=1e-2)
     rng, batch = np.random.default_rng(seed), 32
@@ -227,9 +486,9 @@ def train(out, epochs=EPOCHS, seed=0):
                 print(json.dumps({"epoch": epoch + 1, "fraction": (epoch * steps + k + 1) / (epochs * steps),
                                   "loss": total / (k + 1)}), flush=True)
     model.eval()
-    th.save(model, str(out), metadata={"dataset": "synthetic-5"})
+    th.save(model, str(out), metadata=meta)
 
 
 if __name__ == "__main__":
     import sys
-    train(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else EPOCHS)
+    train(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else EPOCHS, sys.argv[3] if len(sys.argv) > 3 else None)

@@ -22,9 +22,13 @@ API, all JSON:
     POST /api/optim/surface                 {"resolution"} -> the loss over (w, b)
     POST /api/optim/trajectories            {"start", "steps", "optimizers"} -> paths
     POST /api/mms                           {"counts", "start", "steps"} -> costs, minimisers
-    GET  /api/knowledge/status              the DKT: ready, training (progress) or failed; the students; the
-                                            concept graph {"edges": [[i, j, w]], "labels"} once ready
-    POST /api/knowledge/sessions            {"student", "steps"?} -> a session: answers, trace, suggestion
+    GET  /api/knowledge/status?dataset=KEY  a data set's DKT: ready, training (progress) or failed; its students;
+                                            the concept graph {"edges": [[i, j, w]], "labels"} once ready; the
+                                            data sets (synthetic-5 and loaded files)
+    POST /api/knowledge/datasets            {"name", "text"}: a file of students' answers (DKT three-line format
+                                            or ASSISTments CSV) -> its status (its DKT starts training)
+    POST /api/knowledge/sessions            {"dataset"?, "student", "steps"?} -> a session: answers, trace,
+                                            suggestion
     POST /api/knowledge/{id}/answer         {"question", "correct": 0/1} -> the session with one more answer
     GET  /api/apple/status                  the trained DQN: idle, training (progress), ready or failed
     POST /api/apple/trained                 start training (or loading) the trained DQN
@@ -32,7 +36,8 @@ API, all JSON:
     POST /api/apple/{id}/step               {"speed": 1-40, "learning"?: bool} -> the state after that many steps
     POST /api/apple/{id}/load               the trained DQN replaces the session's agent (greedy play)
 
-Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); the
+Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); a GET's
+only input is its query string (read as plain strings, checked the same way); the
 message comes back as ``{"error": "..."}`` and the server carries on. thetas keeps process-wide state (grad
 mode), so every computation runs under one lock, one request at a time; digit training runs in a child process.
 """
@@ -51,7 +56,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import digits, fourpixel, optimisers, playground
 from .apple import AppleService
-from .knowledge import KnowledgeService
+from .knowledge import UPLOAD_LIMIT, KnowledgeService
 from .schema import LabError, flag, int_list, number, obj
 from .training import DigitsService
 
@@ -162,7 +167,7 @@ class Lab:
         lock, answer JSON; a LabError becomes its status and message, anything else a 500 with a short reason."""
         async def endpoint(request):
             try:
-                payload = await _body(request, limit) if body else {}
+                payload = await _body(request, limit) if body else dict(request.query_params)
                 params = dict(request.path_params)
                 sid = params.get("sid")
                 if sid is not None and not _SESSION_ID.match(sid):
@@ -257,7 +262,11 @@ class Lab:
 
     # ------------------------------------------------------------------ knowledge tracing
     def kt_status(self, payload, params):
-        return self.knowledge.status()
+        return self.knowledge.status(payload)
+
+    def kt_upload(self, payload, params):
+        ds = self.knowledge.add_file(payload.get("name"), payload.get("text"))
+        return self.knowledge.status({"dataset": ds.key})
 
     def kt_create(self, payload, params):
         return self.knowledge.create(payload)
@@ -291,12 +300,18 @@ class Lab:
 
 
 def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto", train_epochs=None,
-               train_samples=None, autostart=True):
+               train_samples=None, autostart=True, students=None):
     """The lab as an ASGI app. ``model_path``: a saved digit model (from the command line only); without it the
     cached one, else one trained in the background (``train_data``: 'auto', 'mnist' or 'digits';
-    ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any)."""
+    ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any).
+    ``students``: a file of students' answers (from the command line only) that the Knowledge page opens with;
+    a malformed one raises ValueError."""
     lab = Lab(DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs, samples=train_samples,
-                            autostart=autostart), cache=cache)
+                            autostart=False), cache=cache)
+    if students is not None:                    # before any training starts: a bad file ends the start cleanly
+        lab.knowledge.add_students_file(students)
+    if autostart and lab.digits.model is None:
+        lab.digits.start_training()
 
     def page(name):
         async def serve(request):
@@ -329,6 +344,7 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
         Route("/api/optim/trajectories", lab.api(lambda p, _: optimisers.trajectories(p)), methods=post),
         Route("/api/mms", lab.api(lambda p, _: optimisers.mms(p)), methods=post),
         Route("/api/knowledge/status", lab.api(lab.kt_status, body=False), methods=get),
+        Route("/api/knowledge/datasets", lab.api(lab.kt_upload, UPLOAD_LIMIT), methods=post),
         Route("/api/knowledge/sessions", lab.api(lab.kt_create), methods=post),
         Route("/api/knowledge/{kid}/answer", lab.api(lab.kt_answer), methods=post),
         Route("/api/apple/status", lab.api(lab.aw_status, body=False), methods=get),

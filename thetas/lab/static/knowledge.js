@@ -1,10 +1,12 @@
 // Knowledge tracing: one student's answers, the DKT's predicted mastery after each, the suggested next exercise;
 // answer as the student (question id and 0/1 only; the server keeps the sequence) and everything updates.
+// The students come from synthetic-5 or from a file: loaded with `thetas lab --students PATH` or uploaded here
+// (its text only; the server trains a DKT on it once, and the page polls until it is ready).
 "use strict";
 
 (() => {
   const $ = s => document.querySelector(s);
-  let state = null, busy = false, graph = null;
+  let state = null, busy = false, graph = null, status = null, dataset = null, generation = 0;
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#1f77b4", "#ff7f0e", "#9467bd", "#d62728", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"];
 
@@ -12,6 +14,12 @@
     const e = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
     return e;
+  }
+
+  // "54" for synthetic-5; "54 (skill 311)" when a file's question ids were renumbered
+  function qname(j) {
+    const names = status && status.question_names;
+    return names && names[j] !== `${j}` ? `${j} (id ${names[j]})` : `${j}`;
   }
 
   // the concept graph: the questions on a circle (grouped by concept when there are labels), arrows i -> j
@@ -37,7 +45,8 @@
     marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#333" }));
     defs.append(marker);
     const edges = svg("g", { class: "kt-edges" }), nodes = svg("g", { class: "kt-nodes" });
-    const wmax = Math.max(1e-9, ...graph.edges.map(e => e[2])), r = 11;
+    const wmax = Math.max(1e-9, ...graph.edges.map(e => e[2]));
+    const r = Math.max(4, Math.min(11, 0.42 * 2 * Math.PI * R / slots));   // smaller nodes for many questions
     const last = state.questions.length ? state.questions[state.questions.length - 1] : -1;
     const sug = state.suggestion.question;
     for (const [i, j, w] of graph.edges) {
@@ -49,7 +58,7 @@
                                  "stroke-opacity": (hot ? Math.max(0.6, f) : 0.12 + 0.6 * f).toFixed(2),
                                  "marker-end": "url(#kt-arrow)" });
       line.append(svg("title"));
-      line.firstChild.textContent = `${i} → ${j}: ${Lab.fmt(w, 3)}`;
+      line.firstChild.textContent = `${qname(i)} → ${qname(j)}: ${Lab.fmt(w, 3)}`;
       edges.append(line);
     }
     for (let q = 0; q < M; q++) {
@@ -58,12 +67,14 @@
       const ring = q === sug ? "#2b8a3e" : q === last ? "#000" : "#fff";
       g.append(svg("circle", { cx: x, cy: y, r: r, fill: fill, stroke: ring,
                                "stroke-width": q === sug || q === last ? 4 : 1.5 }));
-      const label = svg("text", { x: x, y: y + 4, "text-anchor": "middle", "font-size": 10, fill: "#fff",
-                                  "font-family": "sans-serif" });
-      label.textContent = `${q}`;
-      g.append(label);
+      if (r >= 8) {
+        const label = svg("text", { x: x, y: y + 4, "text-anchor": "middle", "font-size": r >= 10 ? 10 : 8,
+                                    fill: "#fff", "font-family": "sans-serif" });
+        label.textContent = `${q}`;
+        g.append(label);
+      }
       const title = svg("title");
-      title.textContent = `question ${q}` + (labels ? `, concept ${labels[q] + 1}` : "") +
+      title.textContent = `question ${qname(q)}` + (labels ? `, concept ${labels[q] + 1}` : "") +
         `, P(correct) now ${Lab.fmt(state.mastery[q], 3)}`;
       g.append(title);
       g.addEventListener("click", () => { $("#question").value = q; });
@@ -71,6 +82,7 @@
     }
     root.replaceChildren(defs, edges, nodes);
     root.dataset.nodes = `${M}`;
+    $("#graph-students").textContent = `${graph.students}`;
     $("#graph-note").textContent = `${graph.edges.length} edges` +
       (labels ? `, ${groups} concepts` : " (install scikit-learn for the concepts)") +
       `; computed once in ${Lab.fmt(graph.seconds, 2)} s.`;
@@ -78,13 +90,15 @@
 
   function setBusy(on) {
     busy = on;
-    for (const id of ["#answer-correct", "#answer-wrong", "#restart"]) $(id).disabled = on;
+    for (const id of ["#answer-correct", "#answer-wrong", "#restart", "#student"]) $(id).disabled = on;
   }
 
   function draw() {
     const s = state, T = s.questions.length, M = s.num_questions;
     for (const e of document.querySelectorAll(".kt-name")) e.textContent = s.name;
-    $("#count").textContent = `${T}`;
+    $("#count").textContent = `${T}` + (s.total > s.original ?
+      ` (this student has ${s.total}; the session starts with the first ${s.original})` : "");
+    $("#kt-last-q").textContent = `q${M - 1}`;
     $("#mastery").textContent = Lab.fmt(s.mean_mastery, 3);
     // the timeline
     const tl = $("#timeline");
@@ -92,7 +106,8 @@
     s.questions.forEach((q, t) => {
       const right = s.answers[t] === 1;
       tl.append(Lab.el("span", { class: (right ? "right" : "wrong") + (t >= s.original ? " mine" : ""),
-                                 title: `step ${t + 1}: question ${q}, ${right ? "right" : "wrong"}`, text: `${q}` }));
+                                 title: `step ${t + 1}: question ${qname(q)}, ${right ? "right" : "wrong"}`,
+                                 text: `${q}` }));
     });
     // the heatmap: rows questions, columns steps
     const canvas = $("#heatmap"), ctx = canvas.getContext("2d");
@@ -114,7 +129,8 @@
     // the suggestion
     const sug = s.suggestion;
     $("#suggestion").textContent = `${sug.question}`;
-    $("#suggestion-note").textContent = `P(correct) now ${Lab.fmt(sug.p_correct, 3)}; practising it changes the ` +
+    $("#suggestion-note").textContent = (qname(sug.question) !== `${sug.question}` ?
+      `Question ${qname(sug.question)} in the file. ` : "") + `P(correct) now ${Lab.fmt(sug.p_correct, 3)}; practising it changes the ` +
       `expected mean mastery by ${sug.gain >= 0 ? "+" : ""}${Lab.fmt(sug.gain, 2)}, the most of any question (one ` +
       `step ahead, both outcomes weighed by P(correct)).`;
     $("#question").value = sug.question;
@@ -132,10 +148,10 @@
   }
 
   async function start() {
-    if (busy) return;
+    if (busy || !status || status.state !== "ready") return;
     setBusy(true);
     try {
-      state = await Lab.api("/api/knowledge/sessions", { student: +$("#student").value });
+      state = await Lab.api("/api/knowledge/sessions", { dataset: status.dataset, student: +$("#student").value });
       draw();
     } catch (e) { /* shown */ } finally { setBusy(false); if (state) draw(); }
   }
@@ -149,32 +165,80 @@
     } catch (e) { /* shown */ } finally { setBusy(false); draw(); }
   }
 
-  async function poll() {
-    let status;
-    try { status = await Lab.api("/api/knowledge/status", undefined, { quiet: true }); } catch (e) {
-      setTimeout(poll, 2000);
+  // the data sets: synthetic-5 and the loaded files, the chosen one selected
+  function listDatasets(s) {
+    const sel = $("#dataset");
+    sel.replaceChildren(...s.datasets.map(d => Lab.el("option", {
+      value: d.key, text: d.name + (d.state === "training" ? " (training…)" : d.state === "failed" ? " (failed)" : "") })));
+    sel.value = s.dataset;
+  }
+
+  // ask for the chosen data set's status until its model is ready; a newer choice stops an older loop
+  async function poll(mine = generation) {
+    if (mine !== generation) return;
+    let s;
+    const query = dataset ? `?dataset=${encodeURIComponent(dataset)}` : "";
+    try { s = await Lab.api(`/api/knowledge/status${query}`, undefined, { quiet: true }); } catch (e) {
+      if (e.status === 404) { Lab.showError(e.message); dataset = null; }   // gone: back to the default
+      setTimeout(() => poll(mine), 2000);
       return;
     }
+    if (mine !== generation) return;
+    status = s;
+    dataset = s.dataset;
+    listDatasets(s);
+    $("#kt-about").textContent = s.description;
+    $("#kt-model").textContent = s.state === "ready" ? `Model: ${s.message}.` : "";
     const box = $("#kt-status");
-    if (status.state === "ready") {
+    if (s.state === "ready") {
       box.hidden = true;
-      graph = status.graph || null;
-      if (!graph) $("#graph-note").textContent = "the concept graph could not be computed";
+      graph = s.graph || null;
+      if (!graph) {
+        $("#graph").replaceChildren();
+        $("#graph-note").textContent = s.num_questions > 150 ? `no concept graph: ${s.num_questions} questions ` +
+          "are too many to draw" : "the concept graph could not be computed";
+      }
       const sel = $("#student");
-      sel.replaceChildren(...status.students.map(s => Lab.el("option", { value: s.index,
-                                                                         text: `${s.name} (${s.answers} answers)` })));
+      sel.replaceChildren(...s.students.map(st => Lab.el("option", { value: st.index,
+        text: `${st.name} (${st.answers} answers${s.kind === "file" && st.held_out ? ", held out" : ""})` })));
       setBusy(false);
       start();
       return;
     }
     box.hidden = false;
-    $("#kt-message").textContent = status.state === "training" ? `training… ${status.message}` : status.message;
-    $("#kt-progress").style.width = `${Math.round(100 * ((status.progress || {}).fraction || 0))}%`;
-    if (status.state !== "failed") setTimeout(poll, 500);
+    $("#kt-message").textContent = s.state === "training" ? `training… ${s.message}` : s.message;
+    $("#kt-progress").style.width = `${Math.round(100 * ((s.progress || {}).fraction || 0))}%`;
+    if (s.state !== "failed") setTimeout(() => poll(mine), 500);
+  }
+
+  function choose(key) {                     // show another data set: forget the session, poll its status
+    dataset = key;
+    state = null;
+    generation += 1;
+    setBusy(true);
+    poll(generation);
+  }
+
+  async function upload(e) {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (!file) return;
+    const limit = (status && status.upload_chars) || 4000000;
+    if (file.size > 4 * limit) {             // characters <= bytes <= 4 characters each: a sure refusal
+      Lab.showError(`${file.name} is ${file.size.toLocaleString()} bytes; the lab takes files up to ` +
+                    `${limit.toLocaleString()} characters here (start it with --students PATH for a larger one)`);
+      return;
+    }
+    try {
+      const s = await Lab.api("/api/knowledge/datasets", { name: file.name, text: await file.text() });
+      choose(s.dataset);
+    } catch (err) { /* shown */ }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     setBusy(true);
+    $("#dataset").addEventListener("change", e => choose(e.target.value));
+    $("#upload").addEventListener("change", upload);
     $("#student").addEventListener("change", start);
     $("#restart").addEventListener("click", start);
     $("#answer-correct").addEventListener("click", () => answer(true));
