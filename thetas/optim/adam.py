@@ -64,12 +64,14 @@ class Adam(Optimizer):
             if theta.dtype is not dtype:
                 # 0-d arrays of the thetas' dtype: NumPy's cheapest scalar operand, and float32 stays float32
                 dtype, last_t = theta.dtype, None
-                c1, beta2_, c2, eps_, wd_, decay_ = (np.array(v, dtype) for v in
-                                                     (1.0 - beta1, beta2, 1.0 - beta2, eps, wd, 1.0 - lr * wd))
+                c1, beta2_, c2, wd_, decay_ = (np.array(v, dtype) for v in
+                                               (1.0 - beta1, beta2, 1.0 - beta2, wd, 1.0 - lr * wd))
             if t != last_t:  # the bias corrections 1 − βᵗ, once per step count
                 last_t = t
-                step_size = np.array(lr / (1.0 - beta1 ** t), dtype)
-                bc2_sqrt = np.array((1.0 - beta2 ** t) ** 0.5, dtype)
+                step_size = lr / (1.0 - beta1 ** t)
+                bc2_sqrt = (1.0 - beta2 ** t) ** 0.5
+                if step_size > 0:   # η_t m / (√v̂ / √(1 − β₂ᵗ) + ε) = m / (√v̂ · k + ε / η_t): one pass fewer
+                    k, eps_k = np.array(1.0 / (step_size * bc2_sqrt), dtype), np.array(eps / step_size, dtype)
             m, v = st["exp_avg"], st["exp_avg_sq"]
             if maximize:
                 g = -g
@@ -92,12 +94,12 @@ class Adam(Optimizer):
                 np.maximum(v_hat, v, out=v_hat)
             else:
                 v_hat = v
-            np.sqrt(v_hat, out=tmp)       # tmp = √v̂ / √(1 − β₂ᵗ) + ε
-            tmp /= bc2_sqrt
-            tmp += eps_
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            theta -= tmp
+            if step_size > 0:             # (with η = 0 the thetas stay)
+                np.sqrt(v_hat, out=tmp)   # tmp = (√v̂ / √(1 − β₂ᵗ) + ε) / η_t
+                tmp *= k
+                tmp += eps_k
+                np.divide(m, tmp, out=tmp)
+                theta -= tmp
 
 
 class AdamW(Adam):

@@ -100,7 +100,8 @@ def td_target(reward, terminated, q_next_target, gamma, q_next_online=None):
         a_next = q_next_online.argmax(axis=1)
         v_next = q_next_target[np.arange(len(a_next)), a_next]
     not_done = 1.0 - np.asarray(terminated, q_next_target.dtype)
-    return (np.asarray(reward, q_next_target.dtype) + gamma * not_done * v_next).astype(q_next_target.dtype)
+    return (np.asarray(reward, q_next_target.dtype) + gamma * not_done * v_next).astype(q_next_target.dtype,
+                                                                                          copy=False)
 
 
 def _env_sizes(env):
@@ -196,7 +197,7 @@ class DQN:
         grad_norm = clip_grad_norm_(self.q.parameters(), c.max_grad_norm) if c.max_grad_norm else float("nan")
         self.optimizer.step()
         self.updates += 1
-        return {"loss": loss.item(), "q_mean": float(q_sa.data.mean()), "grad_norm": grad_norm}
+        return {"loss": loss.item(), "q_mean": float(q_sa.data.sum()) / len(y), "grad_norm": grad_norm}
 
     def sync_target(self, tau=None):
         """θ⁻ ← τ θ + (1 − τ) θ⁻ for every parameter and buffer (τ = 1: a hard copy)."""
