@@ -178,7 +178,7 @@ def update_fns(clip):
 
 def phases(buf, repeats):
     """Microseconds of each part of one thetas update, by differences of nested prefixes (best rounds)."""
-    agent = th.rl.DQN(OBS, ACTIONS, lr=LR, batch_size=B, max_grad_norm=None)
+    agent = th.rl.DQN(OBS, ACTIONS, hidden=(H, H), lr=LR, batch_size=B, max_grad_norm=None)   # the timed network
     agent.buffer = buf
     rows = np.arange(B)
 
