@@ -1,5 +1,6 @@
 """The Knowledge tracing page: its API through Starlette's TestClient (a DKT trained at first use, in a temporary
 cache), then the page itself in headless Chromium (skipped without Playwright or Chromium)."""
+import os
 import time
 import warnings
 from pathlib import Path
@@ -208,6 +209,35 @@ def test_an_assistments_csv_upload_names_students_and_skills(client):
                                                     "student 75"]
     assert sum(st["held_out"] for st in s["students"]) == 1
     assert s["graph"] is not None and s["graph"]["labels"] is None          # 3 questions: no concepts to find
+
+
+SAMPLE = Path(os.environ.get("THETAS_DATA", "/nonexistent")) / "knowledge-tracing" / "assistments-sample-30-students.csv"
+
+
+@pytest.mark.skipif(not SAMPLE.is_file(), reason="set THETAS_DATA to a folder holding knowledge-tracing/")
+def test_the_real_assistments_sample_from_the_command_line(tmp_path):
+    with TestClient(create_app(cache=str(tmp_path), autostart=False, students=str(SAMPLE))) as c:
+        s = wait_ready(lambda: c.get("/api/knowledge/status").json())
+        counts = [int(line) for line in SAMPLE.read_text().splitlines()[0::3] if line.strip()]
+        assert s["name"] == SAMPLE.name and len(s["students"]) == sum(n >= 2 for n in counts)
+        assert s["num_questions"] == 57 and s["auc"] is not None and 0 <= s["auc"] <= 1
+        longest = max(s["students"], key=lambda st: st["answers"])
+        session = c.post("/api/knowledge/sessions", json={"student": longest["index"]}).json()
+        check_state(session)
+        assert longest["answers"] == 140 and len(session["questions"]) == session["total"] == 140
+
+
+def test_a_long_history_starts_with_its_first_answers(client):
+    rng = np.random.default_rng(1)
+    text = "".join(f"300\n{','.join(map(str, rng.integers(0, 5, 300)))}\n{','.join(map(str, rng.integers(0, 2, 300)))}\n"
+                   for _ in range(2))
+    key = client.post("/api/knowledge/datasets", json={"name": "long.csv", "text": text}).json()["dataset"]
+    wait_dataset(client, key)
+    s = client.post("/api/knowledge/sessions", json={"dataset": key, "student": 0}).json()
+    check_state(s)
+    assert s["total"] == 300 and s["original"] == len(s["questions"]) == kt.START_LEN < MAX_LEN
+    refused(client.post("/api/knowledge/sessions", json={"dataset": key, "student": 0, "steps": kt.START_LEN + 1}),
+            422, "steps")
 
 
 def test_bad_uploads_are_refused_with_the_file_named(client):
