@@ -84,6 +84,12 @@ def test_the_trained_agent(client, cache):
     s = client.post(f"/api/apple/{sid}/step", json={"speed": 20, "learning": False}).json()
     check_state(s)
     assert s["trained"] and s["steps"] == 20
+    # learning on from the trained agent: it keeps exploiting (ε = 0.05), no random warm-up from ε = 1
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 20, "learning": True}).json()
+    assert s["learning"] and s["learn_steps"] == 20 and s["epsilon"] == pytest.approx(0.05)
+    fresh = client.post("/api/apple/sessions", json={}).json()["session"]
+    s = client.post(f"/api/apple/{fresh}/step", json={"speed": 5, "learning": True}).json()
+    assert s["epsilon"] == 1.0                                         # a fresh agent explores first
 
 
 def test_bad_requests_are_refused_and_the_server_carries_on(client):

@@ -9,6 +9,8 @@ heading, the apples, the poison, each eye's ray end and what it sees, Q(s, ·) (
 
 "Load a trained agent": a DQN trained once in a child process (``TRAINED_STEPS`` steps of the CLI's apple-world
 settings, shortened), cached as ``<lab cache>/dqn-appleworld.safetensors``; the session then plays it greedily.
+Learning on from there goes on from the trained thetas: ε stays at its final 0.05 (no random warm-up; the
+replay buffer refills for ``LEARNING_STARTS`` steps before the first update).
 """
 import secrets
 import threading
@@ -50,6 +52,7 @@ class Session:
         self.obs, _ = self.env.reset(seed=seed)
         self.agent = DQN.for_env(self.env, seed=seed, **CONFIG)
         self.learning, self.trained, self.steps, self.learn_steps = False, False, 0, 0
+        self.pretrained = False          # a loaded trained agent: learning goes on without exploring from ε = 1
         self.recent, self.history, self.total_reward, self.action = [], [], 0.0, 0
         self.loss = None
 
@@ -57,6 +60,8 @@ class Session:
         if not self.learning:
             return 0.0 if self.trained else 0.05
         t = self.learn_steps
+        if self.pretrained:
+            return 0.05
         if t < LEARNING_STARTS:
             return 1.0
         return max(0.05, 1.0 - 0.95 * (t - LEARNING_STARTS) / EPS_STEPS)
@@ -210,7 +215,7 @@ class AppleService:
             self.ensure()
             raise LabError(503, "the trained agent is not ready yet (training it now); try again in a few seconds")
         s.agent = DQN.load(str(self.path))
-        s.learning, s.trained, s.learn_steps = False, True, 0
+        s.learning, s.trained, s.learn_steps, s.pretrained = False, True, 0, True
         return s.state()
 
 
