@@ -6,6 +6,9 @@ into gradients of the inputs (``_backward``); the rules themselves live in ``the
 value used twice gets both (the chain rule's sum over paths). Broadcasting is undone here, in one place
 (``_unbroadcast``), not in each rule.
 """
+from heapq import heappop, heappush
+from itertools import count
+
 import numpy as np
 
 from .autograd import grad_mode
@@ -72,7 +75,7 @@ class Tensor:
     ``requires_grad=True`` marks a leaf whose ``.grad`` (a NumPy array of the same shape) is filled by
     ``backward()``. Results of operations on such tensors record how they were made.
     """
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_retain", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ``np_array - tensor`` is a Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -109,12 +112,14 @@ class Tensor:
         if self._backward is None:
             self._accumulate(gradient, handed)
             return
+        # Walk the graph from the loss backwards, newest node first: a node is made after its inputs, so by the
+        # time it is the newest one left, every use of it has handed back its share of dLoss/d(node). A heap on
+        # the creation number gives that order; a node joins it when its first gradient arrives.
         grads = {id(self): gradient}  # id of a non-leaf -> dLoss/d(it), summed over its uses so far
-        pop = grads.pop
-        for node in reversed(_topological_order(self)):
-            g = pop(id(node), None)
-            if g is None:
-                continue
+        pop, heap = grads.pop, [(-self._seq, self)]
+        while heap:
+            node = heappop(heap)[1]
+            g = pop(id(node))
             backward = node._backward
             if backward is None or node._retain:
                 node._accumulate(g, handed)
@@ -130,7 +135,11 @@ class Tensor:
                     continue
                 key = id(p)
                 old = grads.get(key)
-                grads[key] = pg if old is None else old + pg
+                if old is None:
+                    grads[key] = pg
+                    heappush(heap, (-p._seq, p))
+                else:
+                    grads[key] = old + pg
             if not retain_graph:
                 node._parents, node._backward = (), _freed
 
@@ -293,25 +302,6 @@ def _freed(g):
                        "backward(); pass retain_graph=True the first time if you need this")
 
 
-def _topological_order(root):
-    """Every non-leaf tensor ``root`` depends on that requires grad, each after all of its parents (no
-    recursion). Leaves are left out: ``backward`` hands them their gradient as it arrives."""
-    order, visited = [], {id(root)}
-    stack = [(root, iter(root._parents))]
-    push, pop, emit, seen = stack.append, stack.pop, order.append, visited.add
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:  # descend into the first unvisited parent; resume this iterator later
-            if p._backward is not None and p.requires_grad and id(p) not in visited:
-                seen(id(p))
-                push((p, iter(p._parents)))
-                break
-        else:
-            pop()
-            emit(node)
-    return order
-
-
 def _unbroadcast(g, shape):
     """Sum a gradient over the axes that broadcasting added or stretched, back to ``shape``."""
     extra = g.ndim - len(shape)
@@ -321,6 +311,9 @@ def _unbroadcast(g, shape):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+_next_seq = count().__next__
 
 
 def make(data, parents, backward):
@@ -335,6 +328,7 @@ def make(data, parents, backward):
         for p in parents:
             if p.requires_grad:
                 t.requires_grad, t._parents, t._backward = True, parents, backward
+                t._seq = _next_seq()   # creation order: a node's inputs always have smaller numbers
                 return t
     t.requires_grad, t._parents, t._backward = False, (), None
     return t

@@ -177,11 +177,20 @@ def minimum(a, b):
     return make(np.minimum(A, B), (a, b), lambda g: (g * share, g * (1 - share)))
 
 
+_EXP_LIMIT = {}   # dtype -> a bit below log(largest finite number): e^(-x) never overflows after clipping at it
+
+
 def sigmoid(x):
     """y = σ(x) = 1 / (1 + e^(-x));  dx = g * y * (1 - y)   (the lecture's σ(z)[1 − σ(z)])"""
     x = _t(x)
-    with np.errstate(over="ignore"):  # x < -88 (float32): e^(-x) = inf, so σ = 0 (true σ is below 1e-38 there)
-        y = np.asarray(np.exp(np.negative(x.data)))  # asarray: on 0-d input a ufunc returns a NumPy scalar
+    X = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)
+    limit = _EXP_LIMIT.get(X.dtype)
+    if limit is None:
+        limit = _EXP_LIMIT[X.dtype] = X.dtype.type(np.log(np.finfo(X.dtype).max) - 1)
+    # e^(-x) with -x clipped at the limit (x < -87 in float32): σ there is ~1e-38 either way, and no overflow
+    y = np.negative(X, out=np.empty(X.shape, X.dtype))
+    np.minimum(y, limit, out=y)
+    np.exp(y, out=y)
     y += 1
     np.reciprocal(y, out=y)
     return make(y, (x,), lambda g: (g * y * (1 - y),))
