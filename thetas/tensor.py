@@ -2,8 +2,10 @@
 
 Every operation on Tensors records its inputs (``_parents``) and a closure that turns the gradient of the output
 into gradients of the inputs (``_backward``); the rules themselves live in ``thetas/autograd/ops.py``.
-``backward()`` visits the recorded graph once, in reverse topological order, and *adds* each contribution, so a
-value used twice gets both (the chain rule's sum over paths). Broadcasting is undone here, in one place
+``backward()`` visits the recorded graph once, newest operation first (each op result carries its creation
+number, and a heap hands out the newest one that has received a gradient: its inputs are all older, so every
+use of a value is done before the value itself), and *adds* each contribution, so a value used twice gets both
+(the chain rule's sum over paths). Broadcasting is undone here, in one place
 (``_unbroadcast``), not in each rule.
 """
 from heapq import heappop, heappush
