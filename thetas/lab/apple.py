@@ -15,12 +15,12 @@ replay buffer refills for ``LEARNING_STARTS`` steps before the first update).
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from .schema import LabError, flag, number
+from .sessions import SessionStore, new_id
 
 MAX_SPEED = 40
 SESSIONS = 16
@@ -47,7 +47,7 @@ def _env():
 class Session:
     def __init__(self, sid, seed):
         from ..rl.dqn import DQN
-        self.id, self.touched = sid, time.monotonic()
+        self.id = sid
         self.env = _env()
         self.obs, _ = self.env.reset(seed=seed)
         self.agent = DQN.for_env(self.env, seed=seed, **CONFIG)
@@ -122,7 +122,7 @@ class AppleService:
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.lock = threading.Lock()
         self.state, self.message, self.progress, self.seconds = "idle", "", {}, None
-        self.sessions = OrderedDict()
+        self.sessions = SessionStore(SESSIONS, IDLE_SECONDS, "AppleWorld")
 
     # ------------------------------------------------------------------ the trained agent
     def status(self):
@@ -174,31 +174,11 @@ class AppleService:
     # ------------------------------------------------------------------ sessions
     def create(self, payload):
         seed = number(payload, "seed", 0, 2 ** 31 - 1, default=secrets.randbelow(2 ** 31), integer=True)
-        s = Session(secrets.token_urlsafe(12), seed)
-        with self.lock:
-            self._expire()
-            while len(self.sessions) >= SESSIONS:
-                self.sessions.popitem(last=False)
-            self.sessions[s.id] = s
-        return s.state()
-
-    def get(self, sid):
-        with self.lock:
-            self._expire()
-            s = self.sessions.get(sid)
-            if s is None:
-                raise LabError(404, "no such AppleWorld session (it expired or the server restarted); reload the page")
-            self.sessions.move_to_end(sid)
-            s.touched = time.monotonic()
-            return s
-
-    def _expire(self):
-        now = time.monotonic()
-        for sid in [k for k, s in self.sessions.items() if now - s.touched > IDLE_SECONDS]:
-            del self.sessions[sid]
+        s = Session(new_id(), seed)
+        return self.sessions.add(s.id, s).state()
 
     def step(self, sid, payload):
-        s = self.get(sid)
+        s = self.sessions.get(sid)
         k = number(payload, "speed", 1, MAX_SPEED, default=1, integer=True)
         if "learning" in payload:
             s.learning = flag(payload, "learning")
@@ -208,7 +188,7 @@ class AppleService:
 
     def load(self, sid, payload):
         from ..rl.dqn import DQN
-        s = self.get(sid)
+        s = self.sessions.get(sid)
         with self.lock:
             state = self.state
         if state != "ready":

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .schema import LabError, b64, invalid, number
+from .sessions import SessionStore, new_id
 
 NUM_STUDENTS = 20
 MAX_LEN = 200
@@ -126,7 +127,7 @@ class KnowledgeService:
                                  "concepts")
         self.datasets[SYNTHETIC] = synthetic
         self.default = SYNTHETIC
-        self.sessions = OrderedDict()
+        self.sessions = SessionStore(SESSIONS, IDLE_SECONDS, "knowledge-tracing")
 
     # ------------------------------------------------------------------ data sets
     def dataset(self, key=None):
@@ -383,35 +384,13 @@ class KnowledgeService:
         q, a = ds.students[i]
         start = min(len(q), START_LEN)
         steps = number(payload, "steps", 0, start, default=start, integer=True)
-        session = {"id": secrets.token_urlsafe(12), "dataset": ds, "student": i, "name": self._student_name(ds, i),
-                   "questions": q[:steps].copy(), "answers": a[:steps].copy(), "original": steps,
-                   "total": len(q), "touched": time.monotonic()}
-        with self.lock:
-            self._expire()
-            while len(self.sessions) >= SESSIONS:
-                self.sessions.popitem(last=False)
-            self.sessions[session["id"]] = session
-        return self.state_of(model, session)
-
-    def get(self, kid):
-        with self.lock:
-            self._expire()
-            session = self.sessions.get(kid)
-            if session is None:
-                raise LabError(404, "no such knowledge-tracing session (it expired or the server restarted); "
-                                    "reload the page")
-            self.sessions.move_to_end(kid)
-            session["touched"] = time.monotonic()
-            return session
-
-    def _expire(self):
-        now = time.monotonic()
-        for kid in [k for k, s in self.sessions.items() if now - s["touched"] > IDLE_SECONDS]:
-            del self.sessions[kid]
+        session = {"id": new_id(), "dataset": ds, "student": i, "name": self._student_name(ds, i),
+                   "questions": q[:steps].copy(), "answers": a[:steps].copy(), "original": steps, "total": len(q)}
+        return self.state_of(model, self.sessions.add(session["id"], session))
 
     def answer(self, kid, payload):
         from .. import tutor
-        session = self.get(kid)
+        session = self.sessions.get(kid)
         model = self._model(session["dataset"])
         question = number(payload, "question", 0, model.num_questions - 1, integer=True)
         correct = number(payload, "correct", 0, 1, integer=True)

@@ -13,10 +13,6 @@ Limits (a request beyond them is refused with a message): ``LIMITS``.
 """
 import io
 import math
-import secrets
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -24,6 +20,7 @@ import numpy as np
 from ..data import toy
 from ..data.dataset import train_test_split
 from .schema import LabError, choice, flag, int_list, invalid, number, obj
+from .sessions import SessionStore, new_id
 
 DATASETS = ("xor", "circles", "spiral", "moons", "gaussians", "custom")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
@@ -206,8 +203,7 @@ class Session:
     """One browser tab's playground: points, network, optimizer, and the loss history."""
 
     def __init__(self, config, sid=None):
-        self.id = sid or secrets.token_urlsafe(9)
-        self.touched = time.monotonic()
+        self.id = sid or new_id()
         self.scaling = self.csv_labels = None
         self.configure(config, regenerate=True)
 
@@ -373,41 +369,16 @@ class Session:
         return playground_code(self)
 
 
-class Sessions:
+class Sessions(SessionStore):
     """Playground sessions by id: at most ``LIMITS['sessions']`` (the least recently used goes first), each
     dropped after ``LIMITS['idle_seconds']`` without a request."""
 
     def __init__(self, limit=LIMITS["sessions"], idle=LIMITS["idle_seconds"]):
-        self.limit, self.idle = limit, idle
-        self._sessions, self._lock = OrderedDict(), threading.Lock()
+        super().__init__(limit, idle, "playground")
 
     def create(self, config):
         session = Session(config)
-        with self._lock:
-            self._expire()
-            while len(self._sessions) >= self.limit:
-                self._sessions.popitem(last=False)
-            self._sessions[session.id] = session
-        return session
-
-    def get(self, sid):
-        with self._lock:
-            self._expire()
-            session = self._sessions.get(sid)
-            if session is None:
-                raise LabError(404, "no such playground session (it expired or the server restarted); "
-                                    "reload the page")
-            self._sessions.move_to_end(sid)
-            session.touched = time.monotonic()
-            return session
-
-    def _expire(self):
-        now = time.monotonic()
-        for sid in [s for s, v in self._sessions.items() if now - v.touched > self.idle]:
-            del self._sessions[sid]
-
-    def __len__(self):
-        return len(self._sessions)
+        return self.add(session.id, session)
 
 
 def step_request(payload):
