@@ -26,7 +26,7 @@ import torch.nn.functional as F
 import thetas as th
 import thetas.rl
 
-from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, update_error
+from common import nested_phases, noise_note, paired_ratio, parser, print_json, setup, time_paired, update_error
 
 BUF, B, OBS, H, ACTIONS = 10_000, 64, 4, 128, 2
 GAMMA, LR, BETAS, EPS, CLIP = 0.99, 1e-3, (0.9, 0.999), 1e-8, 10.0
@@ -201,17 +201,9 @@ def phases(buf, repeats):
         backward()
         agent.optimizer.step()
 
-    seconds, info = time_paired({"sample": sample, "target": target, "forward": forward, "backward": backward,
-                                 "full": full}, repeats, 3, min_time=0.2, gap=0.0)
-    best = {k: 1e6 * min(v) for k, v in seconds.items()}
-    out = {"sample the batch": best["sample"], "TD target (target network forward)": best["target"] - best["sample"],
-           "online forward + Huber": best["forward"] - best["target"],
-           "zero_grad + backward": best["backward"] - best["forward"], "Adam step": best["full"] - best["backward"],
-           "total": best["full"]}
-    print("\nwhere one thetas update goes (batch %d, %s)" % (B, noise_note(info)))
-    for k, v in out.items():
-        print("  %-36s %7.1f us" % (k, v))
-    return out
+    return nested_phases({"sample the batch": sample, "TD target (target network forward)": target,
+                          "online forward + Huber": forward, "zero_grad + backward": backward, "Adam step": full},
+                         repeats, "where one thetas update goes, batch %d" % B, warmup=3)
 
 
 def main():

@@ -20,7 +20,8 @@ import torch
 import thetas as th
 from thetas.autograd import ops
 
-from common import noise_note, paired_ratio, parser, print_json, setup, time_paired, train_step, update_error
+from common import (nested_phases, noise_note, paired_ratio, parser, print_json, setup, time_paired, train_step,
+                    update_error)
 
 N, B, LR = 1000, 32, 0.1
 
@@ -167,17 +168,10 @@ def step_phases(x, y, repeats):
         opt.zero_grad()
         loss_fn(model(xb), yb).backward()
 
-    fns = {"forward": lambda: loss_fn(model(xb), yb), "forward+backward": forward_backward,
-           "step": lambda: thetas_step(model, opt, xb, yb)}
-    seconds, info = time_paired(fns, repeats, 1, min_time=0.2, gap=0.0)
-    best = {k: 1e6 * min(v) for k, v in seconds.items()}  # best: differences of medians are too noisy
-    out = {"forward (model + loss)": best["forward"],
-           "zero_grad + backward": best["forward+backward"] - best["forward"],
-           "opt.step": best["step"] - best["forward+backward"], "total": best["step"]}
-    print("\nwhere one thetas step goes (batch %d, %s)" % (B, noise_note(info)))
-    for k, v in out.items():
-        print("  %-24s %7.1f us" % (k, v))
-    return out
+    return nested_phases({"forward (model + loss)": lambda: loss_fn(model(xb), yb),
+                          "zero_grad + backward": forward_backward,
+                          "opt.step": lambda: thetas_step(model, opt, xb, yb)},
+                         repeats, "where one thetas step goes, batch %d" % B)
 
 
 def main():

@@ -151,6 +151,23 @@ def time_paired(fns, repeats=5, warmup=1, min_time=0.0, gap=None, max_foreign=0.
     return seconds, info
 
 
+
+def nested_phases(prefixes, repeats, title, warmup=1):
+    """Where one step's time goes. ``prefixes`` maps each phase's label to a function that runs the step up to the
+    end of that phase (each one a prefix of the next, in order); a phase's time is the difference between the best
+    rounds of consecutive prefixes (differences of medians are too noisy). Prints the table under ``title``;
+    returns {label: microseconds, ..., "total": the whole step}."""
+    seconds, info = time_paired(dict(prefixes), repeats, warmup, min_time=0.2, gap=0.0)
+    best = [1e6 * min(seconds[label]) for label in prefixes]
+    out = {label: b - before for label, b, before in zip(prefixes, best, [0.0] + best[:-1])}
+    out["total"] = best[-1]
+    print("\n%s (%s)" % (title, noise_note(info)))
+    width = max(map(len, out))
+    for label, us in out.items():
+        print("  %-*s %7.1f us" % (width, label, us))
+    return out
+
+
 def paired_ratio(a, b):
     """Median over rounds of a[i] / b[i]."""
     return statistics.median(x / y for x, y in zip(a, b))
