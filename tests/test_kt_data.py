@@ -327,3 +327,10 @@ def test_load_students_guesses_the_format(tmp_path):
         load_students(dkt, "csv")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_students(tmp_path / "missing.csv")
+
+
+def test_load_dkt_csv_reads_latin1_when_not_utf8(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("2,Zoë\n4,5\n1,0\n".encode("latin-1"))
+    s = load_dkt_csv(path)
+    assert s.student_ids == ["Zoë"] and s.question_names == ("4", "5")

@@ -247,6 +247,8 @@ def test_bad_uploads_are_refused_with_the_file_named(client):
     refused(client.post(url, json={"name": "empty.csv", "text": "  \n"}), 422, "empty.csv is empty")
     refused(client.post(url, json={"name": "bad.csv", "text": "3\n1,2,3\n1,0\n"}), 422, "bad.csv, line 3")
     refused(client.post(url, json={"name": "bad.csv", "text": "2\n1,2\n1,7\n"}), 422, "0 or 1")
+    refused(client.post(url, content=b'{"name": "s.csv", "text": "2\\n1,\\ud800\\n1,0\\n"}',     # a lone surrogate
+                        headers={"content-type": "application/json"}), 422, "s.csv, line 2")
     refused(client.post(url, json={"name": "one.csv", "text": "2\n1,2\n1,0\n1\n4\n1\n"}), 422, "at least 2")
     refused(client.post(url, json={"name": "h.csv", "text": "user_id,correct\n1,1\n"}), 422, "order_id")
     big = "2\n1,2\n1,0\n" * (kt.UPLOAD_CHARS // 12 + 1)

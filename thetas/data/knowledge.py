@@ -258,7 +258,8 @@ def load_dkt_csv(path, question_names=None):
         q_1,q_2,...,q_n    question (skill) ids, non-negative integers
         a_1,a_2,...,a_n    answers, 1 correct and 0 wrong
 
-    A trailing comma may end a line, items may carry spaces, blank lines may end the file. Question ids may be
+    A trailing comma may end a line, items may carry spaces, blank lines may end the file; the text is read as
+    UTF-8 (with or without a byte-order mark), else Latin-1. Question ids may be
     any non-negative integers: they are renumbered 0..M-1 in sorted order of the original id, and
     ``question_names`` keeps the originals (as strings). To read a test file with the ids of a training file,
     pass ``question_names=train.question_names``: an id not among them is an error. Every record is kept (even
@@ -271,8 +272,7 @@ def load_dkt_csv(path, question_names=None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_dkt_csv: no such file: {path}")
-    with open(path, encoding="utf-8-sig") as f:
-        lines = f.read().splitlines()
+    lines = _read_text(path)[0].splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:

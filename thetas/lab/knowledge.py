@@ -26,7 +26,6 @@ import hashlib
 import math
 import os
 import secrets
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import _write_atomic
 from .schema import LabError, b64, invalid, number
 from .sessions import SessionStore, new_id
 
@@ -155,7 +155,8 @@ class KnowledgeService:
                                 "(start the lab with --students PATH for a larger file)")
         if not text.strip():
             raise invalid(f"{name} is empty")
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        raw = text.encode("utf-8", "surrogatepass")      # a lone surrogate from JSON: the loader then names it
+        digest = hashlib.sha256(raw).hexdigest()[:20]
         key = f"file-{digest}"
         with self.lock:
             if key in self.datasets:
@@ -166,7 +167,7 @@ class KnowledgeService:
                 return ds
         self.cache.mkdir(parents=True, exist_ok=True)
         text_path, scratch = self.cache / f"students-{digest}.txt", self.cache / f"upload-{secrets.token_hex(8)}.tmp"
-        _write_atomic(scratch, text)                  # the loaders read files; only a good file stays in the cache
+        _write_atomic(scratch, [raw])                 # the loaders read files; only a good file stays in the cache
         try:
             try:
                 students, fmt = read_file_students(scratch, name)
@@ -213,15 +214,11 @@ class KnowledgeService:
         path = Path(path)
         if not path.is_file():
             raise StudentsFileError(f"no such file: {path}")
+        from ..data.knowledge import _read_text
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            text, _ = _read_text(path)                   # UTF-8 (with or without a BOM), else Latin-1
         except OSError as e:
             raise StudentsFileError(f"cannot read {path}: {e.strerror or e}") from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
         try:
             return self.add_file(path.name, text, limit=False, default=True)
         except LabError as e:
@@ -414,21 +411,6 @@ class KnowledgeService:
                 "mastery": [float(v) for v in now], "mean_mastery": float(np.mean(now)),
                 "suggestion": {"question": best, "gain": float(gain[best]), "p_correct": float(now[best])},
                 "gains": [float(v) for v in gain]}
-
-
-def _write_atomic(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="", errors="surrogatepass") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def train(out, epochs=EPOCHS, data=None, seed=0):
