@@ -293,7 +293,7 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
     cached one, else one trained in the background (``train_data``: 'auto', 'mnist' or 'digits';
     ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any).
     ``students``: a file of students' answers (from the command line only) that the Knowledge page opens with;
-    a malformed one raises ValueError."""
+    one that is missing or malformed raises knowledge.StudentsFileError (a ValueError) saying why."""
     lab = Lab(DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs, samples=train_samples,
                             autostart=False), cache=cache)
     if students is not None:                    # before any training starts: a bad file ends the start cleanly
