@@ -314,6 +314,13 @@ def test_the_page_in_a_browser(cache, tmp_path):
         assert pg.locator("#graph .kt-node").count() == 50
         assert pg.locator("#graph .kt-edges line").count() > 0
         pg.screenshot(path=str(shots / "knowledge.png"), full_page=True)
+        # a malformed file: its error (file and line) in the page, the page stays on synthetic-5
+        pg.set_input_files("#upload", files=[{"name": "broken.csv", "mimeType": "text/csv",
+                                              "buffer": b"3\n1,2,3\n1,0\n"}])
+        pg.wait_for_selector("#error:not([hidden])")
+        assert "broken.csv, line 3" in pg.locator("#error").inner_text()
+        assert pg.locator("#dataset").input_value() == "synthetic-5"
+        errors[:] = [e for e in errors if "422" not in e]      # the refused upload's own console line
         # a file of students from the user's disk: uploaded, a DKT trained on it, its students offered
         text = dkt_text(synthetic_students(num_students=60, num_questions=12, num_concepts=3, seed=3))
         pg.set_input_files("#upload", files=[{"name": "class-7b.csv", "mimeType": "text/csv",
