@@ -338,6 +338,13 @@ def test_the_page_in_a_browser(cache, tmp_path):
         pg.click("#answer-correct")
         pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 1")
         pg.screenshot(path=str(shots / "knowledge-file.png"), full_page=True)
+        # 160 questions: too many for the concept graph's circle; the rest of the page works
+        many = dkt_text(synthetic_students(num_students=40, num_questions=160, num_concepts=4, seed=4))
+        pg.set_input_files("#upload", files=[{"name": "many.csv", "mimeType": "text/csv", "buffer": many.encode()}])
+        pg.wait_for_function("() => document.querySelector('#kt-last-q').textContent === 'q159'", timeout=120_000)
+        assert "160 questions are too many to draw" in pg.locator("#graph-note").inner_text()
+        assert pg.locator("#graph .kt-node").count() == 0
+        pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) === 150")
         pg.select_option("#dataset", "synthetic-5")                     # and back: its students again
         pg.wait_for_function("() => document.querySelectorAll('#student option').length === 20")
         assert errors == [], errors
