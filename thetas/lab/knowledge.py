@@ -95,15 +95,14 @@ def split_file(students, seed=0):
 class Dataset:
     """One data set of students and its DKT: state 'idle', 'training' (with progress), 'ready' or 'failed'."""
 
-    def __init__(self, key, name, kind, text_path=None, model_path=None, students=None, fmt=None):
+    def __init__(self, key, name, kind, text_path=None, model_path=None):
         self.key, self.name, self.kind = key, name, kind            # kind: 'synthetic' or 'file'
-        self.text_path, self.model_path, self.fmt = text_path, model_path, fmt
+        self.text_path, self.model_path = text_path, model_path
         self.state, self.message, self.progress = "idle", "", {}
         self.model = self.graph = self.auc = None
-        self.all = students                                        # a file's students (2+ answers)
         self.students = None                                       # the students the page offers
         self.held_out = set()                                      # their indices that the model never saw
-        self.train = None
+        self.train = self.test = None                              # a file's two parts (2+ answers each)
         self.epochs = EPOCHS
         self.description = ""
 
@@ -170,7 +169,7 @@ class KnowledgeService:
         _write_atomic(scratch, [raw])                 # the loaders read files; only a good file stays in the cache
         try:
             try:
-                students, fmt = read_file_students(scratch, name)
+                students, _ = read_file_students(scratch, name)
             except ValueError as e:
                 raise invalid(str(e)[:400]) from None
             if len(students) < 2:
@@ -186,10 +185,10 @@ class KnowledgeService:
             scratch.unlink()
             raise
         os.replace(scratch, text_path)
-        ds = Dataset(key, name, "file", text_path=text_path, students=students, fmt=fmt,
+        ds = Dataset(key, name, "file", text_path=text_path,
                      model_path=self.cache / f"dkt-file-{CACHE_VERSION}-{digest}.safetensors")
         train_idx, test_idx = split_file(students)
-        ds.train = students[train_idx]
+        ds.train, ds.test = students[train_idx], students[test_idx]
         ds.students = students[:MAX_SHOWN]
         ds.held_out = {int(i) for i in test_idx if i < MAX_SHOWN}
         ds.epochs = file_epochs(len(ds.train.windows(WINDOW).drop_short(2)))
@@ -258,7 +257,7 @@ class KnowledgeService:
                 what = "synthetic-5" if ds.kind == "synthetic" else ds.name
                 ds.message = f"DKT (LSTM, {model.hidden_size} hidden) on {what}: {path}"
                 if auc is not None:
-                    ds.message += f"; AUC on the {len(ds.all) - len(ds.train)} held-out students {auc:.3f}"
+                    ds.message += f"; AUC on the {len(ds.test)} held-out students {auc:.3f}"
                 ds.progress["fraction"] = 1.0
         except Exception as e:                                    # noqa: BLE001 - shown on the page
             with self.lock:
@@ -281,8 +280,7 @@ class KnowledgeService:
         """The model's AUC on the file's held-out students (None when it is undefined: all right, or all wrong)."""
         from ..models.dkt import dkt_array, dkt_auc
         from ..autograd import no_grad
-        _, test_idx = split_file(ds.all)
-        X = dkt_array(ds.all[test_idx].windows(WINDOW).drop_short(2))
+        X = dkt_array(ds.test.windows(WINDOW).drop_short(2))
         if len(X) == 0:
             return None
         with self.compute, no_grad():
