@@ -42,7 +42,7 @@ def test_csv_with_target_standardisation_travels_with_the_model(capsys, tmp_path
     X = rng.normal(size=(240, 3)) * [100.0, 1.0, 0.01]      # wildly different scales
     y = (X[:, 0] / 100 + X[:, 1] > 0).astype(int)
     csv = tmp_path / "data.csv"
-    csv.write_text("a,b,c,label\n" + "".join(f"{a},{b},{c},{l}\n" for (a, b, c), l in zip(X, y)))
+    csv.write_text("a,b,c,label\n" + "".join(f"{a},{b},{c},{label}\n" for (a, b, c), label in zip(X, y)))
     model = str(tmp_path / "m.safetensors")
     code, out, _ = run(capsys, "train", str(csv), "--target", "label", "--save", model, "--json", "--quiet")
     assert code == 0 and last_json(out)["test_accuracy"] >= 0.9

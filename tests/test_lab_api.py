@@ -327,7 +327,8 @@ def test_playground_sessions_are_bounded():
     sessions = Sessions(limit=3)
     made = [sessions.create(Config()) for _ in range(5)]
     assert len(sessions) == 3
-    with pytest.raises(Exception):
+    from thetas.lab.schema import LabError
+    with pytest.raises(LabError):
         sessions.get(made[0].id)
     assert sessions.get(made[-1].id) is made[-1]
 

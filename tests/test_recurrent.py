@@ -332,7 +332,8 @@ def test_float32_stays_float32(mode):
     model64 = layer(mode, LD, LH, num_layers=2, dtype=np.float64, generator=0)
     model64.load_state_dict(model.state_dict())
     x, states, r_out, r_final = layer_inputs(mode, 2)
-    f32 = lambda arrays: [a.astype(np.float32) for a in arrays]
+    def f32(arrays):
+        return [a.astype(np.float32) for a in arrays]
     got = run_ours(model, mode, x.astype(np.float32), f32(states), r_out.astype(np.float32), f32(r_final),
                    lengths=LENGTHS)
     for k, v in got.items():
@@ -445,7 +446,8 @@ def test_dropout_between_layers_only_in_training(mode):
     plain = layer(mode, LD, LH, num_layers=2, dtype=np.float64, generator=1)
     plain.load_state_dict(model.state_dict())
     x = np.random.default_rng(0).standard_normal((LB, LT, LD))
-    final = lambda f: f[0] if mode == "lstm" else f                # h_n
+    def final(f):                                                 # h_n
+        return f[0] if mode == "lstm" else f
 
     model.eval()
     (out1, f1), (out2, _) = model(x), model(x)

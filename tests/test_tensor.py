@@ -341,3 +341,49 @@ def test_repr():
     assert repr(th.tensor(np.array([0.5]))) == "tensor([0.5], dtype=float64)"
     assert repr(th.tensor([1, 2])) == "tensor([1, 2])"
     assert "\n" in repr(th.zeros(2, 2)) and repr(th.zeros(2, 2)).startswith("tensor([[0., 0.],")
+
+
+def test_grad_mode_is_per_thread():
+    """One thread inside no_grad(), another training: the training thread's graph and gradients are intact."""
+    import threading
+
+    import thetas as th
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 3)), rng.integers(0, 2, 64)
+    inside, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def evaluator():
+        with th.no_grad():
+            seen["evaluator"] = th.is_grad_enabled()
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=evaluator)
+    t.start()
+    assert inside.wait(10)
+    try:
+        theta = th.zeros(3, dtype=np.float64, requires_grad=True)
+        for _ in range(5):    # gradient ascent on LL(θ) while the other thread sits in no_grad()
+            theta.grad = None
+            ll = th.losses.log_likelihood(y, th.sigmoid(th.tensor(x) @ theta))
+            ll.backward()
+            expected = ((y - 1 / (1 + np.exp(-x @ theta.data)))[:, None] * x).sum(0)   # Σ (y − ŷ) x
+            np.testing.assert_allclose(theta.grad, expected, rtol=1e-10, atol=1e-12)
+            theta.data += 0.01 * theta.grad
+        assert th.is_grad_enabled()
+    finally:
+        leave.set()
+        t.join()
+    assert seen["evaluator"] is False
+
+
+def test_module_evaluating_restores_each_modules_mode():
+    import thetas as th
+    model = th.nn.Sequential(th.nn.Linear(2, 3), th.nn.Dropout(0.5), th.nn.Linear(3, 1))
+    model[1].eval()                                    # one layer in eval mode on purpose
+    with model.evaluating():
+        assert not any(m.training for m in model.modules()) and not th.is_grad_enabled()
+        assert not model(np.ones((4, 2), np.float32)).requires_grad
+    assert th.is_grad_enabled()
+    assert [m.training for m in model.modules()] == [True, True, False, True]

@@ -14,5 +14,6 @@ from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_rel
 from . import data, losses, metrics, models, nn, optim, train, viz  # noqa: F401
 from . import rl, tutor  # noqa: F401
 from .autograd.gradcheck import gradcheck  # noqa: F401
+from .objective import Objective  # noqa: F401
 from .io import load, load_into, load_metadata, load_state_dict, save  # noqa: F401
 from .train import evaluate, fit, predict  # noqa: F401

@@ -44,7 +44,7 @@ DEFAULTS = {
                           batch_size=128),
     "digits:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=2e-3, epochs=30, batch_size=32),
 }
-LOSSES = ("cross_entropy", "bce", "mse", "mae", "huber")
+from .objective import LOSSES  # noqa: E402  (the choices of --loss)
 
 
 class CLIError(Exception):
@@ -55,79 +55,12 @@ def _log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------------- what the network outputs and optimises
-class Objective:
-    """Ties a task to the network's output layer, the loss, and how outputs become predictions.
-
-    classification + cross_entropy: C logits, softmax cross-entropy on integer labels.
-    classification + bce:           binary: 1 logit (the lecture's one output neuron ŷ = σ(z));
-                                    more classes: C logits, one sigmoid per class against one-hot targets.
-    classification + mse/mae/huber: C outputs through a softmax, compared with one-hot targets.
-    regression + mse/mae/huber:     1 output compared with the number.
-    """
-
-    def __init__(self, task, num_classes, loss, one_logit=False):
-        from . import losses
-        if loss not in LOSSES:
-            raise CLIError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        if task == "regression" and loss in ("cross_entropy", "bce"):
-            raise CLIError(f"--loss {loss} needs a classification target; this data set is a regression task")
-        self.task, self.num_classes, self.loss = task, num_classes, loss
-        # one output neuron ŷ = σ(z) for two classes (softmax over two logits [0, z] is the same σ(z))
-        self.binary_logit = task == "classification" and num_classes == 2 and (loss == "bce" or one_logit)
-        self.outputs = 1 if task == "regression" or self.binary_logit else num_classes
-        self._fn = losses.get(loss)
-
-    def __call__(self, out, y):
-        from .autograd import ops
-        from .losses import binary_cross_entropy_with_logits
-        y = np.asarray(y)
-        if self.binary_logit:
-            z = ops.reshape(out, (-1,))
-            if self.loss in ("bce", "cross_entropy"):
-                return binary_cross_entropy_with_logits(z, y.astype(z.dtype))
-            return self._fn(ops.sigmoid(z), y.astype(z.dtype))
-        if self.loss == "cross_entropy":
-            return self._fn(out, y)
-        if self.task == "regression":
-            return self._fn(ops.reshape(out, (-1,)), y.astype(out.dtype))
-        onehot = np.eye(self.num_classes, dtype=out.dtype)[y]
-        if self.loss == "bce":
-            return self._fn(out, onehot)
-        return self._fn(ops.softmax(out, -1), onehot)
-
-    def predict(self, outputs):
-        """Network outputs (NumPy) -> predicted labels (classification) or values (regression)."""
-        if self.task == "regression":
-            return outputs.reshape(-1)
-        if self.binary_logit:
-            return (outputs.reshape(-1) > 0).astype(np.int64)
-        return outputs.argmax(-1)
-
-    def scores(self, outputs):
-        """Class scores (N, C) for top-k metrics, or P(class 1) for a binary logit."""
-        if self.binary_logit:
-            return 1 / (1 + np.exp(-outputs.reshape(-1)))
-        return outputs
-
-
-def _metrics(objective, outputs, y, loss):
-    from . import metrics
-    out = {"loss": float(loss)}
-    if objective.task == "regression":
-        pred = objective.predict(outputs)
-        out["mae"] = float(np.mean(np.abs(pred - y)))
-        out["rmse"] = float(np.sqrt(np.mean((pred - y) ** 2)))
-        return out
-    pred = objective.predict(outputs)
-    out["accuracy"] = float(np.mean(pred == y))
-    scores = objective.scores(outputs)
-    if objective.num_classes == 2 and len(np.unique(y)) == 2:
-        s = scores if scores.ndim == 1 else scores[:, 1] - scores[:, 0]
-        out["roc_auc"] = float(metrics.roc_auc(y, s))
-    if objective.num_classes > 5 and scores.ndim == 2:
-        out["top5_error"] = float(metrics.top_k_error(y, scores, k=5))
-    return out
+def _objective(task, num_classes, loss, one_logit=False):
+    from .objective import Objective
+    try:
+        return Objective(task, num_classes, loss, one_logit=one_logit)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
 
 
 def _evaluate(model, objective, dataset, outputs=None):
@@ -139,7 +72,7 @@ def _evaluate(model, objective, dataset, outputs=None):
         outputs = predict(model, dataset.X, batch_size=512)
     with no_grad():
         loss = objective(Tensor(outputs), dataset.y).item()
-    return _metrics(objective, outputs, dataset.y, loss)
+    return objective.metrics(outputs, dataset.y, loss)
 
 
 # ---------------------------------------------------------------------- building
@@ -238,7 +171,7 @@ def cmd_train(args):
         from ._runtime import set_num_threads
         set_num_threads(args.threads)
     task = _load_task(args.dataset, args.seed, args.target, args.samples)
-    objective = Objective(task.task, task.num_classes, args.loss or _default_loss(task),
+    objective = _objective(task.task, task.num_classes, args.loss or _default_loss(task),
                           one_logit=args.model == "logistic")
     model = _build_model(args, task, objective)
     optimizer = _build_optimizer(args, model)
@@ -357,7 +290,7 @@ def cmd_evaluate(args):
         raise CLIError("evaluate: name the data set (it is not recorded in the model file)")
     seed = args.seed if args.seed is not None else user.get("seed", 0)
     task = _load_task(dataset, seed, args.target or user.get("target"))
-    objective = Objective(task.task, task.num_classes, user.get("loss") or _default_loss(task),
+    objective = _objective(task.task, task.num_classes, user.get("loss") or _default_loss(task),
                           one_logit=bool(user.get("binary_logit")))
     m = _evaluate(model, objective, task.test)
     result = {"dataset": task.name, "model": args.model, **{f"test_{k}": round(v, 6) for k, v in m.items()},
@@ -370,7 +303,7 @@ def cmd_gradcheck(args):
     from .autograd.gradcheck import gradcheck
     from .models import MLP
     task = _load_task(args.dataset, args.seed)
-    objective = Objective(task.task, task.num_classes, args.loss or _default_loss(task))
+    objective = _objective(task.task, task.num_classes, args.loss or _default_loss(task))
     hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
     model = MLP([task.num_features, *hidden, objective.outputs], activation=args.activation, generator=args.seed)
     x, y = task.train.X[:args.batch_size], task.train.y[:args.batch_size]

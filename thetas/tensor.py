@@ -199,7 +199,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a tensor with one element converts to a Python number, got shape {self.shape}")
+            raise ValueError("item(): only a tensor with one element converts to a Python number, "
+                             f"got shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
@@ -273,16 +274,19 @@ class Tensor:
     def minimum(self, other): return ops.minimum(self, other)
     def matmul(self, other): return ops.matmul(self, other)
     def sum(self, axis=None, keepdims=False, *, dim=None): return ops.sum(self, axis if dim is None else dim, keepdims)
-    def mean(self, axis=None, keepdims=False, *, dim=None): return ops.mean(self, axis if dim is None else dim, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None):
+        return ops.mean(self, axis if dim is None else dim, keepdims)
     def max(self, axis=None, keepdims=False, *, dim=None): return ops.max(self, axis if dim is None else dim, keepdims)
     def min(self, axis=None, keepdims=False, *, dim=None): return ops.min(self, axis if dim is None else dim, keepdims)
     def var(self, axis=None, keepdims=False, *, dim=None, ddof=0):
         return ops.var(self, axis if dim is None else dim, keepdims, ddof)
-    def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    def reshape(self, *shape):
+        return ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     view = reshape
     def flatten(self, start_dim=0):
         return ops.reshape(self, self.shape[:start_dim] + (-1,))
-    def permute(self, *axes): return ops.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
+    def permute(self, *axes):
+        return ops.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
     def transpose(self, dim0=-2, dim1=-1): return ops.transpose(self, dim0, dim1)
     @property
     def T(self): return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
@@ -326,7 +330,7 @@ def make(data, parents, backward):
     t.data = data
     t.grad = None
     t._retain = False
-    if grad_mode._enabled:
+    if grad_mode._state.enabled:
         for p in parents:
             if p.requires_grad:
                 t.requires_grad, t._parents, t._backward = True, parents, backward

@@ -289,7 +289,9 @@ def min(x, axis=None, keepdims=False, *, dim=None):
 
 
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None):
-    """y = Σ (x - mean)² / (n - ddof)  (ddof=0 as NumPy; ddof=1 is torch's default);  dx = 2 g (x - mean) / (n - ddof)"""
+    """y = Σ (x - mean)² / (n - ddof);  dx = 2 g (x - mean) / (n - ddof)
+
+    ddof=0 as NumPy; ddof=1 is torch's default."""
     x, axis = _t(x), axis if dim is None else dim
     X = x.data
     d = X - X.mean(axis=axis, keepdims=True)
@@ -438,7 +440,8 @@ def cross_entropy(logits, target, reduction="mean"):
     logp = _log_softmax(Z, 1)
     if T.dtype.kind in "iu":
         if T.shape != (n,):
-            raise ValueError(f"cross_entropy: integer labels must have shape ({n},) to match logits {Z.shape}, got {T.shape}")
+            raise ValueError(f"cross_entropy: integer labels must have shape ({n},) to match logits {Z.shape}, "
+                             f"got {T.shape}")
         bad = np.flatnonzero((T < 0) | (T >= c))
         if bad.size:
             raise ValueError(f"cross_entropy: label {T[bad[0]]} at index {bad[0]} is out of range for {c} classes "

@@ -13,5 +13,5 @@ from .toy import FOUR_PIXEL_CLASSES, circles, four_pixels, gaussians, moons, spi
 __all__ = ["ArrayDataset", "DataLoader", "random_split", "train_test_split", "xor", "circles", "spiral", "moons",
            "gaussians", "four_pixels", "FOUR_PIXEL_CLASSES", "digits", "from_csv", "load", "Task", "DATASETS",
            "mnist", "fashion_mnist", "read_idx", "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "load_image", "to_mnist",
-           "Students", "synthetic_students", "synthetic_5", "optimal_predictions", "load_dkt_csv", "load_assistments_csv", "pad_batch",
-           "dkt_batches", "dkt_inputs", "Batch", "DKTInputs"]
+           "Students", "synthetic_students", "synthetic_5", "optimal_predictions", "load_dkt_csv",
+           "load_assistments_csv", "pad_batch", "dkt_batches", "dkt_inputs", "Batch", "DKTInputs"]

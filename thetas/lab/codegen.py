@@ -28,8 +28,8 @@ def _data(s):
         if c.dataset == "custom":
             return "X_train = X_test = np.zeros((0, 2), np.float32)   # no points yet: click to add some\n" \
                    "y_train = y_test = np.zeros(0, np.int64)\n"
-        split = (f"X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, test_size={_num(c.test_fraction)}, "
-                 f"seed={c.seed})\n") if c.test_fraction > 0 else \
+        split = ("X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, "
+                 f"test_size={_num(c.test_fraction)}, seed={c.seed})\n") if c.test_fraction > 0 else \
             "X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]\n"
         return (f"X, y = th.data.{c.dataset}(n_samples={c.points}, noise={_num(c.noise)}, seed={c.seed})"
                 f"   # (N, 2), labels 0 = A, 1 = B\n" + split)
@@ -65,6 +65,7 @@ def playground_code(session):
     batch_note = "# batch gradient descent: every training point in every step\n" if c.optimizer == "gd" else ""
     per_epoch = max(1, math.ceil(train / (max(train, 1) if c.optimizer == "gd" else c.batch_size)))
     epochs = max(1, math.ceil(s.steps / per_epoch))
+    rounded = "" if s.steps % per_epoch == 0 or s.steps == 0 else f", so {epochs * per_epoch} steps here"
     predict = ("p_b = th.sigmoid(model(th.tensor(X_test)).reshape(-1)).numpy()" if out == 1 else
                "p_b = th.softmax(model(th.tensor(X_test)), -1).numpy()[:, 1]")
     return f'''"""The thetas playground setup: {c.dataset} data, hidden layers {c.hidden or "none"}, {c.activation}, \
@@ -80,7 +81,7 @@ activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed}
 
 optimizer = {opt}
 {batch_note}loader = th.data.DataLoader((X_train, y_train), batch_size={batch}, shuffle=True, seed={c.seed})
-# the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){"" if s.steps % per_epoch == 0 or s.steps == 0 else f", so {epochs * per_epoch} steps here"}
+# the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){rounded}
 history = th.fit(model, loss, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
                  epochs={epochs}, metrics=(), verbose=False)
 print("training loss", history.history["loss"][-1])

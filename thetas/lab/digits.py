@@ -110,7 +110,7 @@ class DigitModel:
                    "shape": [1, self.side, self.side], "modules": [], "output": None}]
         linears = [i for i, c in enumerate(calls) if isinstance(c[1], Linear)]
         convs = pools = dense = 0
-        for i, (name, m, _, out) in enumerate(calls):
+        for i, (_, m, _, _) in enumerate(calls):
             if isinstance(m, Conv2d):
                 convs += 1
                 kh, kw = m.kernel_size
@@ -258,7 +258,8 @@ class DigitModel:
                 left, right = left * sw - pw, right * sw - pw + kw - 1
             elif not isinstance(m, (*_ACTS, Dropout)):
                 return full
-        clip = lambda v: int(min(max(v, 0), self.side - 1))
+        def clip(v):
+            return int(min(max(v, 0), self.side - 1))
         return [clip(top), clip(left), clip(bottom), clip(right)]
 
 

@@ -2,7 +2,8 @@
 
     app = create_app(model_path="lenet.safetensors")        # what ``thetas lab`` serves with uvicorn
 
-Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge``, ``/apple-world`` (and ``/``, the index).
+Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge``, ``/apple-world``
+(and ``/``, the index).
 API, all JSON:
 
     GET  /api/digits/status                 the digit model: ready, training (progress) or failed

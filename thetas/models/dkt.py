@@ -5,7 +5,6 @@ import math
 import numpy as np
 
 from ..autograd import ops
-from ..autograd.grad_mode import no_grad
 from ..losses import binary_cross_entropy_with_logits
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
@@ -89,14 +88,9 @@ class DKT(Module):
 
     def predict_proba(self, x, batch_size=256):
         """P(correct) on every question after each step: (B, T, M) NumPy, eval mode, no graph."""
-        was = self.training
-        self.eval()
-        try:
-            with no_grad():
-                x = np.asarray(x)
-                outs = [self(x[i:i + batch_size]).data for i in range(0, len(x), batch_size)]
-        finally:
-            self.train(was)
+        with self.evaluating():
+            x = np.asarray(x)
+            outs = [self(x[i:i + batch_size]).data for i in range(0, len(x), batch_size)]
         z = np.concatenate(outs)
         return 1.0 / (1.0 + np.exp(-z))
 

@@ -1,4 +1,5 @@
-"""Layers and models: ``th.nn.Linear``, ``th.nn.Conv2d``, ``th.nn.LSTM``, ``th.nn.Sequential``, activations, ``th.nn.functional``."""
+"""Layers and models: ``th.nn.Linear``, ``th.nn.Conv2d``, ``th.nn.LSTM``, ``th.nn.Sequential``, activations,
+``th.nn.functional``."""
 from . import functional, init, utils
 from .activation import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential

@@ -36,7 +36,8 @@ class Linear(Module):
         rng = as_generator(generator)
         dtype = dtype or get_default_dtype()
         bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
-        self.weight = init.uniform_(Parameter(np.empty((self.out_features, self.in_features), dtype)), -bound, bound, rng)
+        self.weight = init.uniform_(Parameter(np.empty((self.out_features, self.in_features), dtype)),
+                                    -bound, bound, rng)
         self.bias = init.uniform_(Parameter(np.empty(self.out_features, dtype)), -bound, bound, rng) if bias else None
 
     def forward(self, x):

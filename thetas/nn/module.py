@@ -5,12 +5,22 @@ A Module finds its state by looking at its attributes, in the order they were se
 ``Module`` (or a list of Modules) is a child. Dotted names follow the attribute path: ``"0.weight"``,
 ``"encoder.1.bias"``. No registration calls, no hooks.
 """
+import contextlib
+import threading
+
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
 _registry = {}   # "ClassName" -> class, for rebuilding a saved model without importing anything by name
-_recorder = None  # while _record() runs: a list that collects (module, inputs, output) of every call
+
+
+class _Recording(threading.local):
+    calls = None  # while _record() runs in this thread: a list of (module, inputs, output), one per call
+
+
+_recording = _Recording()
 
 
 class Parameter(Tensor):
@@ -75,8 +85,9 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
-        if _recorder is not None:
-            _recorder.append((self, args, out))
+        calls = _recording.calls
+        if calls is not None:
+            calls.append((self, args, out))
         return out
 
     # ------------------------------------------------------------------ the tree
@@ -142,6 +153,23 @@ class Module:
     def eval(self):
         """Evaluation mode (dropout off, running statistics); returns self."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """Evaluation mode and no graph for the ``with`` block, then every module's own mode back:
+
+            with model.evaluating():
+                y_hat = model(x)          # dropout off, running statistics, no graph recorded
+
+        The one way thetas runs a model for evaluation, prediction, plots and the lab."""
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            with no_grad():
+                yield self
+        finally:
+            for m, mode in modes:
+                m.training = mode
 
     def zero_grad(self):
         for p in self.parameters():
@@ -213,18 +241,14 @@ class Module:
     def _record(self, x):
         """Run ``x`` through the model in eval mode without gradients and return every module call in order as
         (dotted name, module, inputs, output)."""
-        global _recorder
-        from ..autograd.grad_mode import no_grad
         names = {id(m): name for name, m in self.named_modules()}
-        was_training, outer, _recorder = self.training, _recorder, []
+        outer, _recording.calls = _recording.calls, []
         try:
-            self.eval()
-            with no_grad():
+            with self.evaluating():
                 self(x)
-            calls = _recorder
+            calls = _recording.calls
         finally:
-            _recorder = outer
-            self.train(was_training)
+            _recording.calls = outer
         return [(names.get(id(m), "?") or "(model)", m, args, out) for m, args, out in calls]
 
     def activations(self, x, leaves_only=True):
@@ -259,8 +283,9 @@ class Module:
             rows.append((name, type(module).__name__, str(shape).replace(",)", ")"),
                          f"{module.num_parameters():,}", note))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        fmt = lambda r: "  ".join(c.ljust(w) if i in (0, 1, 2, 4) else c.rjust(w)
-                                  for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        def fmt(r):
+            return "  ".join(c.ljust(w) if i in (0, 1, 2, 4) else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
         rule = "-" * (sum(widths[:4]) + 6)
         lines = [fmt(rows[0]), rule] + [fmt(r) for r in rows[1:]]
         lines += [rule, f"total parameters: {self.num_parameters():,}"]

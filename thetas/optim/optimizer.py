@@ -127,7 +127,8 @@ class Optimizer:
         name = type(self).__name__
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups', got {keys}")
+            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups', "
+                             f"got {keys}")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} param groups, "
@@ -147,7 +148,8 @@ class Optimizer:
             try:
                 p = by_index[int(key)]
             except (KeyError, ValueError):
-                raise KeyError(f"{name}.load_state_dict: state for parameter {key!r}, which no param group lists") from None
+                raise KeyError(f"{name}.load_state_dict: state for parameter {key!r}, which no param group "
+                               "lists") from None
             unknown = sorted(set(saved) - self.state_keys)
             if unknown:
                 raise KeyError(f"{name}.load_state_dict: parameter {key} has state {unknown}; {name} keeps only "

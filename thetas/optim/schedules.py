@@ -68,7 +68,8 @@ class LRScheduler:
         own = set(vars(self)) - {"optimizer"}
         unexpected, missing = sorted(set(state_dict) - own), sorted(own - set(state_dict))
         if unexpected or missing:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
         if len(state_dict["base_lrs"]) != len(self.optimizer.param_groups):
             raise ValueError(f"{type(self).__name__}.load_state_dict: {len(state_dict['base_lrs'])} base lrs for "
                              f"{len(self.optimizer.param_groups)} param groups")

@@ -93,6 +93,9 @@ def _segment_distance(p, segments):
     return np.linalg.norm(ap - u[..., None] * ab, axis=-1)
 
 
+FOV, TURN = math.radians(120), math.radians(15)   # AppleWorld's default fan of eyes and turn, in radians
+
+
 class AppleWorld(gym.Env):
     """A walled square with apples and poison, seen through eye rays; see the module docstring for the spaces.
 
@@ -106,8 +109,8 @@ class AppleWorld(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
     action_names = ("forward", "turn left", "turn right")
 
-    def __init__(self, n_eyes=9, fov=math.radians(120), eye_range=6.0, n_apples=12, n_poison=12, size=20.0,
-                 walls=None, speed=0.6, turn=math.radians(15), agent_radius=0.5, item_radius=0.6,
+    def __init__(self, n_eyes=9, fov=FOV, eye_range=6.0, n_apples=12, n_poison=12, size=20.0,
+                 walls=None, speed=0.6, turn=TURN, agent_radius=0.5, item_radius=0.6,
                  render_mode=None, pixels_per_unit=12):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"AppleWorld: render_mode must be None or 'rgb_array', got {render_mode!r}")

@@ -16,7 +16,6 @@ import warnings
 import numpy as np
 
 from .._runtime import tune_malloc
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
 
@@ -178,19 +177,14 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), batch_size=1024, _wa
     loader = _loader(loader, batch_size, shuffle=False)
     metric_fns = _metrics(metrics)
     total, count, outputs, targets = 0.0, 0, [], []
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            for xb, yb in loader:
-                out = model(xb)
-                n = len(yb)
-                total += loss_fn(out, yb).item() * n
-                count += n
-                outputs.append(out.data)
-                targets.append(yb)
-    finally:
-        model.train(was_training)
+    with model.evaluating():
+        for xb, yb in loader:
+            out = model(xb)
+            n = len(yb)
+            total += loss_fn(out, yb).item() * n
+            count += n
+            outputs.append(out.data)
+            targets.append(yb)
     if count == 0:
         raise ValueError("evaluate: the loader yielded no batches")
     result = {"loss": total / count}
@@ -208,13 +202,8 @@ def predict(model, X, batch_size=1024):
         batches = (X[i:i + batch_size] for i in range(0, len(X), int(batch_size)))
     else:
         batches = (xb for xb, _ in _loader(X, batch_size, shuffle=False))
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outs = [model(xb).data for xb in batches]
-    finally:
-        model.train(was_training)
+    with model.evaluating():
+        outs = [model(xb).data for xb in batches]
     if not outs:
         raise ValueError("predict: no inputs")
     return np.concatenate(outs)

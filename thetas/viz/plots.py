@@ -124,25 +124,19 @@ def _forward(model, points, batch_size=4096, upto=None):
     """
     params = list(model.parameters()) if hasattr(model, "parameters") else []
     dtype = params[0].data.dtype if params else get_default_dtype()
-    modes = [(m, m.training) for m in model.modules()] if hasattr(model, "modules") else []
     outs = []
-    try:
-        if hasattr(model, "eval"):
-            model.eval()  # dropout off: the picture is of the trained function, not of one random mask
-        with no_grad():
-            for start in range(0, len(points), batch_size):
-                x = Tensor(np.ascontiguousarray(points[start:start + batch_size], dtype=dtype))
-                if upto is None:
-                    outs.append(_numpy(model(x)))
-                else:
-                    per_layer = []
-                    for layer in upto:
-                        x = layer(x)
-                        per_layer.append(_numpy(x))
-                    outs.append(per_layer)
-    finally:
-        for m, was_training in modes:
-            m.training = was_training
+    # dropout off: the picture is of the trained function, not of one random mask
+    with model.evaluating() if hasattr(model, "evaluating") else no_grad():
+        for start in range(0, len(points), batch_size):
+            x = Tensor(np.ascontiguousarray(points[start:start + batch_size], dtype=dtype))
+            if upto is None:
+                outs.append(_numpy(model(x)))
+            else:
+                per_layer = []
+                for layer in upto:
+                    x = layer(x)
+                    per_layer.append(_numpy(x))
+                outs.append(per_layer)
     if upto is None:
         return np.concatenate(outs)
     return [np.concatenate([o[i] for o in outs]) for i in range(len(upto))]
@@ -252,7 +246,7 @@ def plot_neurons(model, X, y=None, fig=None, resolution=60, padding=0.5):
     nrows, ncols = len(hidden), max(h.shape[1] for _, h in hidden)
     fig = _pyplot().figure(figsize=(1.6 * ncols, 1.7 * nrows)) if fig is None else fig
     extent = (xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0])
-    for row, (i, h) in enumerate(hidden):
+    for row, (_, h) in enumerate(hidden):
         for j in range(h.shape[1]):
             ax = fig.add_subplot(nrows, ncols, row * ncols + j + 1)
             a = h[:, j].reshape(xx.shape)
