@@ -301,7 +301,8 @@ def load_metadata(path):
 
 def load(path):
     """The model saved in ``path`` (rebuilt from its stored config with registered thetas classes only, weights
-    loaded, in training mode like a fresh model), or its state dict when the file holds no model config."""
+    loaded in the dtype they were saved in, in training mode like a fresh model), or its state dict when the file
+    holds no model config."""
     from .nn.module import build
     tensors, meta = _read(path)
     meta = _decode_meta(meta, path)
@@ -312,6 +313,11 @@ def load(path):
     except (ValueError, TypeError, KeyError) as e:
         raise ValueError(f"{os.fspath(path)}: cannot rebuild the model from its config: {e}") from None
     _check_into(model, tensors, path, strict=True)
+    own = dict(model.named_parameters())
+    own.update(model.named_buffers())
+    for key, t in own.items():   # built in the default dtype: each float tensor takes the dtype it was saved in
+        if t.data.dtype.kind == "f" and tensors[key].dtype.kind == "f" and t.data.dtype != tensors[key].dtype:
+            t.data = np.empty(t.data.shape, tensors[key].dtype)
     model.load_state_dict(tensors)
     return model
 
