@@ -1,5 +1,6 @@
 """Convolution, pooling and batch normalisation (thetas/autograd/conv.py and their layers): gradients against
-central differences (float64) and PyTorch, float32 kept, layer contracts, LeNet against torch step for step."""
+central differences (float64) and PyTorch, float32 kept, layer errors, LeNet against torch step for step. (State
+dict, config, save/load, train/eval and repr of every layer: tests/test_layer_contract.py.)"""
 import numpy as np
 import pytest
 
@@ -175,14 +176,3 @@ def test_activations_of_every_layer():
     assert list(acts)[-1] == "11" and acts["11"].shape == (2, 10)
     assert all(isinstance(a, np.ndarray) for a in acts.values())
     assert model.training   # activations() runs in eval mode and restores the mode
-
-
-def test_lenet_on_small_images_and_save_load(tmp_path):
-    model = th.models.LeNet(image_size=8, kernel_size=3, channels=(4, 8), hidden=(32,), dropout=0.2, generator=0)
-    x = np.random.default_rng(0).random((3, 1, 8, 8), dtype=np.float32)
-    model.eval()
-    before = model(x).data
-    th.save(model, tmp_path / "lenet.safetensors")
-    again = th.load(tmp_path / "lenet.safetensors")
-    again.eval()
-    np.testing.assert_array_equal(again(x).data, before)

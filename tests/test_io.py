@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import thetas.io as io
-from thetas.models import MLP
 from thetas.nn import Linear, ReLU, Sequential
 from thetas.nn.module import Buffer, Module, Parameter
 
@@ -49,14 +48,6 @@ def test_model_round_trip(tmp_path):
     assert meta["format"] == "thetas" and meta["user"] == {"dataset": "digits", "seed": 3, "classes": [0, 1, 2]}
     assert meta["config"]["class"] == "Sequential"
     _same(io.load_state_dict(path), model.state_dict())
-
-
-def test_registered_model_class_round_trip(tmp_path):
-    model = MLP([3, 5, 2], activation="tanh", generator=1)
-    io.save(model, tmp_path / "m.safetensors")
-    loaded = io.load(tmp_path / "m.safetensors")
-    assert type(loaded) is MLP and loaded.activation == "tanh"
-    _same(model.state_dict(), loaded.state_dict())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_, np.float16])

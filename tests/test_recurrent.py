@@ -5,7 +5,8 @@
   * the layers against torch.nn.RNN/LSTM/GRU (float64, 1 and 2 layers, packed variable lengths, batch_first=False):
     outputs, final states and the gradients of everything, with upstream gradients on output AND final states;
   * the cells unrolled step by step against the fused layers; one-hot indices against dense one-hot vectors;
-  * float32 kept, contracts and error messages, dropout between layers, long sequences, save/load, clipping.
+  * float32 kept, contracts and error messages, dropout between layers, long sequences, float64 kept by
+    save/load, clipping. (State dict, config, save/load, train/eval and repr: tests/test_layer_contract.py.)
 """
 import math
 
@@ -488,28 +489,6 @@ def test_long_unrolled_cell_backward_has_no_recursion_limit():
         state = cell(x[:, s], state)
     state[0].sum().backward()
     assert np.isfinite(x.grad).all() and np.isfinite(cell.weight_hh.grad).all()
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_save_load_round_trip(mode, tmp_path):
-    model = layer(mode, LD, LH, num_layers=2, dropout=0.25, batch_first=False, generator=0)
-    model.eval()
-    x = np.random.default_rng(0).standard_normal((LT, LB, LD)).astype(np.float32)
-    before, before_final = model(x, lengths=LENGTHS)
-    th.save(model, tmp_path / "rnn.safetensors")
-    again = th.load(tmp_path / "rnn.safetensors").eval()
-    assert type(again) is type(model) and again.config() == model.config()
-    assert (again.num_layers, again.batch_first, again.dropout) == (2, False, 0.25)
-    assert getattr(again, "nonlinearity", None) == getattr(model, "nonlinearity", None)
-    after, after_final = again(x, lengths=LENGTHS)
-    np.testing.assert_array_equal(after.data, before.data)
-    for a, b in zip(finals(mode, after_final), finals(mode, before_final)):
-        np.testing.assert_array_equal(a.data, b.data)
-
-    th.save(model.state_dict(), tmp_path / "state.safetensors")   # a plain state dict into a fresh layer
-    fresh = layer(mode, LD, LH, num_layers=2, batch_first=False, generator=5)
-    fresh.load_state_dict(th.load_state_dict(tmp_path / "state.safetensors"))
-    np.testing.assert_array_equal(fresh(x, lengths=LENGTHS)[0].data, before.data)
 
 
 def test_float64_model_save_load_keeps_dtype(tmp_path):
