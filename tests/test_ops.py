@@ -1,4 +1,5 @@
-"""Every primitive of thetas/autograd/ops.py, in the spirit of HIPS/autograd's check_grads.
+"""Every primitive of thetas/autograd/ops.py (and the fused cross-entropies of thetas/autograd/losses.py), in the
+spirit of HIPS/autograd's check_grads.
 
 Each case is an expression of float inputs. Three checks run on every case:
   * its backward() agrees with central differences in float64 (``th.gradcheck``), over scalar, vector, matrix
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import thetas as th
+from thetas.autograd import losses as rules
 from thetas.autograd import ops
 from thetas.autograd.gradcheck import gradcheck
 
@@ -364,33 +366,33 @@ PROBS = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.1, 0.1, 0.8], [0.6, 0.2, 
 BCE_TARGET = np.array([[1.0, 0.0, 0.3], [0.0, 1.0, 0.9]])
 WEIGHT = np.array([[1.0, 0.0, 2.0], [0.5, 1.0, 1.0]])
 LOSSES = [
-    case(f"cross_entropy-labels-{red}", lambda z, red=red: ops.cross_entropy(z, LABELS, reduction=red), A((4, 3)),
+    case(f"cross_entropy-labels-{red}", lambda z, red=red: rules.cross_entropy(z, LABELS, reduction=red), A((4, 3)),
          torch=lambda T, z, red=red: F(T).cross_entropy(z, tt(T, LABELS), reduction=red))
     for red in ["mean", "sum", "none"]]
 LOSSES += [
-    case(f"cross_entropy-probs-{red}", lambda z, red=red: ops.cross_entropy(z, PROBS, reduction=red), A((4, 3)),
+    case(f"cross_entropy-probs-{red}", lambda z, red=red: rules.cross_entropy(z, PROBS, reduction=red), A((4, 3)),
          torch=lambda T, z, red=red: F(T).cross_entropy(z, tt(T, PROBS), reduction=red))
     for red in ["mean", "sum", "none"]]
 LOSSES += [
-    case("cross_entropy-large-logits", lambda z: ops.cross_entropy(z * 300.0, LABELS), A((4, 3)),
+    case("cross_entropy-large-logits", lambda z: rules.cross_entropy(z * 300.0, LABELS), A((4, 3)),
          torch=lambda T, z: F(T).cross_entropy(z * 300.0, tt(T, LABELS))),
-    case("cross_entropy-tensor-labels", lambda z: ops.cross_entropy(z, th.tensor(LABELS)), A((4, 3)),
+    case("cross_entropy-tensor-labels", lambda z: rules.cross_entropy(z, th.tensor(LABELS)), A((4, 3)),
          torch=lambda T, z: F(T).cross_entropy(z, tt(T, LABELS))),
 ]
 LOSSES += [
     case(f"binary_cross_entropy_with_logits-{red}",
-         lambda z, red=red: ops.binary_cross_entropy_with_logits(z, BCE_TARGET, reduction=red), A((2, 3)),
+         lambda z, red=red: rules.binary_cross_entropy_with_logits(z, BCE_TARGET, reduction=red), A((2, 3)),
          torch=lambda T, z, red=red: F(T).binary_cross_entropy_with_logits(z, tt(T, BCE_TARGET), reduction=red))
     for red in ["mean", "sum", "none"]]
 LOSSES += [
     case("binary_cross_entropy_with_logits-weight",
-         lambda z: ops.binary_cross_entropy_with_logits(z, BCE_TARGET, weight=WEIGHT), A((2, 3)),
+         lambda z: rules.binary_cross_entropy_with_logits(z, BCE_TARGET, weight=WEIGHT), A((2, 3)),
          torch=lambda T, z: F(T).binary_cross_entropy_with_logits(z, tt(T, BCE_TARGET), weight=tt(T, WEIGHT))),
     case("binary_cross_entropy_with_logits-vector",
-         lambda z: ops.binary_cross_entropy_with_logits(z, BCE_TARGET[0]), A((3,)),
+         lambda z: rules.binary_cross_entropy_with_logits(z, BCE_TARGET[0]), A((3,)),
          torch=lambda T, z: F(T).binary_cross_entropy_with_logits(z, tt(T, BCE_TARGET[0]))),
     case("binary_cross_entropy_with_logits-large",
-         lambda z: ops.binary_cross_entropy_with_logits(z * 200.0, BCE_TARGET), A((2, 3)),
+         lambda z: rules.binary_cross_entropy_with_logits(z * 200.0, BCE_TARGET), A((2, 3)),
          torch=lambda T, z: F(T).binary_cross_entropy_with_logits(z * 200.0, tt(T, BCE_TARGET))),
 ]
 
@@ -479,12 +481,12 @@ def test_astype_to_integers_leaves_the_graph():
 
 def test_stable_losses_at_extreme_logits():
     z = th.tensor([[1000.0, -1000.0]], dtype=np.float64, requires_grad=True)
-    loss = ops.cross_entropy(z, np.array([1]))
+    loss = rules.cross_entropy(z, np.array([1]))
     loss.backward()
     assert np.isclose(loss.item(), 2000.0)
     np.testing.assert_allclose(z.grad, [[1.0, -1.0]])
     z = th.tensor([-800.0, 800.0], dtype=np.float64, requires_grad=True)
-    loss = ops.binary_cross_entropy_with_logits(z, np.array([1.0, 1.0]), reduction="none")
+    loss = rules.binary_cross_entropy_with_logits(z, np.array([1.0, 1.0]), reduction="none")
     np.testing.assert_allclose(loss.data, [800.0, 0.0])
     loss.sum().backward()
     np.testing.assert_allclose(z.grad, [-1.0, 0.0])
@@ -492,12 +494,12 @@ def test_stable_losses_at_extreme_logits():
 
 @pytest.mark.parametrize("call, error, match", [
     (lambda: ops.linear(th.ones(2, 3), th.ones(4, 5)), ValueError, r"3 features.*\(2, 3\).*expects 5.*\(4, 5\)"),
-    (lambda: ops.cross_entropy(th.ones(2, 3), np.array([0, 3])), ValueError, "label 3 at index 1.*3 classes"),
-    (lambda: ops.cross_entropy(th.ones(2, 3), np.array([0, 1, 2])), ValueError, r"shape \(2,\)"),
-    (lambda: ops.cross_entropy(th.ones(3), np.array([0])), ValueError, r"\(N, C\), got \(3,\)"),
-    (lambda: ops.cross_entropy(th.ones(2, 3), np.ones(2, bool)), TypeError, "dtype bool"),
-    (lambda: ops.cross_entropy(th.ones(2, 3), np.array([0, 1]), reduction="avg"), ValueError, "'avg'"),
-    (lambda: ops.binary_cross_entropy_with_logits(th.ones(2, 3), np.ones(3)), ValueError, r"\(3,\) != .*\(2, 3\)"),
+    (lambda: rules.cross_entropy(th.ones(2, 3), np.array([0, 3])), ValueError, "label 3 at index 1.*3 classes"),
+    (lambda: rules.cross_entropy(th.ones(2, 3), np.array([0, 1, 2])), ValueError, r"shape \(2,\)"),
+    (lambda: rules.cross_entropy(th.ones(3), np.array([0])), ValueError, r"\(N, C\), got \(3,\)"),
+    (lambda: rules.cross_entropy(th.ones(2, 3), np.ones(2, bool)), TypeError, "dtype bool"),
+    (lambda: rules.cross_entropy(th.ones(2, 3), np.array([0, 1]), reduction="avg"), ValueError, "'avg'"),
+    (lambda: rules.binary_cross_entropy_with_logits(th.ones(2, 3), np.ones(3)), ValueError, r"\(3,\) != .*\(2, 3\)"),
 ])
 def test_errors_name_what_was_wrong(call, error, match):
     with pytest.raises(error, match=match):

@@ -3,14 +3,18 @@
 Training maximises the log-likelihood LL(θ) of the data; frameworks minimise a loss instead, and for the
 probabilistic losses the two are the same thing: loss = −LL(θ) / n. Each loss is a function (``cross_entropy``)
 and a class (``CrossEntropyLoss``) with the same arguments; ``reduction`` is 'mean' (default), 'sum' or 'none'.
+
+Cross-entropy, the two binary cross-entropies and Huber are single ops: their derivatives are written out in
+``thetas/autograd/losses.py``, which the functions here call. MSE, MAE and NLL are compositions of primitive ops.
 """
 import inspect
 
 import numpy as np
 
+from .autograd import losses as rules
 from .autograd import ops
-from .autograd.ops import binary_cross_entropy_with_logits, cross_entropy
-from .tensor import Tensor, make
+from .autograd.losses import _float_input, _target
+from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss",
            "l1_loss", "huber_loss", "log_likelihood", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
@@ -27,22 +31,19 @@ def _reduce(losses, reduction, name):
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _target(target, like, name):
-    """The target as a Tensor of the input's shape and float dtype (a Tensor target keeps its graph)."""
-    if isinstance(target, Tensor):
-        t = target if target.dtype == like.dtype else target.astype(like.dtype)
-    else:
-        t = Tensor(np.asarray(target, dtype=like.dtype))
-    if t.shape != like.shape:
-        raise ValueError(f"{name}: target shape {tuple(t.shape)} does not match input shape {tuple(like.shape)}")
-    return t
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy from logits z (N, C): the negative log-likelihood of the true class,
+    loss_i = −log softmax(z_i)[y_i], with integer labels y (N,); or loss_i = −Σ_c t_ic log softmax(z_i)_c with
+    class probabilities t (N, C). Fused and stable (log-sum-exp): no softmax is formed on the way."""
+    return rules.cross_entropy(logits, target, reduction)
 
 
-def _float_input(input, name):
-    input = ops._t(input)
-    if input.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {input.dtype}")
-    return input
+def binary_cross_entropy_with_logits(logits, target, reduction="mean", weight=None):
+    """BCE on logits z, ŷ = σ(z):  loss_i = −w_i [y_i log σ(z_i) + (1 − y_i) log(1 − σ(z_i))], the negative
+    Bernoulli log-likelihood; computed as max(z, 0) − z·y + log(1 + e^(−|z|)), exact for any |z| (which
+    ``binary_cross_entropy(sigmoid(z), y)`` is not). ``weight`` (broadcastable to z) scales each term, e.g. a
+    0/1 mask over padded steps."""
+    return rules.binary_cross_entropy_with_logits(logits, target, reduction, weight)
 
 
 def binary_cross_entropy(input, target, reduction="mean", eps=1e-12, weight=None):
@@ -54,31 +55,7 @@ def binary_cross_entropy(input, target, reduction="mean", eps=1e-12, weight=None
     is an error (logits belong in ``binary_cross_entropy_with_logits``, which is also the more accurate one).
     ``weight`` (broadcastable to ŷ) scales each term.
     """
-    name = "binary_cross_entropy"
-    input = _float_input(input, name)
-    y = _target(target, input, name)
-    P, Y = input.data, y.data
-    outside = (P < 0) | (P > 1)
-    if outside.any():
-        i = np.unravel_index(np.flatnonzero(outside)[0], P.shape)
-        raise ValueError(f"{name}: input must be probabilities in [0, 1], got {P[i]} at index "
-                         f"{tuple(int(j) for j in i)}; for logits z use binary_cross_entropy_with_logits")
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(P), -100)
-        log_q = np.maximum(np.log1p(-P), -100)  # log(1 − ŷ)
-    losses = -(Y * log_p + (1 - Y) * log_q)
-    W = None
-    if weight is not None:
-        W = np.asarray(weight.data if isinstance(weight, Tensor) else weight, P.dtype)
-        losses = losses * W
-
-    def backward(g):
-        if W is not None:
-            g = g * W
-        gp = g * (P - Y) / np.maximum(P * (1 - P), eps) if input.requires_grad else None
-        gy = g * (log_q - log_p) if y.requires_grad else None
-        return gp, gy
-    return _reduce(make(losses, (input, y), backward), reduction, name)
+    return rules.binary_cross_entropy(input, target, reduction, eps, weight)
 
 
 def nll_loss(log_probs, target, reduction="mean"):
@@ -119,20 +96,7 @@ def l1_loss(input, target, reduction="mean"):
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """Huber: loss_i = ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond, d = ŷ − y  (squared near 0, absolute in the tails,
     so outliers pull with at most δ);  dŷ = g · clip(d, −δ, δ)"""
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
-    input = _float_input(input, "huber_loss")
-    target = _target(target, input, "huber_loss")
-    d = input.data - target.data
-    a = np.abs(d)
-    losses = np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-    y, scale = ops._reduce(losses, reduction, "huber_loss")
-    slope = np.clip(d, -delta, delta)                      # dloss_i/dŷ_i, fused: one node instead of eight
-
-    def backward(g):
-        gi = slope * (np.asarray(g, d.dtype) * scale)
-        return gi, -gi
-    return make(np.asarray(y, d.dtype), (input, target), backward)
+    return rules.huber_loss(input, target, reduction, delta)
 
 
 def log_likelihood(y, y_hat, eps=1e-12):

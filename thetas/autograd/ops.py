@@ -1,11 +1,15 @@
-"""Every primitive operation of thetas: its forward, and beside it its derivative.
+"""The primitive operations of thetas (arithmetic, elementwise functions, reductions, shapes and indexing, and the
+fused ``linear``): each forward, and beside it its derivative. The other families of rules sit beside this file
+(see ``thetas/autograd/__init__.py``).
 
 Each function computes ``y = f(inputs)`` with NumPy and hands ``make`` a closure ``backward(g)`` that returns
 the gradient for each input given ``g = dLoss/dy`` (the chain rule's local step). Shapes: ``g`` has y's shape;
 a returned gradient may have a broadcast shape, which the engine sums back (``tensor._unbroadcast``).
 Closures check ``requires_grad`` of an input before an expensive gradient (a matrix product) is computed.
 
-The docstring of each op is its rule: ``y = ...;  dx = ...``, with ``g`` the incoming gradient.
+The docstring of each op is its rule: ``y = ...;  dx = ...``, with ``g`` the incoming gradient. Where a faster
+form of a rule runs (``linear``'s small-batch product, the bias gradient as 1ᵀg), the textbook form is a small
+function beside it, and tests/test_fast_forms.py checks that the two agree.
 """
 import builtins
 
@@ -16,7 +20,7 @@ from ..tensor import Tensor, get_default_dtype, make
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clip", "maximum",
            "minimum", "sum", "mean", "max", "min", "var", "reshape", "permute", "transpose", "getitem",
            "concatenate", "cat", "stack", "where", "astype", "sigmoid", "tanh", "relu", "leaky_relu", "softmax",
-           "log_softmax", "linear", "cross_entropy", "binary_cross_entropy_with_logits"]
+           "log_softmax", "linear"]
 
 
 def _t(x, like=None):
@@ -180,19 +184,31 @@ def minimum(a, b):
 _EXP_LIMIT = {}   # dtype -> a bit below log(largest finite number): e^(-x) never overflows after clipping at it
 
 
+def _sigmoid(X, out=None):
+    """σ(X) = 1 / (1 + e^(−X)) on a float array, into ``out`` (X itself: in place). The one σ of thetas: the
+    ``sigmoid`` op and the recurrent ops' gates both call it.
+
+    e^(−X) with −X clipped at the limit (X < −87 in float32): σ there is ~1e-38 either way, and nothing overflows
+    (no warning, no inf). On large arrays (an LSTM's gates) the clip is skipped when nothing exceeds the limit:
+    finding the max costs a quarter of the clip.
+    """
+    limit = _EXP_LIMIT.get(X.dtype)
+    if limit is None:
+        limit = _EXP_LIMIT[X.dtype] = X.dtype.type(np.log(np.finfo(X.dtype).max) - 1)
+    y = np.negative(X, out=out)
+    if y.size < 4096 or y.max() > limit:
+        np.minimum(y, limit, out=y)
+    np.exp(y, out=y)
+    y += 1
+    np.reciprocal(y, out=y)
+    return y
+
+
 def sigmoid(x):
     """y = σ(x) = 1 / (1 + e^(-x));  dx = g * y * (1 - y)   (the lecture's σ(z)[1 − σ(z)])"""
     x = _t(x)
     X = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)
-    limit = _EXP_LIMIT.get(X.dtype)
-    if limit is None:
-        limit = _EXP_LIMIT[X.dtype] = X.dtype.type(np.log(np.finfo(X.dtype).max) - 1)
-    # e^(-x) with -x clipped at the limit (x < -87 in float32): σ there is ~1e-38 either way, and no overflow
-    y = np.negative(X, out=np.empty(X.shape, X.dtype))
-    np.minimum(y, limit, out=y)
-    np.exp(y, out=y)
-    y += 1
-    np.reciprocal(y, out=y)
+    y = _sigmoid(X, out=np.empty(X.shape, X.dtype))
     return make(y, (x,), lambda g: (g * y * (1 - y),))
 
 
@@ -377,7 +393,33 @@ def where(condition, a, b):
                 lambda g: (np.where(cond, g, zero), np.where(cond, zero, g)))
 
 
-# ---------------------------------------------------------------------- fused layers and losses
+# ---------------------------------------------------------------------- fused layer
+def _linear_forward(X, W, b=None):
+    """y = X @ Wᵀ + b: the textbook form (b an array or None)."""
+    y = X @ W.T  # (..., out)
+    if b is not None:
+        y += b
+    return y
+
+
+def _linear_forward_small_batch(X, W, b=None):
+    """The same y = X @ Wᵀ + b computed as (W @ Xᵀ)ᵀ, the fast form for a 2-D X of up to 32 rows and a W of 64 or
+    more rows: OpenBLAS (Haswell kernels) computes X @ Wᵀ (B transposed) slowly there, and W @ Xᵀ is the same
+    product, 5-15 % faster (slower from 64 rows on); the bias add writes it back in C order."""
+    yt = (W @ X.T).T
+    return np.add(yt, b, order="C") if b is not None else np.ascontiguousarray(yt)
+
+
+def _sum_rows(g2):
+    """Σ_n g2[n] for g2 (N, out): the bias gradient db = Σ_batch g. Textbook: g2.sum(axis=0). Fast form: 1ᵀg2,
+    one BLAS matrix-vector product, 2-5x faster, used except for the tiniest gradients, where allocating the
+    ones costs more."""
+    n, out = g2.shape
+    if g2.dtype.kind == "f" and (n > 64 or out > 8):
+        return np.ones(n, g2.dtype) @ g2
+    return g2.sum(axis=0)
+
+
 def linear(x, weight, bias=None):
     """y = x @ W.T + b   x: (..., in), W: (out, in), b: (out,) -> y: (..., out)
 
@@ -388,15 +430,11 @@ def linear(x, weight, bias=None):
     if X.shape[-1] != W.shape[1]:
         raise ValueError(f"linear: input has {X.shape[-1]} features (shape {X.shape}) but the weight expects "
                          f"{W.shape[1]} (weight shape {W.shape})")
-    if X.ndim == 2 and X.shape[0] <= 32 and W.shape[0] >= 64:
-        # OpenBLAS (Haswell kernels) computes x @ W.T (B transposed) slowly for up to ~32 rows; W @ x.T is the
-        # same product, 5-15 % faster there (slower from 64 rows on); the bias add writes it back in C order
-        yt = (W @ X.T).T
-        y = np.add(yt, bias.data, order="C") if bias is not None else np.ascontiguousarray(yt)
+    b = None if bias is None else bias.data
+    if X.ndim == 2 and X.shape[0] <= 32 and W.shape[0] >= 64:  # where the fast form is the faster one
+        y = _linear_forward_small_batch(X, W, b)
     else:
-        y = X @ W.T  # (..., out)
-        if bias is not None:
-            y += bias.data
+        y = _linear_forward(X, W, b)
 
     def backward(g):
         g2 = g.reshape(-1, g.shape[-1])  # (N, out), batch dims flattened
@@ -404,91 +442,5 @@ def linear(x, weight, bias=None):
         gw = g2.T @ X.reshape(-1, X.shape[-1]) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        n, out = g2.shape
-        if g2.dtype.kind == "f" and (n > 64 or out > 8):
-            # db = Σ_batch g as 1ᵀg: one BLAS matrix-vector product, 2-5x faster than g.sum(axis=0) (not for
-            # the tiniest gradients, where allocating the ones costs more)
-            return gx, gw, np.ones(n, g2.dtype) @ g2
-        return gx, gw, g2.sum(axis=0)
+        return gx, gw, _sum_rows(g2)
     return make(y, (x, weight) if bias is None else (x, weight, bias), backward)
-
-
-def _reduce(losses, reduction, name):
-    if reduction == "none":
-        return losses, 1.0
-    if reduction == "sum":
-        return losses.sum(), 1.0
-    if reduction == "mean":  # sum / n: what ndarray.mean computes, without its Python-level wrapper
-        n = builtins.max(losses.size, 1)
-        return losses.sum() / n, 1.0 / n
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def cross_entropy(logits, target, reduction="mean"):
-    """Softmax cross-entropy from logits z (N, C), fused and stable (log-sum-exp).
-
-    Integer labels y (N,):  loss_i = -log softmax(z_i)[y_i]   (the negative log-likelihood of the true class)
-    Probabilities t (N, C): loss_i = -Σ_c t_ic log softmax(z_i)_c
-    dz = (softmax(z) - onehot(y)) * g   (for probabilities: softmax(z) Σ_c t_c - t)
-    """
-    logits = _t(logits)
-    Z = logits.data
-    T = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if Z.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {Z.shape}")
-    n, c = Z.shape
-    logp = _log_softmax(Z, 1)
-    if T.dtype.kind in "iu":
-        if T.shape != (n,):
-            raise ValueError(f"cross_entropy: integer labels must have shape ({n},) to match logits {Z.shape}, "
-                             f"got {T.shape}")
-        bad = np.flatnonzero((T < 0) | (T >= c))
-        if bad.size:
-            raise ValueError(f"cross_entropy: label {T[bad[0]]} at index {bad[0]} is out of range for {c} classes "
-                             f"(labels must be in 0..{c - 1})")
-        rows = np.arange(n)
-        losses = -logp[rows, T]
-    elif T.dtype.kind == "f":
-        if T.shape != Z.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the logits' shape {Z.shape}, got {T.shape}")
-        losses = -(T * logp).sum(axis=1)
-    else:
-        raise TypeError(f"cross_entropy: target must hold integer labels or float probabilities, got dtype {T.dtype}")
-    y, scale = _reduce(losses, reduction, "cross_entropy")
-
-    def backward(g):
-        p = np.exp(logp)
-        if T.dtype.kind in "iu":
-            p[rows, T] -= 1
-        else:
-            p = p * T.sum(axis=1, keepdims=True) - T
-        g = np.asarray(g, p.dtype) * scale
-        return (p * (g[:, None] if g.ndim else g),)
-    return make(np.asarray(y, Z.dtype), (logits,), backward)
-
-
-def binary_cross_entropy_with_logits(logits, target, reduction="mean", weight=None):
-    """BCE on logits z, stable for any |z|:  loss = max(z, 0) - z·y + log(1 + e^(-|z|))
-    (= -[y log σ(z) + (1 - y) log(1 - σ(z))], the negative Bernoulli log-likelihood);  dz = g (σ(z) - y) · w
-
-    ``weight`` (broadcastable to z) scales each term, e.g. a 0/1 mask over padded steps.
-    """
-    logits = _t(logits)
-    Z = logits.data
-    Y = np.asarray(target.data if isinstance(target, Tensor) else target, Z.dtype)
-    if Y.shape != Z.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target shape {Y.shape} != logits shape {Z.shape}")
-    e = np.exp(-np.abs(Z))
-    losses = np.maximum(Z, 0) - Z * Y + np.log1p(e)
-    W = None
-    if weight is not None:
-        W = np.asarray(weight.data if isinstance(weight, Tensor) else weight, Z.dtype)
-        losses = losses * W
-    y, scale = _reduce(losses, reduction, "binary_cross_entropy_with_logits")
-
-    def backward(g):
-        d = np.where(Z >= 0, 1, e) / (1 + e) - Y
-        if W is not None:
-            d = d * W
-        return (d * (np.asarray(g, Z.dtype) * scale),)
-    return make(np.asarray(y, Z.dtype), (logits,), backward)

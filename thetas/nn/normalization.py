@@ -1,7 +1,7 @@
 """Batch normalisation: standardise each channel over the batch, then let the network rescale it (γ, β)."""
 import numpy as np
 
-from ..autograd import conv as ops
+from ..autograd.normalization import batch_norm
 from ..tensor import get_default_dtype
 from .module import Buffer, Module, Parameter
 
@@ -25,8 +25,8 @@ class _BatchNorm(Module):
         if ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{self!r} got an input of shape {tuple(x.shape)}: it needs {self._shape_text} with "
                              f"C = num_features = {self.num_features}")
-        return ops.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                              self.momentum, self.eps)
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
+                          self.momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"

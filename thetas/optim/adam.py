@@ -4,6 +4,36 @@ import numpy as np
 from .optimizer import Optimizer
 
 
+def _textbook_step(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step as Kingma & Ba write it (Algorithm 1), returning the new (θ, m, v); for reading and tests:
+
+        m = β₁ m + (1 − β₁) g;   v = β₂ v + (1 − β₂) g²
+        m̂ = m / (1 − β₁ᵗ);       v̂ = v / (1 − β₂ᵗ);       θ = θ − η m̂ / (√v̂ + ε)
+
+    ``Adam.step`` computes the same numbers in fewer passes over the thetas: m += (1 − β₁)(g − m) (torch's lerp),
+    v in place, and the step as ``_fast_step``.
+    """
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _fast_step(m, v_hat, k, eps_k, out):
+    """The step η m̂ / (√v̂ + ε), the fast form ``Adam.step`` runs: with η_t = η / (1 − β₁ᵗ),
+
+        η_t m / (√v̂ / √(1 − β₂ᵗ) + ε) = m / (√v̂ · k + ε / η_t),   k = 1 / (η_t √(1 − β₂ᵗ))
+
+    (k and ε / η_t computed once per step count): three passes over the thetas, written into ``out``, instead of
+    the textbook's six and their temporaries. ``_textbook_step`` is the same step as the paper writes it.
+    """
+    np.sqrt(v_hat, out=out)
+    out *= k
+    out += eps_k
+    return np.divide(m, out, out=out)
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), PyTorch's update rule (``torch/optim/adam.py``).
 
@@ -14,7 +44,7 @@ class Adam(Optimizer):
         m ← β₁ m + (1 − β₁) g                  first moment: a running mean of g
         v ← β₂ v + (1 − β₂) g²                 second moment: a running mean of g²
         v̂ ← max(v̂, v)  if amsgrad,  else v̂ = v
-        θ ← θ − η/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+        θ ← θ − η/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)    (= η m̂ / (√v̂ + ε) of the paper; run as ``_fast_step``)
 
     Each theta gets a step of about η whatever the scale of its gradient, which is why Adam's default
     η = 1e-3 works for most small networks.
@@ -70,7 +100,7 @@ class Adam(Optimizer):
                 last_t = t
                 step_size = lr / (1.0 - beta1 ** t)
                 bc2_sqrt = (1.0 - beta2 ** t) ** 0.5
-                if step_size > 0:   # η_t m / (√v̂ / √(1 − β₂ᵗ) + ε) = m / (√v̂ · k + ε / η_t): one pass fewer
+                if step_size > 0:   # the constants of _fast_step
                     k, eps_k = np.array(1.0 / (step_size * bc2_sqrt), dtype), np.array(eps / step_size, dtype)
             m, v = st["exp_avg"], st["exp_avg_sq"]
             if maximize:
@@ -95,11 +125,7 @@ class Adam(Optimizer):
             else:
                 v_hat = v
             if step_size > 0:             # (with η = 0 the thetas stay)
-                np.sqrt(v_hat, out=tmp)   # tmp = (√v̂ / √(1 − β₂ᵗ) + ε) / η_t
-                tmp *= k
-                tmp += eps_k
-                np.divide(m, tmp, out=tmp)
-                theta -= tmp
+                theta -= _fast_step(m, v_hat, k, eps_k, out=tmp)
 
 
 class AdamW(Adam):
