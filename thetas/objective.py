@@ -132,7 +132,7 @@ class Objective:
                 return bce(z, t)
             return self._fn(z if probabilities else ops.sigmoid(z), t)
         if self.loss == "cross_entropy":
-            if probabilities:  # −log ŷ_y, with ŷ floored as binary_cross_entropy floors it
+            if probabilities:  # −log ŷ_y, ŷ floored at 1e-12: a confident mistake costs 27.6, not inf
                 return losses.nll_loss(ops.log(ops.clip(out, 1e-12, None)), y)
             return self._fn(out, y)
         onehot = np.eye(self.num_classes, dtype=out.dtype)[y]
@@ -264,7 +264,8 @@ def _numpy(a):
 
 
 def _no_loss(out, y):
-    raise TypeError("this Objective has no loss: Objective.infer(model=...) only reads outputs")
+    raise TypeError("this Objective has no loss (it was inferred from a model alone, to read outputs); fit and "
+                    "evaluate need a loss function, a loss name or an Objective")
 
 
 def _last_layer_output(model):

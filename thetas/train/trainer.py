@@ -55,8 +55,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
             ``batch_size``, shuffled reproducibly with seed 0).
         val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y).
         metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', ...) or functions
-            ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs. A classification metric
-            on real-valued targets is skipped.
+            ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs (a name reads them
+            through the objective; a function gets them as they are). A classification metric is skipped on a
+            regression objective, or, when the objective does not say, on targets that are not whole numbers.
         callbacks: ``Callback`` objects. A ``History`` and a ``TerminateOnNaN`` are always used (yours if you
             pass them), and a ``ProgressBar`` on stderr when ``verbose``.
         scheduler: a learning-rate schedule, stepped once after every epoch.
