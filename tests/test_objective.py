@@ -325,3 +325,15 @@ def test_playground_loss_and_probability_of_b_come_from_its_objective():
         assert state["accuracy"] == np.mean(o.predict(out[train]) == s.y[train])
         assert state["loss"] == pytest.approx(o(th.tensor(out[train]), s.y[train]).item(), rel=1e-6)
         assert f'loss="{loss}"' in s.code() and "th.fit(model, objective" in s.code()
+
+
+def test_misclassified_reads_the_outputs_through_the_objective():
+    pytest.importorskip("matplotlib")
+    from thetas import viz
+    X = np.zeros((2, 1, 4, 4), np.float32)
+    logits = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]], np.float32)  # rows that look like probabilities
+    guessed = viz.plot_misclassified(logits, X, [0, 0]).axes[0].get_title()
+    told = viz.plot_misclassified(logits, X, [0, 0], objective="cross_entropy").axes[0].get_title()
+    p = _softmax(logits[0].astype(np.float64))
+    assert guessed == "true 0\n1st: 1 (70%)\n2nd: 0 (20%)"
+    assert told == f"true 0\n1st: 1 ({p[1]:.0%})\n2nd: 0 ({p[0]:.0%})" != guessed
