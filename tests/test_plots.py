@@ -232,3 +232,18 @@ def test_plots_of_a_trained_xor_network(tmp_path):
     viz.plot_decision_boundary(model, X, y, ax=a, resolution=50)
     viz.plot_history({"loss": [0.7, 0.1]}, ax=b)
     assert_png(viz.savefig(fig, tmp_path / "xor.png"))
+
+
+def test_boundary_takes_an_objective_for_outputs_the_model_cannot_show():
+    class Probability(th.nn.Module):  # ŷ = σ(5 x₁) inside forward: no final Sigmoid layer tells the plot
+        def forward(self, x):
+            return th.sigmoid(x[:, :1] * 5.0)
+
+    X, y = points()
+    bare = viz.plot_decision_boundary(Probability(), X, y, resolution=20)
+    told = viz.plot_decision_boundary(Probability(), X, y, resolution=20, objective=th.losses.BCELoss())
+    xx, _, classes = viz.decision_grid(Probability(), X, resolution=20, objective=th.losses.BCELoss())
+    np.testing.assert_array_equal(classes, (xx > 0).astype(int))  # ŷ > 0.5 where x₁ > 0
+    # read as logits every ŷ > 0 is class 1: one region; told what ŷ is: two
+    assert len([p for p in bare.collections[0].get_paths() if len(p.vertices)]) == 1
+    assert len([p for p in told.collections[0].get_paths() if len(p.vertices)]) == 2

@@ -4,17 +4,10 @@ import math
 MAX_EMBEDDED_POINTS = 400     # more custom points than this: the code reads them from a CSV file instead
 
 _ACT = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "linear": "linear"}
-_LOSS = {
-    "bce": ("loss_fn = th.losses.binary_cross_entropy_with_logits   # one output z, ŷ = σ(z)\n"
-            "def loss(out, y):\n"
-            "    return loss_fn(out.reshape(-1), y.astype(np.float32))"),
-    "cross_entropy": ("def loss(out, y):                          # two outputs, softmax cross-entropy\n"
-                      "    return th.losses.cross_entropy(out, y)"),
-    "mse": ("def loss(out, y):                          # ŷ = σ(z) against y in {0, 1}\n"
-            "    return th.losses.mse_loss(th.sigmoid(out.reshape(-1)), y.astype(np.float32))"),
-    "mae": ("def loss(out, y):                          # ŷ = σ(z) against y in {0, 1}\n"
-            "    return th.losses.l1_loss(th.sigmoid(out.reshape(-1)), y.astype(np.float32))"),
-}
+_MEANING = {"bce": "one output z, P(B) = ŷ = σ(z), binary cross-entropy",
+            "cross_entropy": "two outputs (logits), softmax cross-entropy",
+            "mse": "one output z, ŷ = σ(z) against y in {0, 1}, squared error",
+            "mae": "one output z, ŷ = σ(z) against y in {0, 1}, absolute error"}
 
 
 def _num(v):
@@ -52,8 +45,7 @@ def _data(s):
 
 
 def playground_code(session):
-    s, c = session, session.config
-    out = 2 if c.loss == "cross_entropy" else 1
+    s, c, o = session, session.config, session.objective
     if c.optimizer == "adam":
         opt = f"th.optim.Adam(model.parameters(), lr={_num(c.lr)})"
     elif c.optimizer == "momentum":
@@ -66,28 +58,26 @@ def playground_code(session):
     per_epoch = max(1, math.ceil(train / (max(train, 1) if c.optimizer == "gd" else c.batch_size)))
     epochs = max(1, math.ceil(s.steps / per_epoch))
     rounded = "" if s.steps % per_epoch == 0 or s.steps == 0 else f", so {epochs * per_epoch} steps here"
-    predict = ("p_b = th.sigmoid(model(th.tensor(X_test)).reshape(-1)).numpy()" if out == 1 else
-               "p_b = th.softmax(model(th.tensor(X_test)), -1).numpy()[:, 1]")
     return f'''"""The thetas playground setup: {c.dataset} data, hidden layers {c.hidden or "none"}, {c.activation}, \
 {c.loss} loss, {c.optimizer}."""
 import numpy as np
 import thetas as th
 
 {_data(s)}
-model = th.models.MLP([2, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{out}], \
+# what the outputs mean: {_MEANING[c.loss]}
+objective = th.Objective("classification", num_classes=2, loss="{o.loss}", one_logit={o.outputs == 1})
+model = th.models.MLP([2, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{o.outputs}], \
 activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed})
-
-{_LOSS[c.loss]}
 
 optimizer = {opt}
 {batch_note}loader = th.data.DataLoader((X_train, y_train), batch_size={batch}, shuffle=True, seed={c.seed})
 # the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){rounded}
-history = th.fit(model, loss, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
+history = th.fit(model, objective, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
                  epochs={epochs}, metrics=(), verbose=False)
 print("training loss", history.history["loss"][-1])
 
-model.eval()
 if len(y_test):
-    {predict}
-    print("test accuracy", np.mean((p_b > 0.5) == y_test))
+    outputs = th.predict(model, X_test)                  # eval mode, no graph
+    p_b = objective.probabilities(outputs)[:, 1]         # P(class B) at each test point
+    print("test accuracy", np.mean(objective.predict(outputs) == y_test))
 '''

@@ -165,29 +165,12 @@ def build(config, out):
                generator=config.seed)
 
 
-def loss_function(name):
-    """loss(outputs, labels) for the playground's two classes, and P(B) from the outputs."""
-    from ..autograd import ops
-    from ..losses import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss
-
-    def loss(out, y):
-        if name == "cross_entropy":
-            return cross_entropy(out, y)                     # two logits, softmax
-        z = ops.reshape(out, (-1,))
-        t = np.asarray(y, z.dtype)
-        if name == "bce":
-            return binary_cross_entropy_with_logits(z, t)    # one logit, ŷ = σ(z)
-        return (mse_loss if name == "mse" else l1_loss)(ops.sigmoid(z), t)
-    return loss
-
-
-def prob_b(out, loss):
-    """P(class B) from the network's outputs (N, 1) or (N, 2), as NumPy."""
-    out = np.asarray(out, np.float64)
-    if loss == "cross_entropy":
-        e = np.exp(out - out.max(1, keepdims=True))
-        return e[:, 1] / e.sum(1)
-    return 1 / (1 + np.exp(-np.clip(out[:, 0], -500, 500)))
+def objective(loss):
+    """What the network's outputs mean, as a ``th.Objective`` of the two classes: one output z with
+    P(B) = ŷ = σ(z) for bce (the lecture's neuron), and for mse and mae (which compare σ(z) with the label); two
+    logits and a softmax for cross_entropy. It gives the loss, P(B) (``probabilities(out)[:, 1]``) and the class."""
+    from ..objective import Objective
+    return Objective("classification", 2, loss, one_logit=loss != "cross_entropy")
 
 
 def _grid(side):
@@ -226,13 +209,13 @@ class Session:
         """A fresh network and optimizer (initial thetas from the seed), history cleared."""
         from .. import optim
         c = self.config
-        self.model = build(c, 2 if c.loss == "cross_entropy" else 1)
+        self.objective = objective(c.loss)
+        self.model = build(c, self.objective.outputs)
         params = self.model.parameters()
         if c.optimizer == "adam":
             self.optimizer = optim.Adam(params, lr=c.lr)
         else:
             self.optimizer = optim.SGD(params, lr=c.lr, momentum=0.9 if c.optimizer == "momentum" else 0.0)
-        self.loss_fn = loss_function(c.loss)
         self.steps, self.history, self.diverged = 0, [], False
         self._loader()
 
@@ -282,7 +265,7 @@ class Session:
                     self.batches = iter(self.loader)
                     batch = next(self.batches)
                 xb, yb = batch
-                loss = self.loss_fn(self.model(xb), yb)
+                loss = self.objective(self.model(xb), yb)
                 if not math.isfinite(loss.item()):
                     self.diverged = True
                     break
@@ -303,9 +286,9 @@ class Session:
                     out[name] = out[name.replace("loss", "accuracy")] = None
                     continue
                 o = self.model(Tensor(self.X[mask]))
-                value = self.loss_fn(o, self.y[mask]).item()
+                value = self.objective(o, self.y[mask]).item()
                 out[name] = value if math.isfinite(value) else None
-                acc = float(np.mean((prob_b(o.data, self.config.loss) > 0.5) == self.y[mask]))
+                acc = float(np.mean(self.objective.predict(o.data) == self.y[mask]))
                 out[name.replace("loss", "accuracy")] = acc
         return out
 
@@ -317,7 +300,7 @@ class Session:
         from ..tensor import Tensor
         from .schema import b64
         with no_grad():
-            p = prob_b(self.model(Tensor(_GRIDS[BOUNDARY])).data, self.config.loss)
+            p = self.objective.probabilities(self.model(Tensor(_GRIDS[BOUNDARY])).data)[:, 1]     # P(B)
             boundary = np.nan_to_num(np.round(p * 255), nan=128).astype(np.uint8)
             out = {"boundary": b64(boundary.reshape(BOUNDARY, BOUNDARY), np.uint8)}
             if not neurons:
@@ -329,8 +312,7 @@ class Session:
                 if isinstance(layer, (Tanh, Sigmoid, ReLU, Identity)):
                     maps.append(("hidden", x.data))
                 elif isinstance(layer, Linear) and nxt is None:
-                    pb = prob_b(x.data, self.config.loss)[:, None]
-                    maps.append(("output", pb))
+                    maps.append(("output", self.objective.probabilities(x.data)[:, 1:]))   # P(B), (G², 1)
         result = []
         for kind, a in maps:                                     # a: (G², units)
             a = np.nan_to_num(a.astype(np.float64))

@@ -7,15 +7,14 @@
 One batch is: forward (ŷ = model(x)), loss, ``backward()`` (∇loss(θ) in every ``p.grad``), ``optimizer.step()``.
 Everything else (history, progress bar, early stopping, checkpoints, the NaN guard) is a callback.
 """
-import functools
 import math
-import re
 import time
 import warnings
 
 import numpy as np
 
 from .._runtime import tune_malloc
+from ..objective import Objective
 from ..tensor import Tensor
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
 
@@ -46,14 +45,19 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the ``History``.
 
     Args:
-        loss_fn: ``loss_fn(output, target) -> scalar Tensor`` (mean over the batch), or a name for
-            ``th.losses.get`` ('cross_entropy', 'bce', 'mse', ...).
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor`` (mean over the batch), a name for
+            ``th.losses.get`` ('cross_entropy', 'bce', 'mse', ...), or a ``th.Objective``. A plain loss is read
+            as ``Objective.infer(loss_fn, model)``: the loss says what the outputs are (logits, one logit,
+            probabilities), or the model's last layer does (a Sigmoid or Softmax: probabilities), and the
+            objective turns them into what each metric reads (labels for accuracy: class 1 where one logit
+            z > 0, or one probability ŷ > 0.5).
         train_loader: a DataLoader yielding (x, y) NumPy batches, or a tuple (X, y) (then batches of
             ``batch_size``, shuffled reproducibly with seed 0).
         val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y).
         metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', ...) or functions
-            ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs. A classification metric
-            on real-valued targets is skipped.
+            ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs (a name reads them
+            through the objective; a function gets them as they are). A classification metric is skipped on a
+            regression objective, or, when the objective does not say, on targets that are not whole numbers.
         callbacks: ``Callback`` objects. A ``History`` and a ``TerminateOnNaN`` are always used (yours if you
             pass them), and a ``ProgressBar`` on stderr when ``verbose``.
         scheduler: a learning-rate schedule, stepped once after every epoch.
@@ -62,7 +66,7 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     stops being finite (the model then keeps its last good weights); ``history.stopped_reason`` says why.
     """
     tune_malloc()  # keep freed temporaries in the process: every step reuses the same pages (see _runtime)
-    loss_fn = _loss(loss_fn)
+    objective = Objective.infer(loss_fn, model)
     train_loader = _loader(train_loader, batch_size, shuffle=True)
     val_loader = None if val_loader is None else _loader(val_loader, 1024, shuffle=False)
     metric_fns = _metrics(metrics)
@@ -98,14 +102,14 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, {})
             start = time.perf_counter()
-            done = _train_epoch(trainer, guard, loss_fn, train_loader, epoch, bool(metric_fns), batch_callbacks)
+            done = _train_epoch(trainer, guard, objective, train_loader, epoch, bool(metric_fns), batch_callbacks)
             if done is None:  # the NaN guard stopped this epoch: it has no logs
                 break
             loss, count, seconds, outputs, targets = done
             logs = {"loss": loss}
-            logs.update(_compute(metric_fns, outputs, targets, warned, loss_fn))
+            logs.update(_compute(metric_fns, outputs, targets, warned, objective))
             if val_loader is not None:
-                val = evaluate(model, loss_fn, val_loader, metric_fns, _warned=warned)
+                val = evaluate(model, objective, val_loader, metric_fns, _warned=warned)
                 logs.update((f"val_{k}", v) for k, v in val.items())
             logs["samples_per_s"] = count / max(seconds, 1e-12)
             logs["seconds"] = time.perf_counter() - start
@@ -126,7 +130,7 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     return history
 
 
-def _train_epoch(trainer, guard, loss_fn, loader, epoch, keep_outputs, batch_callbacks):
+def _train_epoch(trainer, guard, objective, loader, epoch, keep_outputs, batch_callbacks):
     """One pass over the loader: (mean loss, samples, seconds, outputs, targets), or None if the guard stopped."""
     model, optimizer = trainer.model, trainer.optimizer
     total, count = 0.0, 0
@@ -136,7 +140,7 @@ def _train_epoch(trainer, guard, loss_fn, loader, epoch, keep_outputs, batch_cal
     for i, (xb, yb) in enumerate(loader):
         guard.snapshot()
         out = model(xb)
-        loss = loss_fn(out, yb)
+        loss = objective(out, yb)
         value = loss.item()  # the one host-side number per batch
         if not math.isfinite(value):
             guard.fail(epoch, i, f"the loss is {value}", xb)
@@ -169,11 +173,12 @@ def _train_epoch(trainer, guard, loss_fn, loader, epoch, keep_outputs, batch_cal
 def evaluate(model, loss_fn, loader, metrics=("accuracy",), batch_size=1024, _warned=None):
     """The loss and metrics of ``model`` on all of ``loader``: ``{"loss": ..., "accuracy": ...}``.
 
+    ``loss_fn`` is read as in ``fit``: a loss function or name (its ``Objective.infer``), or a ``th.Objective``.
     Runs in eval mode under ``th.no_grad()`` (the model's mode is restored afterwards). The loss is the mean over
     samples (batch means weighted by batch size); metrics are computed once, on the concatenated outputs of all
     batches, so they are exact, not averages of per-batch values. ``loader`` may be a tuple (X, y).
     """
-    loss_fn = _loss(loss_fn)
+    objective = Objective.infer(loss_fn, model)
     loader = _loader(loader, batch_size, shuffle=False)
     metric_fns = _metrics(metrics)
     total, count, outputs, targets = 0.0, 0, [], []
@@ -181,14 +186,14 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), batch_size=1024, _wa
         for xb, yb in loader:
             out = model(xb)
             n = len(yb)
-            total += loss_fn(out, yb).item() * n
+            total += objective(out, yb).item() * n
             count += n
             outputs.append(out.data)
             targets.append(yb)
     if count == 0:
         raise ValueError("evaluate: the loader yielded no batches")
     result = {"loss": total / count}
-    result.update(_compute(metric_fns, outputs, targets, set() if _warned is None else _warned, loss_fn))
+    result.update(_compute(metric_fns, outputs, targets, set() if _warned is None else _warned, objective))
     return result
 
 
@@ -210,15 +215,6 @@ def predict(model, X, batch_size=1024):
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-def _loss(loss_fn):
-    if isinstance(loss_fn, str):
-        from ..losses import get
-        return get(loss_fn)
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be a function or a loss name, got {type(loss_fn).__name__}")
-    return loss_fn
-
-
 def _is_pair(obj):
     return isinstance(obj, tuple) and len(obj) == 2
 
@@ -257,60 +253,34 @@ def _metrics(metrics):
         metrics = [metrics]
     if isinstance(metrics, list) and metrics and isinstance(metrics[0], tuple):
         return list(metrics)  # already resolved
+    from .. import metrics as M
     out = []
     for m in metrics:
         if callable(m):
             out.append((getattr(m, "__name__", type(m).__name__), m))
         elif isinstance(m, str):
-            out.append((m, _metric_by_name(m)))
+            out.append((m, M.get(m)))
         else:
             raise TypeError(f"metrics: expected names or functions, got a {type(m).__name__}")
     return out
 
 
-def _metric_by_name(name):
-    from .. import metrics as M
-    top = re.fullmatch(r"top_?(\d+)_(error|accuracy)", name)
-    if top:
-        k, fn = int(top.group(1)), M.top_k_error if top.group(2) == "error" else M.top_k_accuracy
-        return functools.partial(fn, k=k)
-    try:
-        return M.get(name)
-    except ValueError as e:
-        raise ValueError(f"{e} (or topK_error / topK_accuracy for any K)") from None
-
-
-def _threshold(loss_fn, out):
-    """Where one output per example means class 1: 0 for a logit z, 0.5 for a probability ŷ = σ(z)."""
-    from .. import losses
-    if loss_fn is losses.binary_cross_entropy or isinstance(loss_fn, losses.BCELoss):
-        return 0.5
-    if loss_fn is losses.binary_cross_entropy_with_logits or isinstance(loss_fn, losses.BCEWithLogitsLoss):
-        return 0.0
-    return 0.5 if out.size and out.min() >= 0 and out.max() <= 1 else 0.0
-
-
-def _compute(metric_fns, outputs, targets, warned, loss_fn=None):
-    """Each metric on the concatenated outputs; one that does not apply is skipped with one warning."""
+def _compute(metric_fns, outputs, targets, warned, objective):
+    """Each metric on the concatenated outputs, read through the objective (labels for accuracy, a score of
+    class 1 for roc_auc, ...); a metric that does not apply is skipped with one warning."""
     if not metric_fns or not outputs:
         return {}
-    from .. import metrics as M
     y = np.concatenate([np.asarray(t) for t in targets])
     out = np.concatenate(outputs)
     if out.ndim == 2 and out.shape[1] == 1:  # one output unit: (N, 1) -> (N,)
         out = out[:, 0]
-    labels = y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y))))
+    labels = objective.classifies(y)
     result = {}
     for name, fn in metric_fns:
         if not labels and name not in _REGRESSION:
             continue  # accuracy on a regression target: does not apply
-        scores = out
-        if fn is M.accuracy and out.ndim == 1 and out.dtype.kind == "f":
-            fn = functools.partial(M.accuracy, threshold=_threshold(loss_fn, out))
-        elif fn is M.roc_auc and out.ndim == 2 and out.shape[1] == 2:
-            scores = out[:, 1] - out[:, 0]  # two logits: σ(z₁ − z₀) = P(class 1), ranked by z₁ − z₀
         try:
-            result[name] = float(fn(y, scores))
+            result[name] = float(fn(y, objective.for_metric(fn, out)))
         except (ValueError, TypeError, IndexError) as e:
             if name not in warned:
                 warned.add(name)

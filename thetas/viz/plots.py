@@ -151,40 +151,38 @@ def _layers(model):
     return out
 
 
-def _binary_threshold(model):
-    """0 for a logit z (ŷ = σ(z) > 0.5 exactly when z > 0); 0.5 when the model already ends in a Sigmoid."""
-    from ..nn.activation import Sigmoid
-    from ..nn.containers import Sequential
-    layers = _layers(model) if isinstance(model, Sequential) else []
-    return 0.5 if layers and isinstance(layers[-1], Sigmoid) else 0.0
-
-
-def decision_grid(model, X, resolution=200, padding=0.5, threshold=None):
+def decision_grid(model, X, resolution=200, padding=0.5, threshold=None, objective=None):
     """The class the model predicts at every point of a grid over the input plane of X.
 
-    Multi-class outputs (M, C) give argmax; one output per point ((M,) or (M, 1)) is binary: class 1 where the
-    output exceeds ``threshold`` (default: 0 for a logit, 0.5 after a final Sigmoid).
+    ``objective`` (a ``th.Objective``, or a loss read as ``fit`` reads it) says what the outputs are; without
+    one, ``Objective.infer(model=model)`` asks the model's last layer. Multi-class outputs (M, C) give argmax;
+    one output per point ((M,) or (M, 1)) is binary: class 1 where it exceeds the objective's threshold (0 for a
+    logit z, 0.5 for a probability, as after a final Sigmoid), or ``threshold`` when given.
 
     Returns: xx, yy (R, R) grid coordinates and the predicted classes (R, R) as int64, row i at yy[i].
     """
-    return _decision_grid(model, X, resolution, padding, threshold)[:3]
+    return _decision_grid(model, X, resolution, padding, threshold, objective)[:3]
 
 
-def _decision_grid(model, X, resolution, padding, threshold):
+def _decision_grid(model, X, resolution, padding, threshold, objective):
+    from ..objective import Objective
     X, xx, yy = _grid(X, resolution, padding)
     out = _forward(model, np.column_stack([xx.ravel(), yy.ravel()]))
-    if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
-        t = _binary_threshold(model) if threshold is None else threshold
-        classes, num_classes = (out.reshape(-1) > t).astype(np.int64), 2
-    elif out.ndim == 2:
-        classes, num_classes = out.argmax(1), out.shape[1]
-    else:
+    if not (out.ndim == 1 or out.ndim == 2):
         raise ValueError(f"decision_grid: the model's outputs on (M, 2) inputs have shape {out.shape}; "
                          "expected (M,), (M, 1) or (M, C)")
-    return xx, yy, classes.reshape(xx.shape), num_classes
+    objective = Objective.infer(objective, model)
+    if objective.task == "regression":
+        raise ValueError(f"decision_grid: the objective is a regression ({objective!r}); it has no classes")
+    one = out.ndim == 1 or out.shape[1] == 1
+    if one and threshold is not None:
+        classes = (out.reshape(-1) > threshold).astype(np.int64)
+    else:
+        classes = objective.classes(out)
+    return xx, yy, classes.reshape(xx.shape), 2 if one else out.shape[1]
 
 
-def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.5, threshold=None):
+def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.5, threshold=None, objective=None):
     """The predicted class regions of a model on 2-D inputs, with the data points coloured by label.
 
     The lecture's question, drawn: a linear model (one logistic-regression neuron, or a stack of them without
@@ -192,10 +190,11 @@ def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.
     activation bend the boundary around XOR, circles and spirals.
 
     The model is evaluated on a ``resolution`` × ``resolution`` grid covering X widened by ``padding``
-    (under ``th.no_grad()``, in eval mode, in batches); see ``decision_grid`` for how outputs become classes.
+    (under ``th.no_grad()``, in eval mode, in batches); see ``decision_grid`` for how outputs become classes
+    (``objective``: what the outputs are; by default the model's last layer says).
     Returns: the Axes (the regions are a filled contour, the points a scatter).
     """
-    xx, yy, classes, num_classes = _decision_grid(model, X, resolution, padding, threshold)
+    xx, yy, classes, num_classes = _decision_grid(model, X, resolution, padding, threshold, objective)
     X = _numpy(X)
     labels = _labels(y, len(X))
     n = max(num_classes, int(labels.max()) + 1 if labels is not None else 0)  # every class has a colour

@@ -10,10 +10,14 @@ from ..tensor import Tensor
 from .plots import _labels, _numpy, _pyplot, plot_images, signed_image_grid
 
 
-def _probabilities(out):
-    """Outputs (N, K) as probabilities: rows that already are (non-negative, summing to 1) are kept; logits and
-    log-probabilities go through a softmax. One output per row ((N,) or (N, 1)) is binary: [1 − p, p] with
-    p = σ(z) unless it already lies in [0, 1]."""
+def _probabilities(out, objective=None):
+    """Outputs (N, K) as probabilities (N, K). A ``th.Objective`` says what the outputs are
+    (``objective.probabilities``). Bare outputs say nothing, so they are read by their values: rows that already
+    are probabilities (non-negative, summing to 1) are kept; logits and log-probabilities go through a softmax.
+    One output per row ((N,) or (N, 1)) is binary: [1 − p, p] with p = σ(z) unless it already lies in [0, 1]."""
+    if objective is not None:
+        from ..objective import Objective
+        return Objective.infer(objective).probabilities(out)
     out = np.asarray(out, dtype=np.float64)
     if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
         p = out.reshape(-1)
@@ -109,7 +113,7 @@ def _scale(a):
     return dict(cmap="gray", vmin=0.0, vmax=hi if hi > 0 else 1.0)
 
 
-def plot_feature_maps(model, x, fig=None, layers=None, max_maps=16, class_names=None):
+def plot_feature_maps(model, x, fig=None, layers=None, max_maps=16, class_names=None, objective=None):
     """What the network computes from ONE image, layer by layer: one row per layer, the input image first.
 
     A layer whose output is (1, C, H, W) shows up to ``max_maps`` of its C feature maps (one shared colour scale
@@ -123,6 +127,7 @@ def plot_feature_maps(model, x, fig=None, layers=None, max_maps=16, class_names=
         x: the image: (1, C, H, W), (C, H, W) or (H, W).
         layers: names of the layers to show (as in ``named_modules``: "0", "3", ...); default all of them.
         max_maps: at most this many feature maps per row.  class_names: names for the probability bars.
+        objective: a ``th.Objective`` (or a loss) saying what the last layer outputs; by default its values do.
     Returns: the Figure; row r's Axes have ``get_subplotspec().rowspan.start == r``.
     """
     if not hasattr(model, "activations"):
@@ -162,7 +167,7 @@ def plot_feature_maps(model, x, fig=None, layers=None, max_maps=16, class_names=
         ax = fig.add_subplot(grid[r, :])
         v = a.reshape(-1)
         if name == last and v.size > 1:  # the output: logits -> probabilities, the prediction highlighted
-            p = _probabilities(v[None])[0]
+            p = _probabilities(v[None], objective)[0]
             guess = int(p.argmax())
             names = [str(n) for n in (range(v.size) if class_names is None else class_names)]
             ax.bar(range(v.size), p, color=["C3" if i == guess else "0.65" for i in range(v.size)])
@@ -190,7 +195,7 @@ def _grayscale(X):
     return X
 
 
-def plot_misclassified(model_or_outputs, X, y, class_names=None, fig=None, max_images=25, ncols=5):
+def plot_misclassified(model_or_outputs, X, y, class_names=None, fig=None, max_images=25, ncols=5, objective=None):
     """The images the network gets wrong, in dataset order, each titled with its true label and the network's
     first and second guesses: "true 7 / 1st: 2 (61%) / 2nd: 7 (30%)", one per line.
 
@@ -203,6 +208,8 @@ def plot_misclassified(model_or_outputs, X, y, class_names=None, fig=None, max_i
             (N, K) logits or probabilities.
         X: the images (N, 1, H, W), (N, H, W) or (N, H·W).  y: the true classes (N,) (or one-hot (N, K)).
         class_names: K names for the titles.  max_images: at most this many mistakes are drawn.
+        objective: a ``th.Objective`` (or a loss) saying what the outputs are (logits, probabilities); without
+            one, their values do.
     Returns: the Figure, one Axes per mistake; if there is none, one Axes that says so.
     """
     if callable(model_or_outputs) and not isinstance(model_or_outputs, (Tensor, np.ndarray)):
@@ -213,7 +220,7 @@ def plot_misclassified(model_or_outputs, X, y, class_names=None, fig=None, max_i
     X = _grayscale(X)
     if len(outputs) != len(X):
         raise ValueError(f"plot_misclassified: {len(outputs)} outputs for {len(X)} images")
-    probs = _probabilities(outputs)
+    probs = _probabilities(outputs, objective)
     labels = _labels(y, len(X))
     names = list(range(probs.shape[1])) if class_names is None else list(class_names)
     if len(names) != probs.shape[1] or labels.min(initial=0) < 0 or labels.max(initial=0) >= probs.shape[1]:
