@@ -11,7 +11,7 @@ from thetas.train import Callback, EarlyStopping, History, ModelCheckpoint, Prog
 
 pytest.importorskip("gymnasium")
 from test_rl import EVERY_STEP, Chain, _flat  # noqa: E402
-from thetas.rl import DQN, AppleWorld  # noqa: E402,F401  (AppleWorld: gymnasium is importable)
+from thetas.rl import DQN, AgentTrainer  # noqa: E402
 
 
 def chain_agent(**overrides):
@@ -58,6 +58,8 @@ def test_an_epoch_is_an_evaluation_period_and_history_records_it():
     assert np.isnan(history.history["loss"][0]) and np.isfinite(history.history["loss"][1:]).all()  # warm-up
     assert {"q_mean", "epsilon", "lr", "episodes", "episode_return", "seconds"} <= set(history.history)
     assert rec.calls[0] == "train_begin" and rec.calls[-1] == "train_end"
+    assert isinstance(rec.trainer, AgentTrainer) and rec.trainer.model is agent.q and rec.trainer.agent is agent
+    assert rec.trainer.epochs == 8 and rec.trainer.steps_per_epoch == 20 and rec.trainer.steps == 150
     assert rec.calls[1:3] == [("epoch_begin", 0, 0), ("epoch_end", 0)] and rec.calls[-2] == ("epoch_end", 7)
     # a batch is a log interval: the training log's per-interval lists are the batch logs
     assert [b["steps"] for b in rec.batches] == list(range(10, 151, 10)) == log["step"]

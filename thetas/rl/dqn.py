@@ -16,6 +16,9 @@ with ε falling linearly after a warm-up of random play.
     agent = th.rl.DQN(obs_dim=4, n_actions=2)
     log = agent.learn(gymnasium.make("CartPole-v1"), total_steps=200_000, eval_env=gymnasium.make("CartPole-v1"))
     agent.evaluate(gymnasium.make("CartPole-v1"), episodes=100).mean_return
+
+``learn`` reports as ``th.fit`` does, through ``thetas.train``'s callbacks: an epoch is one evaluation period, and
+``History``, ``ProgressBar``, ``EarlyStopping("eval_return", mode="max")`` and ``ModelCheckpoint`` work on it.
 """
 import math
 import time

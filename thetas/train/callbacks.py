@@ -63,7 +63,8 @@ def _monitored(owner, monitor, logs, what):
 
 
 class Callback:
-    """Base class: every hook does nothing. ``self.trainer`` is set by ``fit`` before ``on_train_begin``."""
+    """Base class: every hook does nothing. ``self.trainer`` is set by ``fit`` (or ``DQN.learn``) before
+    ``on_train_begin``."""
     trainer = None
 
     def set_trainer(self, trainer):
@@ -333,10 +334,11 @@ class ModelCheckpoint(Callback):
 class TerminateOnNaN(Callback):
     """Stop training as soon as the loss, a gradient or a parameter is NaN or ±Inf, keeping the last good weights.
 
-    ``fit`` always uses one. Before each batch it copies the model's parameters and buffers; if the loss of the
-    batch is not finite the optimizer never steps, and if a step leaves a parameter non-finite the copy is put
-    back. ``history.stopped_reason`` then names the epoch, the batch and what went wrong (including NaN in the
-    input batch). Cost per batch: one copy and one sum per parameter array (a few µs for a small MLP).
+    ``fit`` always uses one (``DQN.learn`` yours, if you pass one, around every update). Before each batch it
+    copies the model's parameters and buffers; if the loss of the batch is not finite the optimizer never steps, and
+    if a step leaves a parameter non-finite the copy is put back. ``history.stopped_reason`` then names the epoch,
+    the batch and what went wrong (including NaN in the input batch). Cost per batch: one copy and one sum per
+    parameter array (a few µs for a small MLP).
     """
 
     def on_train_begin(self, logs):
