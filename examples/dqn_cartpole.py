@@ -4,7 +4,8 @@ The Q-network reads the state s (cart position and velocity, pole angle and angu
 Q(s, left) and Q(s, right), the return it expects after each push. The agent pushes towards the larger one (or at
 random, with probability ε); every step goes into the replay memory; every 256 steps, 128 minibatches of
 remembered steps move Q(s, a) towards r + γ max Q_target(s', ·). ``thetas rl cartpole`` runs the same loop
-(``DQN.learn``) with a decaying learning rate and periodic evaluation, and keeps the best weights.
+(``DQN.learn``) with a decaying learning rate and periodic evaluation, and keeps the best weights (``learn`` takes
+``th.fit``'s callbacks; by default an ``EarlyStopping`` on the evaluation return restores the best Q-network).
 
     python examples/dqn_cartpole.py [--steps 50000]   # ~20 s; greedy returns reach 500 (the maximum), and may
                                                       # fall back later: why DQN.learn keeps the best weights

@@ -219,17 +219,25 @@ def test_save_and_load_an_agent(tmp_path):
         DQN.load(tmp_path / "plain.safetensors")
 
 
+class Weights(th.train.Callback):
+    """The Q-network's weights at the end of every epoch (evaluation period), by environment step."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def on_epoch_end(self, epoch, logs):
+        self.seen[logs["steps"]] = _flat(self.trainer.model)
+
+
 def test_learn_keeps_the_best_evaluated_weights():
     env = Chain()
     agent = DQN.for_env(env, hidden=(8,), learning_starts=20, **EVERY_STEP, batch_size=8)
-    seen = []
-
-    def record(agent, log):
-        seen.append((log["eval_step"][-1], _flat(agent.q)))
-    log = agent.learn(env, 100, eval_env=Chain(), eval_every=20, eval_episodes=1, callback=record)
-    best = dict(seen)[log["best_step"]]
-    np.testing.assert_array_equal(_flat(agent.q), best)
+    record = Weights()
+    log = agent.learn(env, 100, eval_env=Chain(), eval_every=20, eval_episodes=1, callbacks=[record])
+    np.testing.assert_array_equal(_flat(agent.q), record.seen[log["best_step"]])
     assert log["best_eval"] == max(log["eval_mean"])
+    # on a tie the later evaluation wins: it has trained longer
+    assert log["best_step"] == max(s for s, v in zip(log["eval_step"], log["eval_mean"]) if v == log["best_eval"])
 
 
 # ---------------------------------------------------------------------- AppleWorld

@@ -200,15 +200,35 @@ class AppleService:
 
 
 def train(out, steps=TRAINED_STEPS, seed=0):
-    """The child process: a DQN on AppleWorld, progress as JSON lines on stdout, saved to ``out``."""
+    """The child process: a DQN on AppleWorld (``DQN.learn``, with a session's ε: from 1 down to 0.05 over
+    ``EPS_STEPS`` steps after the warm-up), progress as JSON lines on stdout, saved to ``out``."""
     import json
-    s = Session("train", seed)
-    s.learning = True
-    while s.steps < steps:
-        s.step(min(1000, steps - s.steps))
-        print(json.dumps({"fraction": s.steps / steps, "steps": s.steps, "reward_avg": float(np.mean(s.recent))}),
-              flush=True)
-    agent = s.agent
+
+    from ..rl.dqn import DQN
+    from ..train.callbacks import Callback
+
+    class Progress(Callback):
+        """Every log interval: the fraction done and the mean reward of the last AVG_WINDOW steps (replay memory)."""
+        reported = None
+
+        def report(self):
+            t, buf = self.trainer.steps, self.trainer.agent.buffer
+            recent = buf.reward[(buf.pos - np.arange(1, min(AVG_WINDOW, len(buf)) + 1)) % buf.capacity]
+            reward_avg = float(np.mean(recent, dtype=np.float64))
+            print(json.dumps({"fraction": t / steps, "steps": t, "reward_avg": reward_avg}), flush=True)
+            self.reported = t
+
+        def on_batch_end(self, batch, logs):
+            self.report()
+
+        def on_train_end(self, logs):
+            if self.reported != self.trainer.steps:
+                self.report()
+
+    env = _env()
+    config = {**CONFIG, "exploration_fraction": EPS_STEPS / max(1, steps - LEARNING_STARTS)}
+    agent = DQN.for_env(env, seed=seed, **config)
+    agent.learn(env, steps, log_every=1000, callbacks=[Progress()])
     agent.save(str(out), metadata={"env": "thetas/AppleWorld-v0", "steps_trained": steps})
 
 

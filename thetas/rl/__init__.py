@@ -10,14 +10,17 @@ the reward it expects; the agent takes the action with the largest one.
     agent.learn(env, total_steps=200_000, eval_env=gymnasium.make("CartPole-v1"), verbose=True)
     agent.evaluate(gymnasium.make("CartPole-v1"), episodes=100).mean_return     # about 500, the maximum
 
+``learn`` takes ``th.fit``'s callbacks (``callbacks=[th.train.EarlyStopping("eval_return", mode="max")]``): an epoch
+is one evaluation period, and callbacks see an ``AgentTrainer`` whose ``model`` is the Q-network.
+
 Environments use the Gymnasium API (``pip install "thetas[rl]"``); ``thetas.rl.envs`` (AppleWorld, registered as
 ``"thetas/AppleWorld-v0"``) is imported on first use, so the rest works without Gymnasium.
 """
 from .buffer import Batch, ReplayBuffer
-from .dqn import DQN, DQNConfig, EvalResult, evaluate, linear_epsilon, td_target
+from .dqn import DQN, AgentTrainer, DQNConfig, EvalResult, evaluate, linear_epsilon, td_target
 
-__all__ = ["Batch", "ReplayBuffer", "DQN", "DQNConfig", "EvalResult", "evaluate", "linear_epsilon", "td_target",
-           "envs", "AppleWorld"]
+__all__ = ["Batch", "ReplayBuffer", "DQN", "DQNConfig", "AgentTrainer", "EvalResult", "evaluate", "linear_epsilon",
+           "td_target", "envs", "AppleWorld"]
 
 
 def __getattr__(name):  # thetas.rl.envs needs gymnasium: import it only when asked for

@@ -16,8 +16,11 @@ with ε falling linearly after a warm-up of random play.
     agent = th.rl.DQN(obs_dim=4, n_actions=2)
     log = agent.learn(gymnasium.make("CartPole-v1"), total_steps=200_000, eval_env=gymnasium.make("CartPole-v1"))
     agent.evaluate(gymnasium.make("CartPole-v1"), episodes=100).mean_return
+
+``learn`` reports as ``th.fit`` does, through ``thetas.train``'s callbacks: an epoch is one evaluation period, and
+``History``, ``ProgressBar``, ``EarlyStopping("eval_return", mode="max")`` and ``ModelCheckpoint`` work on it.
 """
-import sys
+import math
 import time
 from collections import namedtuple
 from dataclasses import asdict, dataclass, fields, replace
@@ -30,9 +33,11 @@ from ..models.mlp import MLP
 from ..nn.module import build
 from ..nn.utils import clip_grad_norm_
 from ..optim import Adam, LinearLR
+from ..train.callbacks import Callback, EarlyStopping, History, ProgressBar, TerminateOnNaN
+from ..train.trainer import Trainer
 from .buffer import ReplayBuffer
 
-__all__ = ["DQNConfig", "DQN", "linear_epsilon", "td_target", "evaluate", "EvalResult"]
+__all__ = ["DQNConfig", "DQN", "AgentTrainer", "linear_epsilon", "td_target", "evaluate", "EvalResult"]
 
 
 @dataclass
@@ -110,6 +115,67 @@ def _env_sizes(env):
         raise ValueError(f"DQN needs a flat Box observation and a Discrete action space, got "
                          f"{env.observation_space} and {env.action_space}")
     return int(obs_shape[0]), int(n)
+
+
+class AgentTrainer(Trainer):
+    """What callbacks see of ``DQN.learn``: a ``th.train.Trainer`` whose ``model`` is the agent's online Q-network
+    and ``optimizer`` its Adam, whose ``epochs`` are evaluation periods of ``steps_per_epoch`` (= ``eval_every``)
+    environment steps, and which counts environment steps: ``total_steps`` of this call, ``steps`` taken so far
+    (what a ``ProgressBar`` shows). ``agent`` is the DQN; ``save`` writes it, so ``ModelCheckpoint`` saves agents
+    that ``DQN.load`` reads back."""
+    unit = "step"
+    progress_keys = ("episode_return", "epsilon", "eval_return", "loss")   # a ProgressBar shows these
+
+    def __init__(self, agent, history, epochs, steps_per_epoch, total_steps):
+        super().__init__(agent.q, agent.optimizer, history, epochs, steps_per_epoch)
+        self.agent, self.total_steps, self.steps = agent, int(total_steps), 0
+
+    def save(self, path, metadata=None):
+        self.agent.save(path, metadata=metadata)
+
+
+def _callbacks(callbacks, evaluating, verbose):
+    """(callbacks in calling order, the History, the TerminateOnNaN or None, the progress bars), as ``fit`` picks
+    them, and with an EarlyStopping that keeps the best evaluated weights unless one is given."""
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"learn: callbacks must be Callback objects (th.train.Callback), got a "
+                            f"{type(cb).__name__}")
+    history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+    history = History() if history is None else history  # (an empty History is falsy: it has len 0)
+    guard = next((cb for cb in callbacks if isinstance(cb, TerminateOnNaN)), None)
+    extra = [cb for cb in callbacks if cb is not history]
+    if evaluating and not any(isinstance(cb, EarlyStopping) for cb in extra):
+        extra.insert(0, EarlyStopping("eval_return", mode="max", patience=None, ties="last"))
+    bars = [cb for cb in extra if isinstance(cb, ProgressBar)]
+    if verbose and not bars:
+        bars = [ProgressBar()]
+        extra.append(bars[0])
+    extra.sort(key=lambda cb: isinstance(cb, ProgressBar))  # the bar reports last, after EarlyStopping has acted
+    return [history, *extra], history, guard, bars
+
+
+def _epochs(start, end, every, warmup):
+    """How many epochs steps start+1 .. end make: one per evaluation step (t ≥ warmup, t % every == 0), and one
+    more for the steps after the last of them."""
+    first = -(-max(start + 1, warmup) // every) * every
+    n = 0 if first > end else (end - first) // every + 1
+    last = first + (n - 1) * every if n else start
+    return n + (last < end)
+
+
+def _guard_fails(guard, loss, epoch, batch):
+    """TerminateOnNaN after one update: True (and training stops, the weights from before it put back) if the loss
+    or a parameter is not finite."""
+    if not math.isfinite(loss):
+        guard.fail(epoch, batch, f"the TD loss is {loss}")
+        return True
+    bad = guard.first_bad_tensor()
+    if bad is not None:
+        guard.fail(epoch, batch, f"parameter {bad!r} became non-finite in the optimizer step")
+        return True
+    return False
 
 
 class DQN:
@@ -215,105 +281,170 @@ class DQN:
                 t += tau * p.data
 
     def learn(self, env, total_steps, eval_env=None, eval_every=10_000, eval_episodes=10, log_every=1_000,
-              solved_at=None, confirm_episodes=100, stop_when_solved=True, callback=None, verbose=False):
+              solved_at=None, confirm_episodes=100, stop_when_solved=True, callbacks=None, verbose=False):
         """Play ``total_steps`` steps of ``env`` ε-greedily and learn from replayed transitions.
 
         Each step: act ε-greedily, store (s, a, r, s', terminated, truncated); after the warm-up, every
         ``train_freq`` steps ``gradient_steps`` updates on random minibatches, and every ``target_update`` steps
         a target-network sync. Every ``eval_every`` steps after the warm-up the greedy policy plays
-        ``eval_episodes`` episodes of ``eval_env``; the weights of the best evaluation (the later one on a tie)
-        are put back into ``q`` at the end, since DQN often gets worse late in training.
+        ``eval_episodes`` episodes of ``eval_env``. With ``lr_end_factor`` < 1, η falls linearly over the updates
+        of this call.
 
         ``solved_at`` (e.g. CartPole's reward threshold, 475): an evaluation that reaches it is repeated with
         ``confirm_episodes`` episodes, and that mean is its score; a confirmed score ≥ ``solved_at`` solves the
-        task (``solved_step``) and, with ``stop_when_solved``, ends training there. ``callback(agent, log)`` runs
-        after each evaluation and may return True to stop. With ``lr_end_factor`` < 1, η falls linearly over the
-        updates of this call. Returns the training log, a dict:
+        task (``solved_step``) and, with ``stop_when_solved``, ends training there.
+
+        It reports through the callbacks of ``th.fit`` (``thetas.train``): an *epoch* is one evaluation period
+        (it ends at each evaluation step, a multiple of ``eval_every`` from the warm-up on, and at the last step),
+        a *batch* one log interval of ``log_every`` steps. Batch logs: ``batch``, ``steps`` (environment steps so
+        far), ``loss`` (mean TD loss of the interval's updates, NaN before the first), ``q_mean`` (their mean
+        Q(s, a)), ``epsilon``, ``lr``, ``episode_return`` (mean return of the episodes that ended in the interval,
+        None if none did). Epoch logs: the same over the epoch, ``episodes`` (finished so far), ``seconds`` and,
+        with ``eval_env``, ``eval_return`` (the score), ``eval_std``, ``eval_episodes`` (None in an epoch without
+        an evaluation). ``self.trainer`` is an ``AgentTrainer``: ``model`` is the online Q-network ``q``.
+
+            agent.learn(env, 200_000, eval_env=eval_env, callbacks=[
+                th.train.EarlyStopping("eval_return", mode="max", patience=5),           # keeps the best q
+                th.train.ModelCheckpoint("best.safetensors", "eval_return", mode="max")])  # DQN.load reads it
+
+        A ``History`` is always used (yours, if you pass one); a ``ProgressBar`` of environment steps on stderr
+        when ``verbose``. Unless you pass an ``EarlyStopping``, one keeps the best evaluated weights:
+        ``EarlyStopping("eval_return", mode="max", patience=None, ties="last")``, so ``q`` ends with the weights of
+        the best evaluation (the later one on a tie), since DQN often gets worse late in training. A
+        ``TerminateOnNaN`` among yours checks every update and stops, with the weights from before it, at a
+        non-finite loss or parameter. Returns the training log, a dict:
 
             episode_step, episode_return, episode_length    lists, one entry per finished episode
-            step, loss, q_mean, epsilon, lr                 lists, means over each ``log_every`` steps
+            step, loss, q_mean, epsilon, lr                 lists, one entry per log interval (the batch logs)
             eval_step, eval_mean, eval_std, eval_episodes   lists, the periodic greedy evaluations (scores)
-            best_step, best_eval, solved_step, steps, seconds
+            best_step, best_eval    the evaluation whose weights ``q`` ends with (None: the last weights)
+            solved_step, steps, seconds, history            ``history``: the History of the epoch logs
         """
         c = self.config
-        self._total_steps = self.steps + int(total_steps)
+        start = self.steps
+        self._total_steps = start + int(total_steps)
         log = {k: [] for k in ("episode_step", "episode_return", "episode_length", "step", "loss", "q_mean",
                                "epsilon", "lr", "eval_step", "eval_mean", "eval_std", "eval_episodes")}
         log.update(best_step=None, best_eval=None, solved_step=None)
         n_updates = c.gradient_steps * (self._total_steps - max(self.steps, c.learning_starts)) // c.train_freq
         schedule = (LinearLR(self.optimizer, 1.0, c.lr_end_factor, total_iters=n_updates)
                     if c.lr_end_factor != 1 and n_updates > 0 else None)
-        best_state, stats = None, {"loss": [], "q_mean": []}
-        bar = _progress(total_steps, verbose)
+        callbacks, history, guard, bars = _callbacks(callbacks, eval_env is not None, verbose)
+        trainer = AgentTrainer(self, history, _epochs(start, self._total_steps, eval_every, c.learning_starts),
+                               eval_every, total_steps)
+        for cb in callbacks:
+            cb.set_trainer(trainer)
+        batch_callbacks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        # losses and mean Q of the updates, and returns of the episodes, since the last batch / epoch logs
+        interval = {"loss": [], "q_mean": [], "episode_return": []}
+        period = {"loss": [], "q_mean": [], "episode_return": []}
+        mean = lambda v: float(np.mean(v)) if v else float("nan")  # noqa: E731
         t0 = time.perf_counter()
-        obs, _ = env.reset(seed=c.seed)
-        ep_return, ep_len = 0.0, 0
-        for _ in range(int(total_steps)):
-            eps = self.epsilon()
-            action = self.act(obs, eps)
-            next_obs, reward, terminated, truncated, _ = env.step(action)
-            self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
-            obs, ep_return, ep_len = next_obs, ep_return + float(reward), ep_len + 1
-            self.steps += 1
-            t = self.steps
-            if t > c.learning_starts:
-                if t % c.train_freq == 0:
-                    for _ in range(c.gradient_steps):
-                        for k, v in self.update(self.buffer.sample(c.batch_size)).items():
-                            if k in stats:
-                                stats[k].append(v)
-                        if schedule is not None and schedule.last_epoch < schedule.total_iters:
-                            schedule.step()
-                if t % c.target_update == 0:
-                    self.sync_target()
-            if terminated or truncated:
-                log["episode_step"].append(t)
-                log["episode_return"].append(ep_return)
-                log["episode_length"].append(ep_len)
-                obs, _ = env.reset()
-                ep_return, ep_len = 0.0, 0
-            stop = False
-            if eval_env is not None and t >= c.learning_starts and t % eval_every == 0:
+        epoch, batch, epoch_open, epoch_t0, logs = 0, 0, False, t0, {}
+
+        def end_epoch(t, evaluation):
+            nonlocal epoch, epoch_open, logs
+            logs = {"steps": t, "loss": mean(period["loss"]), "q_mean": mean(period["q_mean"]), "epsilon": eps,
+                    "lr": self.optimizer.param_groups[0]["lr"], "episodes": len(log["episode_return"]),
+                    "episode_return": mean(period["episode_return"]) if period["episode_return"] else None}
+            if eval_env is not None:
+                logs.update(eval_return=None, eval_std=None, eval_episodes=None)
+            if evaluation and eval_env is not None:
                 result = evaluate(self, eval_env, eval_episodes, seed=c.seed + 10_000 + t)
                 if solved_at is not None and result.mean_return >= solved_at and confirm_episodes > eval_episodes:
                     result = evaluate(self, eval_env, confirm_episodes, seed=c.seed + 20_000_000 + t)
                 score = result.mean_return
+                logs.update(eval_return=score, eval_std=result.std_return, eval_episodes=len(result.returns))
                 log["eval_step"].append(t)
                 log["eval_mean"].append(score)
                 log["eval_std"].append(result.std_return)
                 log["eval_episodes"].append(len(result.returns))
-                if log["best_eval"] is None or score >= log["best_eval"]:
-                    log["best_eval"], log["best_step"] = score, t
-                    best_state = self.q.state_dict()
                 if solved_at is not None and score >= solved_at and log["solved_step"] is None:
                     log["solved_step"] = t
-                    stop = stop_when_solved
-                stop = bool(callback is not None and callback(self, log)) or stop
-            if t % log_every == 0:
-                self._log_interval(log, t, stats, eps, bar, log_every)
-            if stop:
-                break
-        if bar is not None:
-            bar.close()
-        if best_state is not None:
-            self.q.load_state_dict(best_state)
-        log.update(steps=self.steps, seconds=time.perf_counter() - t0)
-        return log
+                    if stop_when_solved:
+                        trainer.stop(f"DQN: solved at step {t:,}: mean greedy return {score:.1f} ≥ {solved_at:g} "
+                                     f"over {len(result.returns)} episodes")
+            logs["seconds"] = time.perf_counter() - epoch_t0
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            for v in period.values():
+                v.clear()
+            epoch, epoch_open = epoch + 1, False
 
-    def _log_interval(self, log, t, stats, eps, bar, n):
-        mean = lambda v: float(np.mean(v)) if v else float("nan")  # noqa: E731
-        log["step"].append(t)
-        log["loss"].append(mean(stats["loss"]))
-        log["q_mean"].append(mean(stats["q_mean"]))
-        log["epsilon"].append(eps)
-        log["lr"].append(self.optimizer.param_groups[0]["lr"])
-        stats["loss"], stats["q_mean"] = [], []
-        if bar is not None:
-            text = f"return={mean(log['episode_return'][-10:]):.1f} eps={eps:.3f}"
-            if log["eval_mean"]:
-                text += f" eval={log['eval_mean'][-1]:.1f} best={log['best_eval']:.1f}"
-            bar.set_postfix_str(text, refresh=False)
-            bar.update(n)
+        obs, _ = env.reset(seed=c.seed)
+        ep_return, ep_len = 0.0, 0
+        try:
+            for cb in callbacks:
+                cb.on_train_begin(logs)
+            for _ in range(int(total_steps)):
+                if not epoch_open:
+                    trainer.epoch, epoch_open, batch, epoch_t0 = epoch, True, 0, time.perf_counter()
+                    for cb in callbacks:
+                        cb.on_epoch_begin(epoch, {})
+                eps = self.epsilon()
+                action = self.act(obs, eps)
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
+                obs, ep_return, ep_len = next_obs, ep_return + float(reward), ep_len + 1
+                self.steps += 1
+                trainer.steps += 1
+                t = self.steps
+                if t > c.learning_starts:
+                    if t % c.train_freq == 0:
+                        for _ in range(c.gradient_steps):
+                            if guard is not None:
+                                guard.snapshot()
+                            stats = self.update(self.buffer.sample(c.batch_size))
+                            if guard is not None and _guard_fails(guard, stats["loss"], epoch, batch):
+                                break
+                            for k in ("loss", "q_mean"):
+                                interval[k].append(stats[k])
+                                period[k].append(stats[k])
+                            if schedule is not None and schedule.last_epoch < schedule.total_iters:
+                                schedule.step()
+                    if t % c.target_update == 0:
+                        self.sync_target()
+                if terminated or truncated:
+                    log["episode_step"].append(t)
+                    log["episode_return"].append(ep_return)
+                    log["episode_length"].append(ep_len)
+                    interval["episode_return"].append(ep_return)
+                    period["episode_return"].append(ep_return)
+                    obs, _ = env.reset()
+                    ep_return, ep_len = 0.0, 0
+                if t % log_every == 0:
+                    lr = self.optimizer.param_groups[0]["lr"]
+                    logs = {"batch": batch, "steps": t, "loss": mean(interval["loss"]),
+                            "q_mean": mean(interval["q_mean"]), "epsilon": eps, "lr": lr,
+                            "episode_return": mean(interval["episode_return"]) if interval["episode_return"] else None}
+                    for key, name in (("step", "steps"), ("loss", "loss"), ("q_mean", "q_mean"),
+                                      ("epsilon", "epsilon"), ("lr", "lr")):
+                        log[key].append(logs[name])
+                    for v in interval.values():
+                        v.clear()
+                    for cb in batch_callbacks:
+                        cb.on_batch_end(batch, logs)
+                    batch += 1
+                evaluation = t >= c.learning_starts and t % eval_every == 0
+                if evaluation or trainer.stop_training:
+                    end_epoch(t, evaluation)
+                if trainer.stop_training:
+                    break
+            if epoch_open:                      # the last steps after the last evaluation: an epoch of their own
+                end_epoch(self.steps, False)
+            for cb in callbacks:
+                cb.on_train_end(logs)
+        finally:
+            for bar in bars:
+                bar.close()
+        kept = next((cb for cb in reversed(callbacks) if isinstance(cb, EarlyStopping)
+                     and cb.restore_best_weights and cb.best_weights is not None), None)
+        if kept is not None:                    # the epoch whose weights q ends with
+            best = history.epoch.index(kept.best_epoch)
+            log["best_step"] = history.history["steps"][best]
+            log["best_eval"] = history.history.get("eval_return", [None] * len(history))[best]
+        log.update(steps=self.steps, seconds=time.perf_counter() - t0, history=history)
+        return log
 
     # ------------------------------------------------------------------ evaluating and saving
     def evaluate(self, env, episodes=100, seed=None, epsilon=0.0):
@@ -373,9 +504,3 @@ def evaluate(agent, env, episodes=100, seed=None, epsilon=0.0):
         returns[i], lengths[i] = total, length
     return EvalResult(returns, lengths)
 
-
-def _progress(total, verbose):
-    if not verbose:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=int(total), file=sys.stderr, unit="step", unit_scale=True, dynamic_ncols=True, smoothing=0.1)

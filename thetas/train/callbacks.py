@@ -1,10 +1,14 @@
-"""Callbacks: code that runs at fixed points of ``th.fit`` (Keras' design, ``keras/callbacks/``).
+"""Callbacks: code that runs at fixed points of ``th.fit`` and ``th.rl.DQN.learn`` (Keras' design,
+``keras/callbacks/``).
 
-Every hook gets one ``logs`` dict. At the end of an epoch it holds ``loss`` and each requested metric on the
-training data, ``val_loss`` and ``val_<metric>`` when there is a validation loader, ``samples_per_s``, ``seconds``
-and ``lr``; at the end of a batch, ``batch``, ``size`` and ``loss`` (the epoch's running mean so far). A callback
-reaches the training run through ``self.trainer`` (``.model``, ``.optimizer``, ``.history``, ``.epochs``) and
-stops it by setting ``self.trainer.stop_training = True``.
+Every hook gets one ``logs`` dict. In ``fit``, at the end of an epoch it holds ``loss`` and each requested metric on
+the training data, ``val_loss`` and ``val_<metric>`` when there is a validation loader, ``samples_per_s``,
+``seconds`` and ``lr``; at the end of a batch, ``batch``, ``size`` and ``loss`` (the epoch's running mean so far).
+``DQN.learn`` calls an evaluation period an epoch and a log interval a batch; its logs are ``steps``, ``loss`` (TD
+loss), ``q_mean``, ``epsilon``, ``lr``, ``episode_return`` and, at an evaluation, ``eval_return`` (see its docstring).
+A quantity logged as None was not measured this time (no evaluation in this epoch): monitors skip it.
+A callback reaches the training run through ``self.trainer`` (``.model``, ``.optimizer``, ``.history``,
+``.epochs``) and stops it by setting ``self.trainer.stop_training = True``.
 
     class PrintLoss(th.train.Callback):
         def on_epoch_end(self, epoch, logs):
@@ -32,14 +36,35 @@ def _mode(monitor, mode):
     return "max" if base in _HIGHER_IS_BETTER or base.endswith(("accuracy", "_auc")) else "min"
 
 
-def _better(value, best, mode, min_delta=0.0):
+def _better(value, best, mode, min_delta=0.0, ties="first"):
+    """Is ``value`` a new best? Better by more than ``min_delta``; with ``ties='last'`` an equal value is too."""
     if best is None:
+        return True
+    if ties == "last" and value == best:
         return True
     return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
+def _ties(ties):
+    if ties not in ("first", "last"):
+        raise ValueError(f"ties must be 'first' or 'last', got {ties!r}")
+    return ties
+
+
+def _monitored(owner, monitor, logs, what):
+    """logs[monitor], or None: a quantity logged as None (not measured this epoch) is skipped quietly, a missing
+    one with one warning."""
+    value = logs.get(monitor)
+    if value is None and monitor not in logs and not owner._warned:
+        warnings.warn(f"{type(owner).__name__}: {monitor!r} is not in the logs (they have {sorted(logs)}); {what}",
+                      RuntimeWarning, stacklevel=3)
+        owner._warned = True
+    return value
+
+
 class Callback:
-    """Base class: every hook does nothing. ``self.trainer`` is set by ``fit`` before ``on_train_begin``."""
+    """Base class: every hook does nothing. ``self.trainer`` is set by ``fit`` (or ``DQN.learn``) before
+    ``on_train_begin``."""
     trainer = None
 
     def set_trainer(self, trainer):
@@ -105,6 +130,10 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
 
+# how a progress bar writes a quantity, where its full name would crowd the line: label, format
+_SHORT = {"epsilon": ("eps", ".3f"), "episode_return": ("return", ".1f"), "eval_return": ("eval", ".1f")}
+
+
 def _fmt(logs, keys):
     parts = []
     for k in keys:
@@ -115,6 +144,9 @@ def _fmt(logs, keys):
             parts.append(f"{v:,.0f} samples/s")
         elif k == "lr":
             parts.append(f"lr={v:.3g}")
+        elif k in _SHORT:
+            label, spec = _SHORT[k]
+            parts.append(f"{label}={v:{spec}}")
         else:
             parts.append(f"{k}={v:.4f}")
     return ", ".join(parts)
@@ -125,12 +157,14 @@ class ProgressBar(Callback):
 
     ``unit='batch'``: one bar per epoch over its batches (Keras' style). ``unit='epoch'``: one bar over the epochs,
     for runs whose epochs are tiny. ``unit='auto'`` (default) shows the first epoch batch by batch and, if it took
-    less than ``min_epoch_seconds``, replaces it by one bar over all epochs.
+    less than ``min_epoch_seconds``, replaces it by one bar over all epochs; for a trainer that counts steps of its
+    own (``trainer.total_steps``, e.g. ``DQN.learn``'s environment steps) it means ``unit='step'``: one bar over
+    all the steps, at ``trainer.steps``, with the latest logs (``trainer.progress_keys`` of them, if it names some).
     """
 
     def __init__(self, unit="auto", min_epoch_seconds=1.0, file=None):
-        if unit not in ("auto", "batch", "epoch"):
-            raise ValueError(f"ProgressBar: unit must be 'auto', 'batch' or 'epoch', got {unit!r}")
+        if unit not in ("auto", "batch", "epoch", "step"):
+            raise ValueError(f"ProgressBar: unit must be 'auto', 'batch', 'epoch' or 'step', got {unit!r}")
         self.unit, self.min_epoch_seconds, self.file = unit, float(min_epoch_seconds), file
         self._bar = None
 
@@ -144,17 +178,34 @@ class ProgressBar(Callback):
         self._epochs = self.trainer.epochs
         self._keys = None
         self._last = 0.0
+        total_steps = getattr(self.trainer, "total_steps", None)
+        if self._mode == "step" or self._mode is None and total_steps is not None:
+            if total_steps is None:
+                raise ValueError("ProgressBar(unit='step') needs a trainer that counts steps (trainer.total_steps)")
+            self._mode, self._seen = "step", {}
+            self._keys = getattr(self.trainer, "progress_keys", None)
+            self._bar = self._new_bar(total=int(total_steps), unit=getattr(self.trainer, "unit", "step"),
+                                      unit_scale=True, smoothing=0.1)
         if self._mode == "epoch":
             self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training")
 
+    def _step(self, logs):
+        """unit='step': move the bar to ``trainer.steps`` and show the latest value of each logged quantity."""
+        self._seen.update((k, v) for k, v in logs.items() if v is not None)
+        keys = self._keys or [k for k in self._seen if k not in ("batch", "size", "steps", "seconds", "lr")]
+        self._bar.set_postfix_str(_fmt(self._seen, keys), refresh=False)
+        self._bar.update(self.trainer.steps - self._bar.n)  # update() redraws, at most every 0.1 s
+
     def on_epoch_begin(self, epoch, logs):
-        if self._mode != "epoch":
+        if self._mode not in ("epoch", "step"):
             self._bar = self._new_bar(total=self.trainer.steps_per_epoch, unit="batch",
                                       desc=f"epoch {epoch + 1}/{self._epochs}", leave=self._mode == "batch")
 
     def on_batch_end(self, batch, logs):
         if self._mode == "epoch" or self._bar is None:
             return
+        if self._mode == "step":
+            return self._step(logs)
         self._bar.update(1)
         now = time.perf_counter()
         if now - self._last > 0.2:  # a postfix costs string formatting: refresh it a few times a second
@@ -162,6 +213,8 @@ class ProgressBar(Callback):
             self._bar.set_postfix_str(f"loss={logs['loss']:.4f}", refresh=False)
 
     def on_epoch_end(self, epoch, logs):
+        if self._mode == "step":
+            return self._step(logs)
         if self._keys is None:
             self._keys = [k for k in logs if k not in ("seconds", "lr")]
         text = _fmt(logs, self._keys)
@@ -201,13 +254,20 @@ class EarlyStopping(Callback):
     cure for overfitting: keep the thetas from before the validation curve turned back up).
 
     Args:
-        monitor: a key of the epoch logs, e.g. 'val_loss' or 'val_accuracy'.
+        monitor: a key of the epoch logs, e.g. 'val_loss', 'val_accuracy', or DQN's 'eval_return'.
         mode: 'min', 'max', or 'auto' (max for accuracy-like names, min otherwise).
+        patience: epochs without improvement before stopping; None: never stop, only keep the best weights
+            (what ``DQN.learn`` does by default, on 'eval_return').
+        ties: of epochs with equal values, the best is the 'first' (Keras) or the 'last' (an equal value counts
+            as an improvement: DQN keeps the later of two equally good policies, which has trained longer).
     """
 
-    def __init__(self, monitor="val_loss", patience=5, mode="auto", min_delta=0.0, restore_best_weights=True):
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
+    def __init__(self, monitor="val_loss", patience=5, mode="auto", min_delta=0.0, restore_best_weights=True,
+                 ties="first"):
+        self.monitor, self.min_delta = monitor, abs(float(min_delta))
+        self.patience = None if patience is None else int(patience)
         self.mode, self.restore_best_weights = _mode(monitor, mode), bool(restore_best_weights)
+        self.ties = _ties(ties)
         self.best = self.best_epoch = self.best_weights = None
         self.wait, self.stopped_epoch = 0, None
         self._warned = False
@@ -217,20 +277,16 @@ class EarlyStopping(Callback):
         self.wait, self.stopped_epoch = 0, None
 
     def on_epoch_end(self, epoch, logs):
-        value = logs.get(self.monitor)
+        value = _monitored(self, self.monitor, logs, "nothing to monitor")
         if value is None:
-            if not self._warned:
-                warnings.warn(f"EarlyStopping: {self.monitor!r} is not in the logs (they have {sorted(logs)}); "
-                              "nothing to monitor", RuntimeWarning, stacklevel=2)
-                self._warned = True
             return
-        if not math.isnan(value) and _better(value, self.best, self.mode, self.min_delta):
+        if not math.isnan(value) and _better(value, self.best, self.mode, self.min_delta, self.ties):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = self.trainer.model.state_dict()
             return
         self.wait += 1
-        if self.wait >= self.patience:
+        if self.patience is not None and self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop(f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
                               f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
@@ -243,11 +299,13 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the model with ``th.save`` at the end of an epoch: when ``monitor`` improves (``save_best_only``),
     or every epoch. ``path`` may hold ``{epoch}`` and log keys: ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
-    The file's user metadata records the epoch (1-based) and its logs."""
+    The file's user metadata records the epoch (1-based) and its logs. A trainer with a ``save(path, metadata)``
+    method saves what it trains its own way: ``DQN.learn``'s writes the agent, which ``DQN.load`` reads back.
+    ``ties``: as in ``EarlyStopping`` ('last': an equal value is saved again)."""
 
-    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto", metadata=None):
+    def __init__(self, path, monitor="val_loss", save_best_only=True, mode="auto", metadata=None, ties="first"):
         self.path, self.monitor, self.save_best_only = path, monitor, bool(save_best_only)
-        self.mode, self.metadata = _mode(monitor, mode), metadata
+        self.mode, self.metadata, self.ties = _mode(monitor, mode), metadata, _ties(ties)
         self.best, self.last_path = None, None
         self._warned = False
 
@@ -257,31 +315,30 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch, logs):
         from ..io import save
         if self.save_best_only:
-            value = logs.get(self.monitor)
-            if value is None:
-                if not self._warned:
-                    warnings.warn(f"ModelCheckpoint: {self.monitor!r} is not in the logs (they have {sorted(logs)});"
-                                  " nothing is saved", RuntimeWarning, stacklevel=2)
-                    self._warned = True
-                return
-            if math.isnan(value) or not _better(value, self.best, self.mode):
+            value = _monitored(self, self.monitor, logs, "nothing is saved")
+            if value is None or math.isnan(value) or not _better(value, self.best, self.mode, ties=self.ties):
                 return
             self.best = value
         path = str(self.path).format(epoch=epoch + 1, **logs)
         meta = {"epoch": epoch + 1, "logs": {k: v for k, v in logs.items() if v is not None}}
         if self.metadata is not None:
             meta["user"] = self.metadata
-        save(self.trainer.model, path, metadata=meta)
+        own_save = getattr(self.trainer, "save", None)
+        if own_save is not None:
+            own_save(path, metadata=meta)
+        else:
+            save(self.trainer.model, path, metadata=meta)
         self.last_path = path
 
 
 class TerminateOnNaN(Callback):
     """Stop training as soon as the loss, a gradient or a parameter is NaN or ±Inf, keeping the last good weights.
 
-    ``fit`` always uses one. Before each batch it copies the model's parameters and buffers; if the loss of the
-    batch is not finite the optimizer never steps, and if a step leaves a parameter non-finite the copy is put
-    back. ``history.stopped_reason`` then names the epoch, the batch and what went wrong (including NaN in the
-    input batch). Cost per batch: one copy and one sum per parameter array (a few µs for a small MLP).
+    ``fit`` always uses one (``DQN.learn`` yours, if you pass one, around every update). Before each batch it
+    copies the model's parameters and buffers; if the loss of the batch is not finite the optimizer never steps, and
+    if a step leaves a parameter non-finite the copy is put back. ``history.stopped_reason`` then names the epoch,
+    the batch and what went wrong (including NaN in the input batch). Cost per batch: one copy and one sum per
+    parameter array (a few µs for a small MLP).
     """
 
     def on_train_begin(self, logs):
