@@ -11,6 +11,7 @@ from ..nn.linear import Linear
 from ..nn.module import Buffer, Module
 from ..nn.recurrent import GRU, LSTM, RNN
 from ..tensor import Tensor, as_generator, get_default_dtype
+from .students import pad_batch
 
 _CELLS = {"lstm": LSTM, "rnn": RNN, "gru": GRU}
 
@@ -126,10 +127,9 @@ def dkt_scores(x, probs_or_logits):
 
 
 def dkt_array(students, max_len=None):
-    """A ``Students`` (``th.data``) as one padded (N, T, 2) int64 array of [question, answer] pairs, question −1
+    """A ``Students`` as one padded (N, T, 2) int64 array of [question, answer] pairs, question −1
     after each sequence's end: what ``DKT``, ``dkt_loss`` and a ``th.data.ArrayDataset`` take. Cut long
     sequences first with ``students.windows(max_len)``."""
-    from ..data.knowledge import pad_batch
     b = pad_batch(students, max_len)
     return dkt_batch(b.questions, b.answers, b.mask > 0)
 

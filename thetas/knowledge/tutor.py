@@ -17,7 +17,7 @@ network's predicted P(correct) on it; the mean over the M questions is the stude
 """
 import numpy as np
 
-from .models.dkt import dkt_array, dkt_batch
+from .model import dkt_array, dkt_batch
 
 
 # -------------------------------------------------------------------------------------------- one student
