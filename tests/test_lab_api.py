@@ -424,7 +424,7 @@ def test_every_error_body_is_json_with_a_message(client):
 LAB_CLI = """
 import argparse, sys
 from thetas.cli import CLIError
-from thetas.lab.cli import add_parser
+from thetas.cli.lab import add_parser
 p = argparse.ArgumentParser(prog="thetas")
 add_parser(p.add_subparsers(dest="command"))
 args = p.parse_args(sys.argv[1:])

@@ -1,7 +1,7 @@
 """``thetas rl``: short trainings end with one JSON line; a saved agent evaluates to the same numbers; mistakes exit 2.
 
 The tests run through ``thetas.cli.main``; ``test_add_parser_on_its_own`` runs the command through
-``thetas.rl.cli`` directly.
+``thetas.cli.rl`` directly.
 """
 import argparse
 
@@ -12,7 +12,7 @@ pytest.importorskip("gymnasium")
 from test_cli import last_json, run  # noqa: E402
 from thetas.cli import main  # noqa: E402
 from thetas.rl import DQNConfig  # noqa: E402
-from thetas.rl import cli as rl_cli  # noqa: E402
+from thetas.cli import rl as rl_cli  # noqa: E402
 
 QUICK = ["--learning-starts", "300", "--eval-every", "500", "--threads", "1", "--quiet"]
 
@@ -71,7 +71,7 @@ def test_add_parser_on_its_own(capsys, tmp_path):
     parser = argparse.ArgumentParser(prog="thetas")
     rl_cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["rl", "cartpole", "--steps", "600", "--eval-episodes", "2", "--json", *QUICK])
-    assert args.func is rl_cli.cmd_rl_train and args.env == "cartpole"
+    assert args.func is rl_cli.run and args.env == "cartpole" and args.rl_command == "cartpole"
     assert args.func(args) == 0
     result = last_json(capsys.readouterr().out)
     assert result["steps"] == 600 and result["config"]["lr"] == DQNConfig().lr      # the library's defaults

@@ -1,14 +1,17 @@
-"""Data: datasets, mini-batch loading, data sets by name (``th.data.load("digits")``), MNIST and own images."""
+"""Data: datasets, mini-batch loading, data sets by name (``th.data.load("digits")``), MNIST and own images; and
+the knowledge-tracing students (``Students``, ``synthetic_5``, ``load_students``, ...), whose home is
+``thetas.knowledge``."""
 from .csv import from_csv
 from .dataset import ArrayDataset, random_split, train_test_split
 from .digits import digits
 from .images import load_image, to_mnist
-from .knowledge import (Batch, DKTInputs, Students, dkt_batches, dkt_inputs, guess_format, load_assistments_csv,
-                        load_dkt_csv, load_students, optimal_predictions, pad_batch, synthetic_5, synthetic_students)
 from .loader import DataLoader
 from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist, read_idx
 from .registry import DATASETS, Task, load
 from .toy import FOUR_PIXEL_CLASSES, circles, four_pixels, gaussians, moons, spiral, xor
+# knowledge tracing's data, re-exported (the objects of thetas.knowledge, not copies)
+from ..knowledge import (Batch, DKTInputs, Students, dkt_batches, dkt_inputs, guess_format, load_assistments_csv,
+                         load_dkt_csv, load_students, optimal_predictions, pad_batch, synthetic_5, synthetic_students)
 
 __all__ = ["ArrayDataset", "DataLoader", "random_split", "train_test_split", "xor", "circles", "spiral", "moons",
            "gaussians", "four_pixels", "FOUR_PIXEL_CLASSES", "digits", "from_csv", "load", "Task", "DATASETS",

@@ -78,7 +78,7 @@ def file_epochs(num_windows, batch_size=32):
 def read_file_students(path, shown_name=None):
     """A file's students for the page: ``(students, fmt)``, students with 2+ answers only. A malformed file
     raises ValueError naming ``shown_name`` (the uploaded file's name) in place of the cache path."""
-    from ..data.knowledge import guess_format, load_students
+    from ..knowledge import guess_format, load_students
     fmt = guess_format(path)
     try:
         students = load_students(path, fmt)
@@ -88,8 +88,10 @@ def read_file_students(path, shown_name=None):
 
 
 def split_file(students, seed=0):
-    """``(train_idx, test_idx)``: the held-out fifth (at least one student) of a loaded file."""
-    return students.split_indices(num_test=max(1, round(TEST_FRACTION * len(students))), seed=seed)
+    """``(train_idx, test_idx)``: the held-out fifth (at least one student) of a loaded file, as ``thetas dkt``
+    holds out a file's students (``thetas.knowledge.held_out``)."""
+    from ..knowledge import held_out
+    return held_out(students, TEST_FRACTION, seed=seed)
 
 
 class Dataset:
@@ -413,12 +415,14 @@ class KnowledgeService:
 
 def train(out, epochs=EPOCHS, data=None, seed=0):
     """The child process: a DKT on synthetic-5's training students, or on the training part of a file of
-    students (``data``: ``split_file``), progress as JSON lines on stdout, saved to ``out``."""
+    students (``data``: ``split_file``), trained by ``thetas.knowledge.train_dkt`` (the recipe of ``thetas dkt``:
+    windows of ``WINDOW`` answers, Adam lr 1e-2, batches of 32); progress as JSON lines on stdout (every 8
+    batches: ``{"epoch", "fraction", "loss"}``, which ``run_child`` merges into the page's progress); saved to
+    ``out``."""
     import json
     import thetas as th
-    from .. import optim
-    from ..data.knowledge import synthetic_5
-    from ..models.dkt import DKT, dkt_array, dkt_loss
+    from ..knowledge import synthetic_5, train_dkt
+    from ..train import Callback
     if data is None:
         train_set, _ = synthetic_5(seed)
         meta = {"dataset": "synthetic-5"}
@@ -427,25 +431,18 @@ def train(out, epochs=EPOCHS, data=None, seed=0):
         train_idx, _ = split_file(students)
         train_set = students[train_idx]
         meta = {"dataset": "file", "format": fmt, "students": len(train_set)}
-    X = dkt_array(train_set.windows(WINDOW).drop_short(2))
-    model = DKT(train_set.num_questions, hidden_size=HIDDEN, generator=seed)
-    opt = optim.Adam(model.parameters(), lr=1e-2)
-    rng, batch = np.random.default_rng(seed), 32
-    steps = (len(X) + batch - 1) // batch
-    for epoch in range(epochs):
-        perm, total = rng.permutation(len(X)), 0.0
-        for k, i in enumerate(range(0, len(X), batch)):
-            xb = X[perm[i:i + batch]]
-            opt.zero_grad()
-            loss = dkt_loss(model(xb), xb)
-            loss.backward()
-            opt.step()
-            total += float(loss.data)
-            if k % 8 == 7 or k == steps - 1:
-                print(json.dumps({"epoch": epoch + 1, "fraction": (epoch * steps + k + 1) / (epochs * steps),
-                                  "loss": total / (k + 1)}), flush=True)
-    model.eval()
-    th.save(model, str(out), metadata=meta)
+
+    class Progress(Callback):
+        def on_batch_end(self, batch, logs):
+            t = self.trainer
+            if batch % 8 == 7 or batch == t.steps_per_epoch - 1:
+                done = (t.epoch * t.steps_per_epoch + batch + 1) / (t.epochs * t.steps_per_epoch)
+                print(json.dumps({"epoch": t.epoch + 1, "fraction": done, "loss": logs["loss"]}), flush=True)
+
+    trained = train_dkt(train_set, hidden=HIDDEN, epochs=epochs, lr=1e-2, batch_size=32, max_len=WINDOW, seed=seed,
+                        metrics=(), evaluate=False, verbose=False, callbacks=[Progress()])
+    trained.model.eval()
+    th.save(trained.model, str(out), metadata=meta)
 
 
 if __name__ == "__main__":

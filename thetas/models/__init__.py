@@ -1,6 +1,8 @@
-"""Ready-made models: one neuron (logistic regression), stacks of them (MLP), a convolutional net (LeNet), and
-Deep Knowledge Tracing (DKT)."""
-from .dkt import DKT, dkt_accuracy, dkt_array, dkt_auc, dkt_batch, dkt_loss, dkt_scores
+"""Ready-made models: one neuron (logistic regression), stacks of them (MLP), a convolutional net (LeNet), the
+network ``thetas train`` builds for a data set (``build_model``), and Deep Knowledge Tracing (DKT, at home in
+``thetas.knowledge``)."""
+from ..knowledge.model import DKT, dkt_accuracy, dkt_array, dkt_auc, dkt_batch, dkt_loss, dkt_scores
+from .builder import ARCHITECTURES, build_model, image_shape
 from .lenet import LeNet
 from .logistic import LogisticRegression
 from .mlp import ACTIVATIONS, MLP

@@ -7,7 +7,8 @@
     thetas lab --host 0.0.0.0                    # reachable from other machines (a warning says so)
 """
 import ipaddress
-import sys
+
+from .common import CLIError, log
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -25,12 +26,8 @@ def add_parser(subparsers):
                    "student, or an ASSISTments CSV) for the Knowledge page: a DKT learns from 80%% of its students "
                    "(once, then cached) and the page opens on them")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    p.set_defaults(func=cmd_lab)
+    p.set_defaults(func=run)
     return p
-
-
-def _log(*args):
-    print(*args, file=sys.stderr, flush=True)
 
 
 def _is_loopback(host):
@@ -45,7 +42,6 @@ def _is_loopback(host):
 def _check_port(host, port):
     """A clear message now rather than uvicorn's exit status later: is host:port free to listen on?"""
     import socket
-    from ..cli import CLIError
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as s:
@@ -56,12 +52,11 @@ def _check_port(host, port):
         raise CLIError(f"cannot listen on {host}:{port}: {e.strerror or e}{hint}") from None
 
 
-def cmd_lab(args):
-    from ..cli import CLIError
+def run(args):
     try:
         import uvicorn
-        from .knowledge import StudentsFileError
-        from .server import create_app
+        from ..lab.knowledge import StudentsFileError
+        from ..lab.server import create_app
     except ImportError as e:
         raise CLIError(f"the lab needs Starlette and uvicorn ({e.name} is missing): pip install \"thetas[lab]\"") \
             from None
@@ -69,7 +64,7 @@ def cmd_lab(args):
         raise CLIError(f"--port must be between 1 and 65535, got {args.port}")
     local = _is_loopback(args.host)
     if not local:
-        _log(f"thetas lab: warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
+        log(f"thetas lab: warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
              "can use the lab (it has no login). Use the default --host 127.0.0.1 to keep it to this machine.")
     _check_port(args.host, args.port)
     hosts = list(LOOPBACK) + ["[::1]"] if local else None
@@ -82,7 +77,7 @@ def cmd_lab(args):
     status = app.lab.digits.status()
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{args.port}/"
-    _log(f"thetas lab: {url}  ({status['message']})  Ctrl-C stops it")
+    log(f"thetas lab: {url}  ({status['message']})  Ctrl-C stops it")
     if not args.no_browser:
         import threading
         import webbrowser

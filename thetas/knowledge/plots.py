@@ -6,14 +6,17 @@ exercise correctly. ``plot_knowledge_trace`` draws those predictions over time (
 ``plot_influence_graph`` and ``plot_concept_clusters`` draw what the trained network has learned about the
 questions themselves (``th.tutor.influence_matrix``: J_ij, how much answering i moves the prediction for j).
 
-Like ``plots.py``: matplotlib is imported only when a picture is drawn, nothing calls ``plt.show()``, and each
-function draws into the Axes it is given (or a new one) and returns it.
+``save_dkt_plots`` writes the four pictures of a trained DKT that ``thetas dkt --plot DIR`` shows.
+
+Like ``thetas/viz/plots.py``: matplotlib is imported only when a picture is drawn, nothing calls ``plt.show()``,
+and each function draws into the Axes it is given (or a new one) and returns it.
 """
 import math
+import os
 
 import numpy as np
 
-from .plots import _new_axes, _numpy
+from ..viz.plots import _new_axes, _numpy, _pyplot, plot_history, savefig
 
 _MAX_NAMED = 60     # more questions than this: no per-question tick labels (they would overlap)
 
@@ -209,3 +212,55 @@ def plot_concept_clusters(J, labels, ax=None, question_names=None):
     ax.set_title(f"{len(np.unique(labels))} concepts: influence J_ij ordered by cluster", fontsize=10)
     ax.figure.colorbar(image, ax=ax, label="J_ij", fraction=0.046)
     return ax
+
+
+# ------------------------------------------------------------------------------------- the pictures of a run
+def save_dkt_plots(folder, history, model, train, test, labels=None, seed=0):
+    """PNGs in ``folder``: ``history.png`` (learning curves), ``influence_graph.png`` (the questions' strongest
+    influences), ``concept_clusters.png`` (the influence matrix ordered by concept) and ``knowledge_trace.png``
+    (the first test student's trace with the suggested next question). Returns the paths written.
+
+    The influence is ``th.tutor.context_influence`` on (up to 200 of) the ``train`` students: flip one real answer
+    and see how the predictions of the later answers move. The paper's J (``influence_matrix``: the prediction
+    after a first answer) is not used: where every student starts with the same question (the simulated data)
+    the network never learned what other first answers mean. ``labels`` (M,) groups the questions; None: 5
+    clusters (``cluster_questions``, which needs scikit-learn: ImportError without it)."""
+    from .tutor import cluster_questions, concept_graph, context_influence, knowledge_trace, suggest_next
+    plt = _pyplot()
+    names = train.question_names
+    influence = context_influence(model, train, max_students=200, seed=seed)    # (M, M) i answered, j predicted
+    if labels is None:                                              # no concepts asked for: 5 clusters, to draw
+        labels = np.asarray(cluster_questions(model, min(5, train.num_questions), students=train, seed=seed))
+    written = []
+
+    def save(fig, name):
+        written.append(savefig(fig, os.path.join(folder, name)))
+        plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    plot_history(history, keys=["loss", "val_loss"], ax=axes[0])
+    plot_history(history, keys=["dkt_auc", "val_dkt_auc"], ax=axes[1])
+    axes[0].set_title("loss: minus the log-likelihood of the next answer")
+    axes[1].set_title("AUC of the next answer (val = test students)")
+    save(fig, "history.png")
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    plot_influence_graph(concept_graph(influence, min_weight=0.0), labels=labels, ax=ax, question_names=names)
+    save(fig, "influence_graph.png")
+    fig, ax = plt.subplots(figsize=(8, 7))
+    plot_concept_clusters(influence, labels, ax=ax, question_names=names)
+    save(fig, "concept_clusters.png")
+
+    q, a = test[0]                                                  # the first test student: "Riley"
+    q, a = q[:100], a[:100]
+    trace = knowledge_trace(model, q, a)
+    best, _ = suggest_next(model, q, a)
+    rows = np.argsort(labels, kind="stable")                        # questions grouped by concept
+    rows = rows if train.num_questions <= 60 else rows[np.isin(rows, q)]
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.16 * len(q) + 3), max(4.0, 0.16 * len(rows) + 1.5)))
+    plot_knowledge_trace(trace, q, a, ax=ax, question_names=names, rows=rows)
+    who = f"student {test.student_ids[0]}" if test.student_ids else "the first test student"
+    best_name = names[best] if names else best
+    ax.set_title(f"What does {who} know? P(correct) after each answer\n"
+                 f"What should they do next? Question {best_name}", fontsize=10, pad=24)
+    save(fig, "knowledge_trace.png")
+    return written

@@ -4,13 +4,17 @@
     thetas rl apple-world --save apples.safetensors --plot plots/
     thetas rl evaluate apples.safetensors --episodes 100 --json
 
-Registered in ``thetas.cli.build_parser`` by ``add_parser(sub)``. As every thetas command: progress on stderr,
-``--json`` prints one JSON object as the last stdout line, a user mistake is one line and exit status 2.
+Registered in ``thetas.cli.build_parser`` by ``add_parser(sub)``; ``run(args)`` trains or evaluates. As every
+thetas command: progress on stderr, ``--json`` prints one JSON object as the last stdout line, a user mistake is
+one line and exit status 2.
 """
 import argparse
 import importlib
 import os
 import time
+
+from .common import CLIError, peak_memory_mb, pyplot, report, set_threads
+from .common import log as _log   # cmd_rl_train's `log` is the training log that learn() returns
 
 
 # Per-environment defaults: ``thetas rl NAME`` works without tuning. CartPole: DQNConfig's defaults (rl-zoo's
@@ -29,11 +33,6 @@ ALIASES = {"cartpole-v1": "cartpole", "appleworld": "apple-world", "apple_world"
            "thetas/appleworld-v0": "apple-world", "appleworld-v0": "apple-world"}
 
 
-def _cli():
-    from .. import cli
-    return cli
-
-
 def _env_name(name):
     """'cartpole' / 'apple-world' for any spelling of the two, else None."""
     key = str(name).lower()
@@ -44,7 +43,7 @@ def _gym():
     try:
         import gymnasium
     except ImportError:
-        raise _cli().CLIError('thetas rl needs Gymnasium: pip install "thetas[rl]"') from None
+        raise CLIError('thetas rl needs Gymnasium: pip install "thetas[rl]"') from None
     importlib.import_module("thetas.rl.envs")  # registers thetas/AppleWorld-v0
     return gymnasium
 
@@ -56,20 +55,18 @@ def _make(name, seed=None):
     try:
         return gym.make(env_id)
     except Exception as e:  # gymnasium raises its own error types for unknown ids and missing extras
-        raise _cli().CLIError(f"cannot make environment {name!r}: {e}") from None
-
-
-def _threads(args):
-    if getattr(args, "threads", None):
-        from .._runtime import set_num_threads
-        set_num_threads(args.threads)
+        raise CLIError(f"cannot make environment {name!r}: {e}") from None
 
 
 # ---------------------------------------------------------------------- commands
+def run(args):
+    """``thetas rl ENV``: train an agent; ``thetas rl evaluate MODEL``: play a saved one."""
+    return cmd_rl_evaluate(args) if args.rl_command == "evaluate" else cmd_rl_train(args)
+
+
 def cmd_rl_train(args):
-    from .dqn import DQN, DQNConfig, evaluate
-    cli = _cli()
-    _threads(args)
+    from ..rl.dqn import DQN, DQNConfig, evaluate
+    set_threads(args)
     from .._runtime import tune_malloc
     tune_malloc()
     spec = ENVS[args.env]
@@ -82,7 +79,7 @@ def cmd_rl_train(args):
         try:
             overrides["hidden"] = tuple(int(h) for h in args.hidden.split(",") if h.strip())
         except ValueError:
-            raise cli.CLIError(f"--hidden needs comma-separated widths such as 128,128, got {args.hidden!r}") from None
+            raise CLIError(f"--hidden needs comma-separated widths such as 128,128, got {args.hidden!r}") from None
     if args.double:
         overrides["double"] = True
     if args.constant_lr:
@@ -94,20 +91,20 @@ def cmd_rl_train(args):
                         ("--buffer-size", config.buffer_size), ("--target-update", config.target_update),
                         ("--train-freq", config.train_freq), ("--gradient-steps", config.gradient_steps)):
         if value < 1:
-            raise cli.CLIError(f"{name} must be at least 1, got {value}")
+            raise CLIError(f"{name} must be at least 1, got {value}")
     if not 0 < config.tau <= 1:
-        raise cli.CLIError(f"--tau must be in (0, 1], got {config.tau}")
+        raise CLIError(f"--tau must be in (0, 1], got {config.tau}")
     if not 0 <= config.gamma <= 1 or not config.lr > 0:
-        raise cli.CLIError(f"--gamma must be in [0, 1] and --lr positive, got {config.gamma} and {config.lr}")
+        raise CLIError(f"--gamma must be in [0, 1] and --lr positive, got {config.gamma} and {config.lr}")
     env, eval_env = _make(args.env), _make(args.env)
     agent = DQN.for_env(env, config)
     eval_every = args.eval_every or spec["eval_every"]
     threshold = getattr(env.spec, "reward_threshold", None)
-    cli._log(f"thetas: DQN{' (double)' if config.double else ''} {agent.q.num_parameters():,} parameters on "
-             f"{env.spec.id}: {steps:,} steps, Adam lr {config.lr}" +
-             (f" → {config.lr * config.lr_end_factor:.3g}" if config.lr_end_factor != 1 else "") +
-             f", γ {config.gamma}, batch {config.batch_size}, {config.gradient_steps} update(s) every "
-             f"{config.train_freq} steps")
+    _log(f"thetas: DQN{' (double)' if config.double else ''} {agent.q.num_parameters():,} parameters on "
+         f"{env.spec.id}: {steps:,} steps, Adam lr {config.lr}" +
+         (f" → {config.lr * config.lr_end_factor:.3g}" if config.lr_end_factor != 1 else "") +
+         f", γ {config.gamma}, batch {config.batch_size}, {config.gradient_steps} update(s) every "
+         f"{config.train_freq} steps")
     log = agent.learn(env, steps, eval_env=eval_env, eval_every=eval_every, eval_episodes=spec["eval_episodes"],
                       solved_at=threshold, confirm_episodes=100, stop_when_solved=not args.no_stop,
                       verbose=not args.quiet)
@@ -127,13 +124,13 @@ def cmd_rl_train(args):
                       random_reward_per_step=round(rand.reward_per_step, 5),
                       random_mean_return=round(rand.mean_return, 4))
     result["config"] = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(config).items()}
-    result["peak_memory_mb"] = cli._peak_memory_mb()
+    result["peak_memory_mb"] = peak_memory_mb()
     if args.save:
         try:
             agent.save(args.save, metadata={"env": env.spec.id, "env_name": args.env, "seed": args.seed,
                                             "eval_mean_return": result["eval_mean_return"]})
         except (OSError, FileNotFoundError) as e:
-            raise cli.CLIError(f"cannot write {args.save}: {getattr(e, 'strerror', None) or e}") from None
+            raise CLIError(f"cannot write {args.save}: {getattr(e, 'strerror', None) or e}") from None
         result["saved"] = args.save
     if args.plot:
         result["plot"] = _plot(args.plot, log, agent, args.env, threshold)
@@ -141,27 +138,26 @@ def cmd_rl_train(args):
     if args.env == "apple-world":
         summary.append(f"reward/step {final.reward_per_step:.4f} (random {result['random_reward_per_step']:.4f})")
     summary += [f"best weights from step {log['best_step']}", f"{agent.steps:,} steps", f"{seconds:.1f} s"]
-    cli._report(args, result, summary)
+    report(args, result, summary)
     return 0
 
 
 def cmd_rl_evaluate(args):
-    from .dqn import DQN, evaluate
-    cli = _cli()
-    _threads(args)
+    from ..rl.dqn import DQN, evaluate
+    set_threads(args)
     try:
         agent = DQN.load(args.model)
     except (ValueError, FileNotFoundError, OSError, KeyError) as e:
-        raise cli.CLIError(str(e)) from None
+        raise CLIError(str(e)) from None
     env_arg = args.env or agent.metadata.get("env_name") or agent.metadata.get("env")
     if env_arg is None:
-        raise cli.CLIError("evaluate: name the environment (it is not recorded in the model file)")
+        raise CLIError("evaluate: name the environment (it is not recorded in the model file)")
     if args.episodes < 1:
-        raise cli.CLIError(f"--episodes must be at least 1, got {args.episodes}")
+        raise CLIError(f"--episodes must be at least 1, got {args.episodes}")
     env = _make(env_arg)
     sizes = (env.observation_space.shape, getattr(env.action_space, "n", None))
     if sizes != ((agent.obs_dim,), agent.n_actions):
-        raise cli.CLIError(f"{args.model} takes {agent.obs_dim} inputs and has {agent.n_actions} actions; "
+        raise CLIError(f"{args.model} takes {agent.obs_dim} inputs and has {agent.n_actions} actions; "
                            f"{env.spec.id} has observations of shape {sizes[0]} and {sizes[1]} actions")
     seed = args.seed if args.seed is not None else EVAL_SEED + int(agent.metadata.get("seed") or 0)
     t0 = time.perf_counter()
@@ -176,7 +172,7 @@ def cmd_rl_evaluate(args):
         rand = evaluate(None, env, args.episodes, seed=seed)
         result.update(random_reward_per_step=round(rand.reward_per_step, 5), random_mean_return=rand.mean_return)
         summary.append(f"reward/step {res.reward_per_step:.4f} (random {rand.reward_per_step:.4f})")
-    cli._report(args, result, summary)
+    report(args, result, summary)
     return 0
 
 
@@ -185,12 +181,7 @@ def _plot(path, log, agent, env_name, threshold):
     AppleWorld, apple_world.png (a frame and the Q-value of each action)."""
     from ..viz import savefig
     from ..viz.rl import plot_apple_world, plot_training
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise _cli().CLIError('--plot needs matplotlib: pip install "thetas[plot]"') from None
+    plt = pyplot()
     title = f"DQN on {ENVS[env_name]['id']}"
     if str(path).lower().endswith(".png"):
         fig = plot_training(log, threshold=threshold, title=title)
@@ -210,14 +201,14 @@ def _plot(path, log, agent, env_name, threshold):
 
 
 def agent_action_names():
-    from .envs import AppleWorld
+    from ..rl.envs import AppleWorld
     return AppleWorld.action_names
 
 
 def _apple_world_moment(agent, steps=60, seed=0):
     """Play the greedy agent ``steps`` steps, then the frame and Q(s, ·) of the first later state in which its
     middle eyes see an apple (or the state reached)."""
-    from .envs import AppleWorld
+    from ..rl.envs import AppleWorld
     env = AppleWorld()
     obs, _ = env.reset(seed=seed)
     for t in range(steps + 200):
@@ -269,7 +260,7 @@ def add_parser(subparsers):
              "apple-world": "eat apples, avoid poison, seen through eye rays (thetas/AppleWorld-v0)"}
     for name in ENVS:
         p = sub.add_parser(name, parents=[train], help=helps[name], description=f"Train DQN on {ENVS[name]['id']}.")
-        p.set_defaults(func=cmd_rl_train, env=name)
+        p.set_defaults(func=run, env=name)
 
     e = sub.add_parser("evaluate", help="greedy returns of a saved agent", description="Play MODEL greedily for "
                        "--episodes episodes of ENV (default: the environment it was trained on).")
@@ -281,5 +272,5 @@ def add_parser(subparsers):
     e.add_argument("--epsilon", type=float, default=0.0, help="ε-greedy instead of greedy")
     e.add_argument("--threads", type=int, metavar="N")
     e.add_argument("--json", action="store_true")
-    e.set_defaults(func=cmd_rl_evaluate)
+    e.set_defaults(func=run)
     return rl

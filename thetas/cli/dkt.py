@@ -1,0 +1,184 @@
+"""``thetas dkt``: Deep Knowledge Tracing, what does Riley know? Trains with ``thetas.knowledge.train_dkt``.
+
+    thetas dkt --data synthetic-5 --concepts 5 --plot kt/
+    thetas dkt --data answers.csv
+    thetas dkt --data train.txt --test test.txt --cell gru --save dkt.safetensors
+"""
+import os
+
+import numpy as np
+
+from ..knowledge import FORMATS as DKT_FORMATS
+from .common import (CLIError, add_json, add_quiet, add_threads, log, peak_memory_mb, pyplot, report,
+                     set_threads)
+
+
+def add_parser(subparsers):
+    k = subparsers.add_parser("dkt", help="Deep Knowledge Tracing: predict each student's next answer, find the "
+                              "concepts", description="Train a DKT network (an LSTM over [question, answer] "
+                              "pairs) on students' answer sequences and report the AUC of its next-answer "
+                              "predictions on held-out students.")
+    k.add_argument("--data", required=True, metavar="synthetic-5|PATH",
+                   help="synthetic-5 (the DKT paper's 2,000 + 2,000 simulated students, 50 questions, 5 concepts) "
+                   "or a file of real answers")
+    k.add_argument("--test", metavar="PATH", help="a file of test students (default: 20%% of --data's students, "
+                   "split by student with --seed)")
+    k.add_argument("--format", metavar="|".join(DKT_FORMATS), help="dkt-csv: 3 lines per student (count, question "
+                   "ids, answers); assistments: the ASSISTments 2009 CSV (a header row, one row per answer; "
+                   "question = skill_id). Default: assistments if the first line has letters, else dkt-csv")
+    k.add_argument("--cell", choices=("lstm", "rnn", "gru"), default="lstm")
+    k.add_argument("--hidden", type=int, default=200, help="hidden units (default 200, as the paper)")
+    k.add_argument("--epochs", type=int, default=10)
+    k.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate (default 0.01)")
+    k.add_argument("--batch-size", type=int, default=32, help="students per batch (default 32)")
+    k.add_argument("--dropout", type=float, default=0.0, help="dropout on the hidden state before the output layer")
+    k.add_argument("--max-len", type=int, default=100, help="cut longer sequences into windows of this many answers")
+    k.add_argument("--concepts", type=int, metavar="K", help="cluster the questions into K concepts from what the "
+                   "network learned (JSON: concepts, and concept_ari on synthetic data)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--samples", type=int, metavar="N", help="a quick run: only the first N training and the first "
+                   "N test students")
+    add_threads(k)
+    k.add_argument("--plot", metavar="DIR", help="write PNGs: learning curves, the influence graph, the questions' "
+                   "clusters (--concepts K, else 5) and one test student's knowledge trace")
+    k.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors) with its question names")
+    add_quiet(k)
+    add_json(k)
+    k.set_defaults(func=run)
+    return k
+
+
+def _read_students(path, fmt, question_names=None):
+    from ..knowledge import guess_format, load_students
+    if not os.path.isfile(path):
+        raise CLIError(f"no such file: {path} (--data takes synthetic-5 or a file of students' answers)")
+    try:
+        fmt = fmt or guess_format(path)
+        return load_students(path, fmt, question_names=question_names), fmt
+    except (ValueError, FileNotFoundError, OSError) as e:
+        hint = " (every question of the --test file must occur in the training file)" if question_names is not \
+            None and "question_names" in str(e) else ""
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
+        raise CLIError(f"{e}{hint}") from None
+
+
+def _students(args):
+    """(train, test, format): whole students, before windows; synthetic data keeps its true concepts."""
+    from ..knowledge import held_out, synthetic_5
+    if args.data.lower() == "synthetic-5":
+        if args.test:
+            raise CLIError("--test needs --data PATH (synthetic-5 comes with its own 2,000 test students)")
+        train, test = synthetic_5(args.seed)
+        return train, test, "synthetic"
+    train, fmt = _read_students(args.data, args.format)
+    if args.test:
+        test, _ = _read_students(args.test, fmt, question_names=train.question_names)
+    else:
+        train = train.drop_short(2)
+        if len(train) < 2:
+            raise CLIError(f"{args.data}: {len(train)} student(s) with 2 or more answers; a train/test split needs "
+                           "at least 2 (or give --test PATH)")
+        train_idx, test_idx = held_out(train, seed=args.seed)
+        train, test = train[train_idx], train[test_idx]
+    return train, test, fmt
+
+
+def _adjusted_rand(truth, labels):
+    try:
+        from sklearn.metrics import adjusted_rand_score
+    except ImportError:
+        log("thetas dkt: concept_ari needs scikit-learn (pip install \"thetas[data]\"); left out")
+        return None
+    return float(adjusted_rand_score(truth, labels))
+
+
+def _check(args):
+    if args.format is not None and args.format not in DKT_FORMATS:
+        raise CLIError(f"unknown --format {args.format!r}; choose {' or '.join(DKT_FORMATS)}")
+    if args.concepts is not None and args.concepts < 2:
+        raise CLIError(f"--concepts must be at least 2 (the number of concept clusters), got {args.concepts}")
+    if args.max_len < 2:
+        raise CLIError(f"--max-len must be at least 2 (a prediction needs a next answer), got {args.max_len}")
+    if args.hidden < 1 or args.epochs < 1 or args.batch_size < 1:
+        raise CLIError("--hidden, --epochs and --batch-size must be at least 1")
+    if args.samples is not None and args.samples < 1:
+        raise CLIError(f"--samples must be at least 1, got {args.samples}")
+
+
+def run(args):
+    from ..io import save
+    from ..knowledge import DKT, optimal_auc, train_dkt
+
+    set_threads(args)
+    _check(args)
+    train, test, fmt = _students(args)
+    if args.samples is not None:                                     # a quick run: the first N of each set
+        train, test = train[:args.samples], test[:args.samples]
+    train, test = train.drop_short(2), test.drop_short(2)
+    for name, s in (("training", train), ("test", test)):
+        if len(s) == 0:
+            raise CLIError(f"the {name} set has no student with 2 or more answers: nothing to learn or score")
+    M = train.num_questions
+    if args.concepts is not None and args.concepts > M:
+        raise CLIError(f"--concepts {args.concepts} is more than the {M} questions")
+    try:
+        model = DKT(M, args.hidden, cell=args.cell, dropout=args.dropout, generator=args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    source = "synthetic-5" if fmt == "synthetic" else args.data
+    log(f"thetas: DKT ({args.cell}, {args.hidden} hidden) {model.num_parameters():,} parameters on {source}: "
+        f"{M} questions, {len(train)} train / {len(test)} test students, Adam lr {args.lr}")
+    trained = train_dkt(train, test, model=model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                        max_len=args.max_len, seed=args.seed, verbose=not args.quiet)
+    train_m, test_m = trained.metrics["train"], trained.metrics["test"]
+
+    result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,
+              "parameters": model.num_parameters(), "questions": M,
+              "students": {"train": len(train), "test": len(test)}, "sequences": trained.sequences}
+    result.update({f"test_{k}": None if v is None else round(v, 6) for k, v in test_m.items()})
+    result.update({f"train_{k}": None if v is None else round(v, 6) for k, v in train_m.items()})
+    if fmt == "synthetic":
+        result["optimal_test_auc"] = round(optimal_auc(test), 6)
+    result.update(epochs=len(trained.history.epoch), seconds=round(trained.seconds, 3))
+    labels = None
+    if args.concepts is not None:
+        from ..knowledge import cluster_questions
+        try:
+            labels = np.asarray(cluster_questions(model, args.concepts, students=train, seed=args.seed))
+        except ImportError:
+            raise CLIError('--concepts needs scikit-learn (spectral clustering): pip install "thetas[data]"') from None
+        result["concepts"] = [int(v) for v in labels]
+        if train.concepts is not None:
+            ari = _adjusted_rand(train.concepts, labels)
+            if ari is not None:
+                result["concept_ari"] = round(ari, 6)
+    result["peak_memory_mb"] = peak_memory_mb()
+    if getattr(trained.history, "stopped_reason", None):
+        result["stopped_reason"] = trained.history.stopped_reason
+    if args.save:
+        meta = {"command": "dkt", "data": source, "format": fmt, "test": args.test, "seed": args.seed,
+                "cell": args.cell, "hidden": args.hidden, "max_len": args.max_len, "questions": M,
+                "question_names": list(train.question_names or map(str, range(M)))}
+        if labels is not None:
+            meta["concepts"] = result["concepts"]
+        try:
+            save(model, args.save, metadata=meta)
+        except OSError as e:
+            raise CLIError(f"cannot write {args.save}: {e.strerror or e}") from None
+        result["saved"] = args.save
+    if args.plot:
+        from ..knowledge.plots import save_dkt_plots
+        pyplot()                                          # headless, or the CLIError that says to install it
+        try:
+            result["plot"] = save_dkt_plots(args.plot, trained.history, model, train, test, labels, args.seed)
+        except ImportError:
+            raise CLIError('--plot needs scikit-learn to group the questions: pip install "thetas[data]"') from None
+    auc = "n/a" if test_m["auc"] is None else f"{test_m['auc']:.4f}"
+    summary = [f"test AUC {auc}", f"accuracy {test_m['accuracy']:.4f}"]
+    if "optimal_test_auc" in result:
+        summary.append(f"(optimal AUC {result['optimal_test_auc']:.4f})")
+    if "concept_ari" in result:
+        summary.append(f"concept ARI {result['concept_ari']:.3f}")
+    report(args, result, summary + [f"{result['epochs']} epochs", f"{trained.seconds:.1f} s"])
+    return 0

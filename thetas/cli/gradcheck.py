@@ -1,0 +1,39 @@
+"""``thetas gradcheck``: backprop's gradients against numerical ones (central differences, float64), on an MLP and
+a few examples of a data set.
+
+    thetas gradcheck --hidden 16 --activation tanh
+"""
+from .common import add_json, load_task, objective, report, widths
+from .train import ACTIVATIONS
+
+
+def add_parser(subparsers):
+    from ..objective import LOSSES
+    g = subparsers.add_parser("gradcheck", help="compare backprop's gradients with numerical ones (float64)")
+    g.add_argument("--dataset", default="digits")
+    g.add_argument("--hidden", default="16")
+    g.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
+    g.add_argument("--loss", choices=LOSSES)
+    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--seed", type=int, default=0)
+    add_json(g)
+    g.set_defaults(func=run)
+    return g
+
+
+def run(args):
+    from ..autograd.gradcheck import gradcheck
+    from ..models import MLP
+    task = load_task(args.dataset, args.seed)
+    obj = objective(task, args.loss)
+    model = MLP([task.num_features, *widths(args.hidden, "--hidden"), obj.outputs], activation=args.activation,
+                generator=args.seed)
+    x, y = task.train.X[:args.batch_size], task.train.y[:args.batch_size]
+    check = gradcheck(model, x, y, obj)
+    if not args.json:
+        print(check)
+    worst = max((r[3] for r in check.results), default=0.0)
+    result = {"ok": bool(check.ok), "max_rel_error": float(worst), "parameters": model.num_parameters(),
+              "dataset": task.name, "activation": args.activation}
+    report(args, result, [f"gradcheck {'passed' if check.ok else 'FAILED'}", f"worst relative error {worst:.2e}"])
+    return 0 if check.ok else 1

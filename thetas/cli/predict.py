@@ -1,0 +1,60 @@
+"""``thetas predict MODEL IMAGE``: the first and second guess for a picture of a handwritten digit.
+
+    thetas predict lenet.safetensors my_digit.png
+"""
+import argparse
+import json
+
+import numpy as np
+
+from .common import CLIError, add_json
+
+
+def add_parser(subparsers):
+    r = subparsers.add_parser("predict", help="first and second guess for a picture of a handwritten digit",
+                              description="IMAGE: a PNG or JPEG of one digit, any size, dark on light or light on "
+                              "dark; it is cropped, scaled into 20×20 and centred by mass in 28×28, as MNIST was "
+                              "made.")
+    r.add_argument("model", metavar="MODEL", help="a model saved by thetas train mnist --save PATH")
+    r.add_argument("image", metavar="IMAGE")
+    r.add_argument("--top", type=int, default=2, help="how many guesses to print (default 2)")
+    r.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
+                   help="force (or forbid) inverting the image; default: decided from its background")
+    add_json(r)
+    r.set_defaults(func=run)
+    return r
+
+
+def run(args):
+    """First and second guesses for a picture of a digit, preprocessed as MNIST was made."""
+    from ..data.images import load_image, to_mnist
+    from ..io import load, load_metadata
+    from ..train import predict
+    try:
+        model, meta = load(args.model), load_metadata(args.model)
+        image = to_mnist(load_image(args.image), invert=args.invert)
+    except (ValueError, FileNotFoundError, OSError, ImportError) as e:
+        raise CLIError(str(e)) from None
+    user = meta.get("user") or {}
+    if user.get("binary_logit") or user.get("task") == "regression":
+        raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
+    dataset = str(user.get("dataset") or "mnist")
+    if dataset.startswith("digits"):  # the 8×8 digits: 32×32 bitmaps counted in 4×4 blocks, scaled to [0, 1]
+        x = np.pad(image, 2).reshape(8, 4, 8, 4).mean(axis=(1, 3)).reshape(1, 64)
+    else:
+        x = image.reshape(1, 1, 28, 28)
+    logits = predict(model, x.astype(np.float32))[0]
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    classes = user.get("classes") or list(range(len(p)))
+    order = np.argsort(-p, kind="stable")[:max(1, args.top)]
+    guesses = [{"label": str(classes[i]), "probability": round(float(p[i]), 6)} for i in order]
+    if not args.json:
+        for rank, g in enumerate(guesses, 1):
+            print(f"{('1st', '2nd', '3rd')[rank - 1] if rank <= 3 else f'{rank}th'} guess: {g['label']}  "
+                  f"({100 * g['probability']:.1f}%)")
+    result = {"image": args.image, "model": args.model, "prediction": guesses[0]["label"],
+              "probability": guesses[0]["probability"], "guesses": guesses}
+    if args.json:
+        print(json.dumps(result))
+    return 0

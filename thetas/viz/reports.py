@@ -1,0 +1,67 @@
+"""The pictures of a training run, written to files: what ``thetas train --plot PATH`` shows.
+
+    history = th.fit(model, objective, optimizer, train_loader, val_loader=test_loader)
+    th.viz.save_training_plots("plots/", history, model, task, objective)
+"""
+import os
+
+import numpy as np
+
+from .plots import _pyplot, plot_confusion_matrix, plot_decision_boundary, plot_history, savefig
+from .vision import plot_feature_maps, plot_filters, plot_misclassified
+
+
+def save_training_plots(path, history, model, task, objective, test_outputs=None):
+    """The pictures of a trained classifier or regressor on ``task`` (a ``th.data.Task``); returns what it wrote.
+
+    2-D data and a ``path`` ending in .png: one PNG, the learning curves (and the decision boundary on the test
+    points, for a classification). Otherwise ``path`` is a folder of PNGs: ``history.png`` (train vs test),
+    for a classification ``confusion_matrix.png`` and, for images, ``misclassified.png``; for a conv net
+    ``filters.png`` (its first layer) and ``feature_maps.png`` (of the first test image). ``test_outputs``: the
+    model's outputs on ``task.test.X`` when already computed (``th.predict``).
+    Returns: the path (one PNG) or the list of files written.
+    """
+    from .. import metrics
+    from ..models.builder import image_shape
+    from ..nn.conv import Conv2d
+    from ..train import predict
+    plt = _pyplot()
+    two_d = task.num_features == 2 and task.task == "classification"
+    if str(path).lower().endswith(".png") and not task.train.X.ndim > 2:
+        fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(11 if two_d else 6, 4.5))
+        axes = np.atleast_1d(axes)
+        plot_history(history, ax=axes[0])
+        if two_d:
+            plot_decision_boundary(model, task.test.X, task.test.y, ax=axes[1])
+            axes[1].set_title(f"{task.name}: decision boundary (test points)")
+        savefig(fig, path)
+        plt.close(fig)
+        return path
+    written = []
+
+    def save(fig, name):
+        written.append(savefig(fig, os.path.join(path, name)))
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plot_history(history, ax=ax)
+    ax.set_title(f"{task.name}: train vs test")
+    save(fig, "history.png")
+    if objective.task == "classification":
+        if test_outputs is None:
+            test_outputs = predict(model, task.test.X, batch_size=512)
+        names = [str(c) for c in task.classes] if task.classes is not None else None
+        pred = objective.predict(test_outputs)
+        fig, ax = plt.subplots(figsize=(6.5, 6))
+        plot_confusion_matrix(metrics.confusion_matrix(task.test.y, pred, num_classes=task.num_classes),
+                              class_names=names, ax=ax)
+        save(fig, "confusion_matrix.png")
+        image = image_shape(task)
+        if not objective.binary_logit and image is not None:
+            X = task.test.X if task.test.X.ndim == 4 else task.test.X.reshape(len(task.test.X), *image)
+            save(plot_misclassified(test_outputs, X, task.test.y, class_names=names), "misclassified.png")
+    convs = [m for m in model.modules() if isinstance(m, Conv2d)]
+    if convs:
+        save(plot_filters(convs[0]), "filters.png")
+        save(plot_feature_maps(model, task.test.X[:1]), "feature_maps.png")
+    return written
