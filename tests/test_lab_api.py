@@ -3,6 +3,7 @@ status and message, and the server keeps working after each one."""
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -74,6 +75,103 @@ def test_unknown_endpoint_and_static_traversal_are_refused(client):
     assert client.get("/static/../server.py").status_code == 404
     assert client.get("/static/%2e%2e/server.py").status_code == 404
     ok(client)
+
+
+def test_the_routes_the_navigation_and_the_api_list_come_from_the_page_declarations(lenet_path, tmp_path):
+    """``server.PAGES`` is the one list: every declared route is served by its own handler and answers, the app
+    has no other API route, ``GET /api`` lists exactly the declared routes, and every page (and the index) is
+    served with the navigation bar of the declared pages, its own marked; no static file names a page."""
+    from html import unescape
+
+    from starlette.routing import Match
+    from thetas.lab.server import PAGES, STATIC
+
+    declared = [r for p in PAGES for r in p.routes]
+    assert len({(r.method, r.path) for r in declared}) == len(declared)
+    app = create_app(model_path=lenet_path, cache=str(tmp_path), autostart=False)
+    served = app.app.routes                                       # the Starlette app inside the Host guard
+    with TestClient(app) as c:
+        listing = c.get("/api").json()
+        assert [(r["method"], r["path"]) for r in listing["routes"]] == [(r.method, r.path) for r in declared]
+        assert [r["doc"] for r in listing["routes"]] == [r.doc for r in declared] and all(r.doc for r in declared)
+        assert [p["path"] for p in listing["pages"]] == [p.path for p in PAGES]
+        for r in declared:
+            url = re.sub(r"\{\w+\}", "AAAAAAAAAAAA", r.path)             # a well-formed id that names no session
+            first = next(s for s in served if s.matches({"type": "http", "method": r.method, "path": url})[0]
+                         == Match.FULL)
+            assert first.endpoint.route is r, f"{r.method} {r.path} is shadowed by {first.path}"
+            answer = c.get(url) if r.method == "GET" else c.post(url, json={})
+            assert answer.status_code in (200, 404, 422, 503), (r.path, answer.text)
+            if answer.status_code != 200:
+                error = answer.json()["error"]
+                assert "no such API endpoint" not in error and (answer.status_code != 404 or "session" in error)
+        others = [s.path for s in served if getattr(s, "path", "").startswith("/api")
+                  and getattr(s.endpoint, "route", None) is None]
+        assert others == ["/api", "/api/{rest:path}"]
+        nav = [(p.path, p.title) for p in PAGES]
+        for path, title, html in [("/", "Home", "index.html")] + [(p.path, p.title, p.html) for p in PAGES]:
+            r = c.get(path)
+            assert r.status_code == 200 and f"<title>{title} · thetas lab</title>" in unescape(r.text)
+            bar = re.search(r'<header class="nav">(.*?)</header>', r.text).group(1)
+            links = re.findall(r'<a href="([^"]+)"( class="active")?>([^<]*)</a>', bar.split("<nav>")[1])
+            assert [(href, unescape(label)) for href, _, label in links] == nav
+            assert [href for href, active, _ in links if active] == ([] if path == "/" else [path])
+            assert re.search("<h1>.*</h1>", (STATIC / html).read_text("utf-8")).group(0) in r.text   # its own file
+        cards = re.search(r'<div class="index-cards">(.*)</main>', c.get("/").text, re.S).group(1)
+        assert re.findall(r'<a href="([^"]+)">', cards) == [p.path for p in PAGES]
+    for f in STATIC.iterdir():
+        assert not any(f'"{p.path}"' in f.read_text("utf-8") for p in PAGES), f"{f.name} names a page"
+
+
+def test_a_background_job_trains_once_in_a_child_caches_and_replaces_a_broken_cache(tmp_path, monkeypatch):
+    """``jobs.BackgroundJob``, as the three trainings use it, with a child that writes a number."""
+    from thetas.lab.jobs import BackgroundJob
+    (tmp_path / "fake_training.py").write_text(
+        "import json, sys\nprint(json.dumps({'epoch': 1, 'fraction': 0.5}), flush=True)\n"
+        "if sys.argv[2] == 'fail':\n    sys.exit('no luck')\nopen(sys.argv[1], 'w').write('42')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+    class Number(BackgroundJob):
+        what = "the number"
+
+        def __init__(self, path, how="write"):
+            super().__init__(path)
+            self.how = how
+
+        def load(self, path):
+            return int(path.read_text())                             # ValueError: a broken file
+
+        def child(self):
+            return ["fake_training", str(self.path), self.how], "training the number"
+
+    def finished(job):
+        deadline = time.time() + 60
+        while job.status()["state"] == "training" and time.time() < deadline:
+            time.sleep(0.05)
+        return job.status()
+
+    path = tmp_path / "number.txt"
+    path.write_text("not a number")                                   # a broken cache file: trained again
+    job = Number(path)
+    assert job.status() == {"state": "idle", "message": "", "progress": {}}
+    assert job.start("starting") and not job.start("once is enough")
+    assert finished(job) == {"state": "ready", "message": f"the number: {path}",
+                             "progress": {"epoch": 1, "fraction": 1.0}}
+    assert job.result == 42 and job.seconds is not None
+    cached = Number(path)                                             # the next start only loads it
+    cached.start()
+    assert finished(cached)["state"] == "ready" and cached.result == 42 and cached.seconds is None
+    failing = Number(tmp_path / "other.txt", how="fail")
+    failing.start()
+    status = finished(failing)
+    assert status["state"] == "failed" and status["progress"]["fraction"] == 0.5
+    assert status["message"] == "training the number failed (RuntimeError: exit status 1: no luck)"
+    assert not failing.start() and failing.start(retry=True)         # again only when asked
+    finished(failing)
+    closed = Number(tmp_path / "third.txt")
+    closed.close()                                                    # the server is shutting down: no child
+    closed.start()
+    assert "shutting down" in finished(closed)["message"] and not (tmp_path / "third.txt").exists()
 
 
 # ---------------------------------------------------------------------------------------------- digits

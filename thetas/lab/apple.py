@@ -13,12 +13,12 @@ Learning on from there goes on from the trained thetas: ε stays at its final 0.
 replay buffer refills for ``LEARNING_STARTS`` steps before the first update).
 """
 import secrets
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
+from .jobs import BackgroundJob, cache_dir
+from .pages import Page, Route
 from .schema import LabError, flag, number
 from .sessions import SessionStore, new_id
 
@@ -113,63 +113,49 @@ class Session:
                 "loss": self.loss}
 
 
+class TrainedAgent(BackgroundJob):
+    """The trained DQN (``jobs.BackgroundJob``): ``TRAINED_STEPS`` steps in a child process (``train``), cached."""
+
+    what = "the DQN"
+
+    def __init__(self, path, steps=TRAINED_STEPS):
+        super().__init__(path)
+        self.steps = steps
+
+    def load(self, path):
+        from ..rl.dqn import DQN
+        return DQN.load(str(path))
+
+    def child(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return (["thetas.lab.apple", str(self.path), str(self.steps)],
+                f"training a DQN on AppleWorld for {self.steps:,} steps (once; then it is cached)")
+
+    def finish(self, agent):
+        took = f" in {self.seconds} s" if self.seconds else ""
+        return f"a DQN trained for {self.steps:,} steps{took}: {self.path}"
+
+
 class AppleService:
-    """The sessions and the trained agent (trained once in a child process, then cached)."""
+    """The sessions and the trained agent (``trained_agent``, made once in the background)."""
 
     def __init__(self, compute, cache=None, steps=TRAINED_STEPS):
-        from .training import cache_dir
-        self.compute, self.train_steps = compute, steps
+        self.compute = compute
         self.cache = Path(cache) if cache is not None else cache_dir()
-        self.lock = threading.Lock()
-        self.state, self.message, self.progress, self.seconds = "idle", "", {}, None
+        self.trained_agent = TrainedAgent(self.cache / CACHE_NAME, steps)
         self.sessions = SessionStore(SESSIONS, IDLE_SECONDS, "AppleWorld")
 
     # ------------------------------------------------------------------ the trained agent
-    def status(self):
-        with self.lock:
-            return {"state": self.state, "message": self.message, "progress": dict(self.progress),
-                    "seconds": self.seconds, "max_speed": MAX_SPEED}
+    def status(self, payload=None):
+        return {**self.trained_agent.status(), "seconds": self.trained_agent.seconds, "max_speed": MAX_SPEED}
 
-    def ensure(self):
-        """Start loading or training the trained agent, once."""
-        with self.lock:
-            if self.state not in ("idle", "failed"):
-                return
-            self.state, self.message, self.progress = "training", "starting", {"fraction": 0.0}
-        threading.Thread(target=self._prepare, daemon=True, name="thetas-lab-dqn").start()
+    def train(self, payload=None):
+        """Start loading or training the trained agent (once; again after a failure); its status."""
+        self.trained_agent.start("starting", retry=True)
+        return self.status()
 
-    @property
-    def path(self):
-        return self.cache / CACHE_NAME
-
-    def _prepare(self):
-        from ..rl.dqn import DQN
-        try:
-            if self.path.is_file():
-                try:
-                    DQN.load(str(self.path))
-                except (ValueError, OSError, KeyError, TypeError, AttributeError):
-                    self.path.unlink()
-            if not self.path.is_file():
-                t0 = time.perf_counter()
-                self._train_in_child(self.path)
-                self.seconds = round(time.perf_counter() - t0, 1)
-            with self.lock:
-                self.state, self.progress["fraction"] = "ready", 1.0
-                self.message = (f"a DQN trained for {self.train_steps:,} steps"
-                                + (f" in {self.seconds} s" if self.seconds else "") + f": {self.path}")
-        except Exception as e:                                       # noqa: BLE001 - shown on the page
-            with self.lock:
-                self.state, self.message = "failed", f"training the DQN failed ({type(e).__name__}: {e})"
-
-    def _train_in_child(self, path):
-        from .training import run_child
-        with self.lock:
-            self.message = f"training a DQN on AppleWorld for {self.train_steps:,} steps (once; then it is cached)"
-        self.cache.mkdir(parents=True, exist_ok=True)
-        run_child(["thetas.lab.apple", str(path), str(self.train_steps)], self.progress, self.lock)
-        if not path.is_file():
-            raise RuntimeError(f"the training process wrote no model to {path}")
+    def close(self):
+        self.trained_agent.close()
 
     # ------------------------------------------------------------------ sessions
     def create(self, payload):
@@ -177,7 +163,7 @@ class AppleService:
         s = Session(new_id(), seed)
         return self.sessions.add(s.id, s).state()
 
-    def step(self, sid, payload):
+    def step(self, payload, sid):
         s = self.sessions.get(sid)
         k = number(payload, "speed", 1, MAX_SPEED, default=1, integer=True)
         if "learning" in payload:
@@ -186,17 +172,32 @@ class AppleService:
                 s.trained = False
         return s.state(s.step(k))
 
-    def load(self, sid, payload):
+    def load(self, payload, sid):
+        """The trained DQN replaces the session's agent (a copy read from the cache: each session learns on its
+        own), or LabError 503 while it is not ready (its training starts)."""
         from ..rl.dqn import DQN
         s = self.sessions.get(sid)
-        with self.lock:
-            state = self.state
-        if state != "ready":
-            self.ensure()
+        if self.trained_agent.status()["state"] != "ready":
+            self.train()
             raise LabError(503, "the trained agent is not ready yet (training it now); try again in a few seconds")
-        s.agent = DQN.load(str(self.path))
+        s.agent = DQN.load(str(self.trained_agent.path))
         s.learning, s.trained, s.learn_steps, s.pretrained = False, True, 0, True
         return s.state()
+
+
+PAGE = Page("apple", "/apple-world", "apple.html", "AppleWorld", summary=(
+    "Deep Q-learning: an agent with eye rays learns to eat apples and avoid poison; watch its Q-values, the "
+    "expected reward of each action, and its reward climb."), routes=(
+    Route("GET", "/api/apple/status", AppleService.status,
+          "the trained DQN: idle, training (progress), ready or failed"),
+    Route("POST", "/api/apple/trained", AppleService.train, "start training (or loading) the trained DQN"),
+    Route("POST", "/api/apple/sessions", AppleService.create,
+          '{"seed"?} -> a new AppleWorld session: world, rays, Q-values'),
+    Route("POST", "/api/apple/{sid}/step", AppleService.step,
+          '{"speed": 1-40, "learning"?: bool} -> the state after that many steps'),
+    Route("POST", "/api/apple/{sid}/load", AppleService.load,
+          "the trained DQN replaces the session's agent (greedy play)"),
+))
 
 
 def train(out, steps=TRAINED_STEPS, seed=0):

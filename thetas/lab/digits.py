@@ -17,7 +17,8 @@ from ..nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..tensor import Tensor
-from .schema import LabError, b64, invalid
+from .pages import Page, Route
+from .schema import LabError, b64, int_list, invalid, number
 
 _ACTS = (ReLU, Tanh, Sigmoid, LeakyReLU, Identity)
 _ACT_NAMES = {ReLU: "ReLU", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leaky ReLU", Identity: "identity"}
@@ -275,3 +276,39 @@ def check_pixels(payload):
 
 def not_ready(status):
     return LabError(503, status.get("message") or "the digit model is not ready yet")
+
+
+# ---------------------------------------------------------------------- the page and its API
+DRAWING_LIMIT = 128 * 1024             # bytes of a request with a drawing: 200×200 bytes in base64 and some
+
+
+def _ready(service):
+    """The page's DigitModel (``service``: a ``training.DigitsService``), or LabError 503 while there is none."""
+    if service.model is None:
+        raise not_ready(service.status())
+    return service.model
+
+
+def _predict(service, payload):
+    pixels = check_pixels(payload)
+    return _ready(service).predict(pixels)
+
+
+def _unit(service, payload):
+    pixels = check_pixels(payload)
+    model = _ready(service)
+    layer = number(payload, "layer", 0, len(model.groups) - 1, integer=True)
+    unit = int_list(payload, "unit", 1, 3, 0, 10 ** 6)
+    return model.unit(pixels, layer, unit)
+
+
+PAGE = Page("digits", "/digits", "digits.html", "Digits", summary=(
+    "Draw a digit. It is preprocessed as MNIST was made, and a LeNet guesses it; watch every layer's activations "
+    "and click a unit to see the weighted sum it computes."), routes=(
+    Route("GET", "/api/digits/status", lambda service, _: service.status(),
+          "the digit model: ready, training (progress) or failed"),
+    Route("POST", "/api/digits/predict", _predict,
+          '{"drawing": {width, height, pixels}} -> guesses, every layer', DRAWING_LIMIT),
+    Route("POST", "/api/digits/unit", _unit,
+          '{"drawing", "layer", "unit"} -> one unit\'s patch, kernel, sum', DRAWING_LIMIT),
+))

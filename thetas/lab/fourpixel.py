@@ -16,6 +16,7 @@ on its own class and 0 on the other three; the ReLU pairs split the sign; each c
 import numpy as np
 
 from ..data.toy import FOUR_PIXEL_CLASSES, four_pixels
+from .pages import Page, Route
 from .schema import invalid, matrix, number, obj
 
 SHAPES = ((4, 4), (8, 4), (4, 8))            # (out, in) of each layer's weights
@@ -104,3 +105,15 @@ def describe():
     return {"images": X.tolist(), "labels": y.tolist(), "classes": list(FOUR_PIXEL_CLASSES),
             "shapes": [list(s) for s in SHAPES], "layers": list(LAYERS), "preset": [w.tolist() for w in PRESET],
             "zero": [np.zeros(s).tolist() for s in SHAPES]}
+
+
+PAGE = Page("fourpixel", "/four-pixels", "fourpixel.html", "Four-pixel camera", summary=(
+    "Solid, vertical, diagonal or horizontal? Set the weights of a small tanh network to 1, −1 or 0 yourself, then "
+    "let gradient descent find its own."), routes=(
+    Route("GET", "/api/fourpixel", lambda _, p: {**describe(), "evaluation": evaluate(PRESET)},
+          "the images and the hand-set solution"),
+    Route("POST", "/api/fourpixel/evaluate", lambda _, p: evaluate(parse_weights(p)),
+          '{"weights": [W1, W2, W3]} (1, −1, 0) -> classifications'),
+    Route("POST", "/api/fourpixel/train", lambda _, p: train(p),
+          '{"epochs", "lr", "seed"} -> learned weights, classifications'),
+))

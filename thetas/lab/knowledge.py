@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ..io import _write_atomic
+from .jobs import BackgroundJob, cache_dir
+from .pages import Page, Route
 from .schema import LabError, b64, invalid, number
 from .sessions import SessionStore, new_id
 
@@ -94,22 +96,108 @@ def split_file(students, seed=0):
     return held_out(students, TEST_FRACTION, seed=seed)
 
 
-class Dataset:
-    """One data set of students and its DKT: state 'idle', 'training' (with progress), 'ready' or 'failed'."""
+class Dataset(BackgroundJob):
+    """One data set of students and its DKT (``model``), made once in the background (``jobs.BackgroundJob``):
+    state 'idle', 'training' (with progress), 'ready' or 'failed'. ``compute``: the lock thetas work runs under."""
 
-    def __init__(self, key, name, kind, text_path=None, model_path=None):
+    what = "the DKT"
+
+    def __init__(self, key, name, kind, compute, lock, text_path=None, model_path=None):
+        super().__init__(model_path, lock)
         self.key, self.name, self.kind = key, name, kind            # kind: 'synthetic' or 'file'
-        self.text_path, self.model_path = text_path, model_path
-        self.state, self.message, self.progress = "idle", "", {}
-        self.model = self.graph = self.auc = None
+        self.compute, self.text_path = compute, text_path
+        self.graph = self.auc = None
         self.students = None                                       # the students the page offers
         self.held_out = set()                                      # their indices that the model never saw
         self.train = self.test = None                              # a file's two parts (2+ answers each)
         self.epochs = EPOCHS
         self.description = ""
 
+    @property
+    def model(self):
+        return self.result
+
     def listing(self):
         return {"key": self.key, "name": self.name, "kind": self.kind, "state": self.state}
+
+    # ------------------------------------------------------------------ the job (in its thread)
+    def prepare(self):
+        if self.kind == "synthetic":
+            from ..data.knowledge import synthetic_5
+            self.train, test = synthetic_5(0)
+            self.students = test[:NUM_STUDENTS]
+            self.held_out = set(range(len(self.students)))
+
+    def load(self, path):
+        """The DKT saved at ``path``; ValueError for one of another number of questions."""
+        import thetas as th
+        with self.compute:
+            model = th.load(str(path))
+        model.eval()
+        if getattr(model, "num_questions", None) != self.train.num_questions:
+            raise ValueError(f"{path}: a model of {getattr(model, 'num_questions', None)} questions, not "
+                             f"{self.train.num_questions}")
+        return model
+
+    def child(self):
+        """``python -m thetas.lab.knowledge OUT EPOCHS [TEXT]`` (``train``)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        args = ["thetas.lab.knowledge", str(self.path), str(self.epochs)]
+        if self.kind == "file":
+            args.append(str(self.text_path))
+        what = ("the 2,000 synthetic-5 training students" if self.kind == "synthetic"
+                else f"{len(self.train):,} students of {self.name}")
+        return args, (f"training a DKT (LSTM, {HIDDEN} hidden) on {what}, {self.epochs} epochs "
+                      "(once; then it is cached)")
+
+    def finish(self, model):
+        self.auc = self._held_out_auc(model) if self.kind == "file" else None
+        self.graph = self._graph(model)
+        what = "synthetic-5" if self.kind == "synthetic" else self.name
+        message = f"DKT (LSTM, {model.hidden_size} hidden) on {what}: {self.path}"
+        if self.auc is not None:
+            message += f"; AUC on the {len(self.test)} held-out students {self.auc:.3f}"
+        return message
+
+    def _held_out_auc(self, model):
+        """The model's AUC on the file's held-out students (None when it is undefined: all right, or all wrong)."""
+        from ..autograd import no_grad
+        from ..models.dkt import dkt_array, dkt_auc
+        X = dkt_array(self.test.windows(WINDOW).drop_short(2))
+        if len(X) == 0:
+            return None
+        with self.compute, no_grad():
+            auc = dkt_auc(X, model(X))
+        return None if auc is None or not np.isfinite(auc) else float(auc)
+
+    def _graph(self, model):
+        """The concept graph, once: ``tutor.context_influence`` over ``GRAPH_STUDENTS`` training students, its
+        ``top_k=2`` strongest edges, and (with scikit-learn) clusters of the questions (``NUM_CONCEPTS`` for
+        synthetic-5, min(5, M // 3) for a file). About a second for the hidden-64 model; None if it fails or
+        there are more than ``GRAPH_MAX_QUESTIONS`` questions (the rest of the page works without it)."""
+        from .. import tutor
+        M, train = model.num_questions, self.train
+        if M > GRAPH_MAX_QUESTIONS:
+            return None
+        k = NUM_CONCEPTS if self.kind == "synthetic" else min(5, M // 3)
+        t0 = time.perf_counter()
+        try:
+            with self.compute:
+                J = tutor.context_influence(model, train, max_students=GRAPH_STUDENTS)
+                edges = tutor.concept_graph(J, top_k=2)
+                labels = None
+                try:
+                    import sklearn  # noqa: F401
+                except ImportError:
+                    pass
+                else:
+                    if k >= 2:
+                        labels = [int(v) for v in tutor.cluster_questions(model, k, students=train,
+                                                                          max_students=GRAPH_STUDENTS)]
+        except Exception:                                         # noqa: BLE001 - the graph is optional
+            return None
+        return {"edges": [[int(i), int(j), float(w)] for i, j, w in edges], "labels": labels,
+                "students": min(GRAPH_STUDENTS, len(train)), "seconds": time.perf_counter() - t0}
 
 
 class KnowledgeService:
@@ -117,12 +205,12 @@ class KnowledgeService:
     set's first ``ensure()`` (in a child process, followed by a thread)."""
 
     def __init__(self, compute, cache=None, epochs=EPOCHS):
-        from .training import cache_dir
         self.compute, self.epochs = compute, epochs
         self.cache = Path(cache) if cache is not None else cache_dir()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()                               # the data sets and every one's state
         self.datasets = OrderedDict()
-        synthetic = Dataset(SYNTHETIC, "synthetic-5 (simulated students)", "synthetic")
+        synthetic = Dataset(SYNTHETIC, "synthetic-5 (simulated students)", "synthetic", compute, self.lock,
+                            model_path=self.cache / CACHE_NAME)
         synthetic.epochs = epochs
         synthetic.description = ("read the answers of 2,000 simulated students: 50 exercises over 5 hidden "
                                  "concepts")
@@ -187,7 +275,7 @@ class KnowledgeService:
             scratch.unlink()
             raise
         os.replace(scratch, text_path)
-        ds = Dataset(key, name, "file", text_path=text_path,
+        ds = Dataset(key, name, "file", self.compute, self.lock, text_path=text_path,
                      model_path=self.cache / f"dkt-file-{CACHE_VERSION}-{digest}.safetensors")
         train_idx, test_idx = split_file(students)
         ds.train, ds.test = students[train_idx], students[test_idx]
@@ -229,113 +317,19 @@ class KnowledgeService:
     def ensure(self, ds=None):
         """Start loading or training the data set's model, once (called by every knowledge request)."""
         ds = ds or self.dataset()
+        ds.start("loading the students", {"epoch": 0, "epochs": ds.epochs, "fraction": 0.0})
+
+    def close(self):
+        """Stop every training child (the server is shutting down)."""
         with self.lock:
-            if ds.state != "idle":
-                return
-            ds.state, ds.message = "training", "loading the students"
-            ds.progress = {"epoch": 0, "epochs": ds.epochs, "fraction": 0.0}
-        threading.Thread(target=self._prepare, args=(ds,), daemon=True, name="thetas-lab-dkt").start()
+            datasets = list(self.datasets.values())
+        for ds in datasets:
+            ds.close()
 
-    def _prepare(self, ds):
-        import thetas as th
-        try:
-            if ds.kind == "synthetic":
-                from ..data.knowledge import synthetic_5
-                ds.train, test = synthetic_5(0)
-                ds.students = test[:NUM_STUDENTS]
-                ds.held_out = set(range(len(ds.students)))
-                ds.model_path = self.cache / CACHE_NAME
-            path = ds.model_path
-            model = self._load(path, ds.train.num_questions)
-            if model is None:
-                self._train_in_child(ds)
-                with self.compute:
-                    model = th.load(str(path))
-                model.eval()
-            auc = self._held_out_auc(ds, model) if ds.kind == "file" else None
-            graph = self._graph(model, ds.train, ds.kind)
-            with self.lock:
-                ds.model, ds.graph, ds.auc, ds.state = model, graph, auc, "ready"
-                what = "synthetic-5" if ds.kind == "synthetic" else ds.name
-                ds.message = f"DKT (LSTM, {model.hidden_size} hidden) on {what}: {path}"
-                if auc is not None:
-                    ds.message += f"; AUC on the {len(ds.test)} held-out students {auc:.3f}"
-                ds.progress["fraction"] = 1.0
-        except Exception as e:                                    # noqa: BLE001 - shown on the page
-            with self.lock:
-                ds.state, ds.message = "failed", f"training the DKT failed ({type(e).__name__}: {e})"
-
-    def _load(self, path, num_questions):
-        """The cached model at ``path``, or None (absent, broken, or for another number of questions)."""
-        import thetas as th
-        if not path.is_file():
-            return None
-        try:
-            with self.compute:
-                model = th.load(str(path))
-            model.eval()
-        except (ValueError, OSError, KeyError, TypeError, AttributeError):
-            return None                                           # a broken cache file: train a new one
-        return model if getattr(model, "num_questions", None) == num_questions else None
-
-    def _held_out_auc(self, ds, model):
-        """The model's AUC on the file's held-out students (None when it is undefined: all right, or all wrong)."""
-        from ..models.dkt import dkt_array, dkt_auc
-        from ..autograd import no_grad
-        X = dkt_array(ds.test.windows(WINDOW).drop_short(2))
-        if len(X) == 0:
-            return None
-        with self.compute, no_grad():
-            auc = dkt_auc(X, model(X))
-        return None if auc is None or not np.isfinite(auc) else float(auc)
-
-    def _graph(self, model, train, kind):
-        """The concept graph, once: ``tutor.context_influence`` over ``GRAPH_STUDENTS`` training students, its
-        ``top_k=2`` strongest edges, and (with scikit-learn) clusters of the questions (``NUM_CONCEPTS`` for
-        synthetic-5, min(5, M // 3) for a file). About a second for the hidden-64 model; None if it fails or
-        there are more than ``GRAPH_MAX_QUESTIONS`` questions (the rest of the page works without it)."""
-        from .. import tutor
-        M = model.num_questions
-        if M > GRAPH_MAX_QUESTIONS:
-            return None
-        k = NUM_CONCEPTS if kind == "synthetic" else min(5, M // 3)
-        t0 = time.perf_counter()
-        try:
-            with self.compute:
-                J = tutor.context_influence(model, train, max_students=GRAPH_STUDENTS)
-                edges = tutor.concept_graph(J, top_k=2)
-                labels = None
-                try:
-                    import sklearn  # noqa: F401
-                except ImportError:
-                    pass
-                else:
-                    if k >= 2:
-                        labels = [int(v) for v in tutor.cluster_questions(model, k, students=train,
-                                                                          max_students=GRAPH_STUDENTS)]
-        except Exception:                                         # noqa: BLE001 - the graph is optional
-            return None
-        return {"edges": [[int(i), int(j), float(w)] for i, j, w in edges], "labels": labels,
-                "students": min(GRAPH_STUDENTS, len(train)), "seconds": time.perf_counter() - t0}
-
-    def _train_in_child(self, ds):
-        """Train in a child process with one BLAS thread (as the Digits page does: BLAS in a server thread is
-        many times slower), reading its progress lines; the model lands in ``ds.model_path``."""
-        from .training import run_child
-        with self.lock:
-            if ds.kind == "synthetic":
-                ds.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on the 2,000 synthetic-5 training "
-                              f"students, {ds.epochs} epochs (once; then it is cached)")
-            else:
-                ds.message = (f"training a DKT (LSTM, {HIDDEN} hidden) on {len(ds.train):,} students of {ds.name}, "
-                              f"{ds.epochs} epochs (once; then it is cached)")
-        self.cache.mkdir(parents=True, exist_ok=True)
-        args = ["thetas.lab.knowledge", str(ds.model_path), str(ds.epochs)]
-        if ds.kind == "file":
-            args.append(str(ds.text_path))
-        run_child(args, ds.progress, self.lock)
-        if not ds.model_path.is_file():
-            raise RuntimeError(f"the training process wrote no model to {ds.model_path}")
+    def upload(self, payload):
+        """A page's file: ``{"name", "text"}`` -> its status (its DKT starts training)."""
+        ds = self.add_file(payload.get("name"), payload.get("text"))
+        return self.status({"dataset": ds.key})
 
     def status(self, payload=None):
         ds = self.dataset((payload or {}).get("dataset"))
@@ -385,9 +379,9 @@ class KnowledgeService:
                    "questions": q[:steps].copy(), "answers": a[:steps].copy(), "original": steps, "total": len(q)}
         return self.state_of(model, self.sessions.add(session["id"], session))
 
-    def answer(self, kid, payload):
+    def answer(self, payload, sid):
         from .. import tutor
-        session = self.sessions.get(kid)
+        session = self.sessions.get(sid)
         model = self._model(session["dataset"])
         question = number(payload, "question", 0, model.num_questions - 1, integer=True)
         correct = number(payload, "correct", 0, 1, integer=True)
@@ -411,6 +405,22 @@ class KnowledgeService:
                 "mastery": [float(v) for v in now], "mean_mastery": float(np.mean(now)),
                 "suggestion": {"question": best, "gain": float(gain[best]), "p_correct": float(now[best])},
                 "gains": [float(v) for v in gain]}
+
+
+PAGE = Page("knowledge", "/knowledge", "knowledge.html", "Knowledge tracing", summary=(
+    "What does Riley know? A Deep Knowledge Tracing network reads a student's answers and predicts P(correct) on "
+    "every exercise; answer as Riley and watch the predictions and the suggested next exercise change."), routes=(
+    Route("GET", "/api/knowledge/status", KnowledgeService.status,
+          "?dataset=KEY: a data set's DKT: ready, training (progress) or failed; its students; the concept graph "
+          '{"edges": [[i, j, w]], "labels"} once ready; the data sets (synthetic-5 and loaded files)'),
+    Route("POST", "/api/knowledge/datasets", KnowledgeService.upload,
+          '{"name", "text"}: a file of students\' answers (DKT three-line format or ASSISTments CSV) -> its status '
+          "(its DKT starts training)", UPLOAD_LIMIT),
+    Route("POST", "/api/knowledge/sessions", KnowledgeService.create,
+          '{"dataset"?, "student", "steps"?} -> a session: answers, trace, suggestion'),
+    Route("POST", "/api/knowledge/{sid}/answer", KnowledgeService.answer,
+          '{"question", "correct": 0/1} -> the session with one more answer'),
+))
 
 
 def train(out, epochs=EPOCHS, data=None, seed=0):

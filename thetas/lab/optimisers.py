@@ -10,6 +10,7 @@ The squared cost is least at the mean, the absolute cost at the median.
 """
 import numpy as np
 
+from .pages import Page, Route
 from .schema import LabError, int_list, invalid, number, obj
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
@@ -165,3 +166,13 @@ def mms(payload):
                         "flat": [float(guesses[best[0]]), float(guesses[best[-1]])],
                         "gd_path": path, "gd": path[-1], "lr": rates[name]}
     return result
+
+
+PAGE = Page("optimisers", "/optimisers", "optimisers.html", "Optimisers & losses", summary=(
+    "Batch gradient descent, SGD, momentum and Adam walking the same loss surface; and how many M&Ms are in a bag "
+    "(the mean or the median?)."), routes=(
+    Route("POST", "/api/optim/surface", lambda _, p: surface(p), '{"resolution"} -> the loss over (w, b)'),
+    Route("POST", "/api/optim/trajectories", lambda _, p: trajectories(p),
+          '{"start", "steps", "optimizers"} -> paths'),
+    Route("POST", "/api/mms", lambda _, p: mms(p), '{"counts", "start", "steps"} -> costs, minimisers'),
+))

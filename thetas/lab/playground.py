@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data import toy
 from ..data.dataset import train_test_split
+from .pages import Page, Route
 from .schema import LabError, choice, flag, int_list, invalid, number, obj
 from .sessions import SessionStore, new_id
 
@@ -366,3 +367,67 @@ class Sessions(SessionStore):
 def step_request(payload):
     obj(payload)
     return number(payload, "steps", 0, LIMITS["steps"], default=1, integer=True), flag(payload, "neurons", True)
+
+
+# ---------------------------------------------------------------------- the page and its API
+CSV_LIMIT = 256 * 1024                 # bytes of a request that may carry points or a CSV file
+
+
+def _create(sessions, payload):
+    config = Config.parse(payload.get("config", {}))
+    session = sessions.create(config)
+    if "points" in payload:                                      # a shared URL's own points
+        session.set_points(*parse_points({"add": payload["points"]}))
+    return session.state(points=True)
+
+
+def _config(sessions, payload, sid):
+    s = sessions.get(sid)
+    s.configure(Config.parse(payload.get("config", {}), base=s.config), regenerate=flag(payload, "regenerate", False))
+    return s.state(points=True)
+
+
+def _points(sessions, payload, sid):
+    s = sessions.get(sid)
+    if flag(payload, "clear", False):
+        s.clear()
+    if "add" in payload:
+        s.add_points(*parse_points(payload))
+    return s.state(points=True)
+
+
+def _csv(sessions, payload, sid):
+    s = sessions.get(sid)
+    X, y, labels, scaling = parse_csv(payload.get("csv"))
+    s.set_points(X, y)
+    s.csv_labels, s.scaling = labels, scaling
+    return s.state(points=True)
+
+
+def _step(sessions, payload, sid):
+    s = sessions.get(sid)
+    steps, neurons = step_request(payload)
+    return s.step(steps, neurons=neurons)
+
+
+def _reset(sessions, payload, sid):
+    s = sessions.get(sid)
+    s.reset()
+    return s.state(points=True)
+
+
+PAGE = Page("playground", "/playground", "playground.html", "Playground", summary=(
+    "Points of two classes in the plane; click to add more. A network of your choice learns the boundary while "
+    "you watch every neuron and both losses."), routes=(
+    Route("POST", "/api/playground/sessions", _create, "{config} -> a new session and its state", CSV_LIMIT),
+    Route("GET", "/api/playground/{sid}", lambda sessions, _, sid: sessions.get(sid).state(points=True),
+          "the state, with points, config and history"),
+    Route("POST", "/api/playground/{sid}/config", _config,
+          "{config} -> a fresh network (new data if the data settings changed)"),
+    Route("POST", "/api/playground/{sid}/points", _points, '{"add": [[x, y, label], ...]} or {"clear": true}'),
+    Route("POST", "/api/playground/{sid}/csv", _csv, '{"csv": text}: two feature columns and a label', CSV_LIMIT),
+    Route("POST", "/api/playground/{sid}/step", _step, '{"steps": k, "neurons": bool} -> the state after k steps'),
+    Route("POST", "/api/playground/{sid}/reset", _reset, "fresh thetas"),
+    Route("GET", "/api/playground/{sid}/code", lambda sessions, _, sid: {"code": sessions.get(sid).code()},
+          "the thetas Python for this setup"),
+))

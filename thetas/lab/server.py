@@ -1,72 +1,41 @@
-"""The lab's web server: static pages plus a JSON API, as a Starlette app.
+"""The lab's web server: its pages and their JSON API, as a Starlette app.
 
     app = create_app(model_path="lenet.safetensors")        # what ``thetas lab`` serves with uvicorn
 
-Pages: ``/digits``, ``/playground``, ``/four-pixels``, ``/optimisers``, ``/knowledge``, ``/apple-world``
-(and ``/``, the index).
-API, all JSON:
-
-    GET  /api/digits/status                 the digit model: ready, training (progress) or failed
-    POST /api/digits/predict                {"drawing": {width, height, pixels}} -> guesses, every layer
-    POST /api/digits/unit                   {"drawing", "layer", "unit"} -> one unit's patch, kernel, sum
-    POST /api/playground/sessions           {config} -> a new session and its state
-    GET  /api/playground/{id}               the state, with points, config and history
-    POST /api/playground/{id}/config        {config} -> a fresh network (new data if the data settings changed)
-    POST /api/playground/{id}/points        {"add": [[x, y, label], ...]} or {"clear": true}
-    POST /api/playground/{id}/csv           {"csv": text}: two feature columns and a label
-    POST /api/playground/{id}/step          {"steps": k, "neurons": bool} -> the state after k steps
-    POST /api/playground/{id}/reset         fresh thetas
-    GET  /api/playground/{id}/code          the thetas Python for this setup
-    GET  /api/fourpixel                     the images and the hand-set solution
-    POST /api/fourpixel/evaluate            {"weights": [W1, W2, W3]} (1, −1, 0) -> classifications
-    POST /api/fourpixel/train               {"epochs", "lr", "seed"} -> learned weights, classifications
-    POST /api/optim/surface                 {"resolution"} -> the loss over (w, b)
-    POST /api/optim/trajectories            {"start", "steps", "optimizers"} -> paths
-    POST /api/mms                           {"counts", "start", "steps"} -> costs, minimisers
-    GET  /api/knowledge/status?dataset=KEY  a data set's DKT: ready, training (progress) or failed; its students;
-                                            the concept graph {"edges": [[i, j, w]], "labels"} once ready; the
-                                            data sets (synthetic-5 and loaded files)
-    POST /api/knowledge/datasets            {"name", "text"}: a file of students' answers (DKT three-line format
-                                            or ASSISTments CSV) -> its status (its DKT starts training)
-    POST /api/knowledge/sessions            {"dataset"?, "student", "steps"?} -> a session: answers, trace,
-                                            suggestion
-    POST /api/knowledge/{id}/answer         {"question", "correct": 0/1} -> the session with one more answer
-    GET  /api/apple/status                  the trained DQN: idle, training (progress), ready or failed
-    POST /api/apple/trained                 start training (or loading) the trained DQN
-    POST /api/apple/sessions                {"seed"?} -> a new AppleWorld session: world, rays, Q-values
-    POST /api/apple/{id}/step               {"speed": 1-40, "learning"?: bool} -> the state after that many steps
-    POST /api/apple/{id}/load               the trained DQN replaces the session's agent (greedy play)
+Each page module declares its page and its routes once (``pages.Page``, ``pages.Route``); ``PAGES`` lists them in
+navigation order, and the server builds from them the Starlette routes, the navigation bar and the index's cards
+(written into each page's HTML as it is served) and the API list: ``GET /api`` answers every page and every
+route with its method, path, body limit and a line on what it takes and gives.
 
 Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); a GET's
-only input is its query string (read as plain strings, checked the same way); the
-message comes back as ``{"error": "..."}`` and the server carries on. thetas keeps process-wide state (grad
-mode), so every computation runs under one lock, one request at a time; digit training runs in a child process.
+only input is its query string (read as plain strings, checked the same way); the message comes back as
+``{"error": "..."}`` and the server carries on. Grad mode is per thread, but the sessions (a playground's network
+and optimiser, an AppleWorld agent and its replay buffer) are not safe to step from two threads at once, so every
+computation still runs under one lock, one request at a time. The trainings (``jobs.BackgroundJob``) run in child
+processes.
 """
 import json
 import logging
 import math
 import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
-from . import digits, fourpixel, optimisers, playground
-from .apple import AppleService
-from .knowledge import UPLOAD_LIMIT, KnowledgeService
-from .schema import LabError, flag, int_list, number, obj
+from . import apple, digits, fourpixel, knowledge, optimisers, playground
+from .pages import api_list, render
+from .schema import LabError, obj
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"/digits": "digits.html", "/playground": "playground.html", "/four-pixels": "fourpixel.html",
-         "/optimisers": "optimisers.html", "/knowledge": "knowledge.html", "/apple-world": "apple.html",
-         "/": "index.html"}
-BODY_LIMIT = 64 * 1024                 # bytes of JSON for most requests
-DRAWING_LIMIT = 128 * 1024             # a drawing: 200×200 bytes in base64 and some
-CSV_LIMIT = 256 * 1024
+PAGES = (digits.PAGE, playground.PAGE, fourpixel.PAGE, optimisers.PAGE, knowledge.PAGE, apple.PAGE)
+INDEX = ("/", "index.html", "Home")
 log = logging.getLogger("thetas.lab")
 
 SECURITY_HEADERS = [
@@ -152,140 +121,69 @@ async def _body(request, limit):
 
 
 class Lab:
-    """The app's state: the digit model, the playground sessions, and the one lock thetas work runs under."""
+    """The app's state: each page's service, by the page's name, and the one lock computations run under."""
 
-    def __init__(self, digits_service, cache=None):
-        self.digits = digits_service
-        self.sessions = playground.Sessions()
-        self.compute = threading.Lock()
-        self.knowledge = KnowledgeService(self.compute, cache=cache)
-        self.apple = AppleService(self.compute, cache=cache)
+    def __init__(self, services, compute):
+        self.services, self.compute = services, compute
+        self.digits = services["digits"]                        # ``thetas lab`` shows its status, closes it
 
-    def api(self, fn, limit=BODY_LIMIT, body=True):
-        """An endpoint: read and check the body, run ``fn(payload, params)`` in a worker thread under the compute
-        lock, answer JSON; a LabError becomes its status and message, anything else a 500 with a short reason."""
+    def endpoint(self, route, service):
+        """The Starlette endpoint of a declared route: read and check the input, run the handler in a worker
+        thread under the compute lock, answer JSON; a LabError becomes its status and message, anything else a
+        500 with a short reason."""
         async def endpoint(request):
             try:
-                payload = await _body(request, limit) if body else dict(request.query_params)
+                if route.method == "GET":
+                    payload = dict(request.query_params)
+                else:
+                    payload = await _body(request, route.limit)
                 params = dict(request.path_params)
 
                 def run():
                     with self.compute:
-                        return fn(payload, params)
+                        return route.handler(service, payload, **params)
                 return _JSON(await run_in_threadpool(run))
             except LabError as e:
                 return _error(e.status, e.message)
             except Exception as e:                               # a bug, not the client's fault: log it, carry on
                 log.exception("thetas lab: %s %s failed", request.method, request.url.path)
                 return _error(500, f"internal error: {type(e).__name__}: {str(e)[:200]}")
+        endpoint.route = route                                   # what the app's tests check it against
         return endpoint
 
-    # ------------------------------------------------------------------ digits
-    def _model(self):
-        status = self.digits.status()
-        if self.digits.model is None:
-            raise digits.not_ready(status)
-        return self.digits.model
+    def close(self):
+        """Stop every training child (the server is shutting down)."""
+        for service in self.services.values():
+            if hasattr(service, "close"):
+                service.close()
 
-    def digits_status(self, payload, params):
-        return self.digits.status()
 
-    def digits_predict(self, payload, params):
-        pixels = digits.check_pixels(payload)
-        return self._model().predict(pixels)
+def routes(lab, pages=PAGES):
+    """The Starlette routes: each page, the index, each declared API route in order, ``GET /api``, the static
+    files; an unknown ``/api/...`` gets a JSON 404."""
+    def page(html, title, current=None):
+        async def serve(request):
+            return HTMLResponse(render((STATIC / html).read_text("utf-8"), pages, title, current))
+        return serve
 
-    def digits_unit(self, payload, params):
-        pixels = digits.check_pixels(payload)
-        model = self._model()
-        layer = number(payload, "layer", 0, len(model.groups) - 1, integer=True)
-        unit = int_list(payload, "unit", 1, 3, 0, 10 ** 6)
-        return model.unit(pixels, layer, unit)
+    async def not_found(request):
+        return _error(404, f"no such API endpoint: {request.method} {request.url.path[:100]}")
 
-    # ------------------------------------------------------------------ playground
-    def pg_create(self, payload, params):
-        config = playground.Config.parse(payload.get("config", {}))
-        session = self.sessions.create(config)
-        if "points" in payload:                                  # a shared URL's own points
-            session.set_points(*playground.parse_points({"add": payload["points"]}))
-        return session.state(points=True)
+    async def listing(request):
+        return _JSON(api_list(pages))
 
-    def pg_state(self, payload, params):
-        return self.sessions.get(params["sid"]).state(points=True)
-
-    def pg_config(self, payload, params):
-        s = self.sessions.get(params["sid"])
-        s.configure(playground.Config.parse(payload.get("config", {}), base=s.config),
-                    regenerate=flag(payload, "regenerate", False))
-        return s.state(points=True)
-
-    def pg_points(self, payload, params):
-        s = self.sessions.get(params["sid"])
-        if flag(payload, "clear", False):
-            s.clear()
-        if "add" in payload:
-            s.add_points(*playground.parse_points(payload))
-        return s.state(points=True)
-
-    def pg_csv(self, payload, params):
-        s = self.sessions.get(params["sid"])
-        X, y, labels, scaling = playground.parse_csv(payload.get("csv"))
-        s.set_points(X, y)
-        s.csv_labels, s.scaling = labels, scaling
-        return s.state(points=True)
-
-    def pg_step(self, payload, params):
-        s = self.sessions.get(params["sid"])
-        steps, neurons = playground.step_request(payload)
-        return s.step(steps, neurons=neurons)
-
-    def pg_reset(self, payload, params):
-        s = self.sessions.get(params["sid"])
-        s.reset()
-        return s.state(points=True)
-
-    def pg_code(self, payload, params):
-        return {"code": self.sessions.get(params["sid"]).code()}
-
-    # ------------------------------------------------------------------ four pixels, optimisers
-    def fp_describe(self, payload, params):
-        return {**fourpixel.describe(), "evaluation": fourpixel.evaluate(fourpixel.PRESET)}
-
-    def fp_evaluate(self, payload, params):
-        return fourpixel.evaluate(fourpixel.parse_weights(payload))
-
-    def fp_train(self, payload, params):
-        return fourpixel.train(payload)
-
-    # ------------------------------------------------------------------ knowledge tracing
-    def kt_status(self, payload, params):
-        return self.knowledge.status(payload)
-
-    def kt_upload(self, payload, params):
-        ds = self.knowledge.add_file(payload.get("name"), payload.get("text"))
-        return self.knowledge.status({"dataset": ds.key})
-
-    def kt_create(self, payload, params):
-        return self.knowledge.create(payload)
-
-    def kt_answer(self, payload, params):
-        return self.knowledge.answer(params["kid"], payload)
-
-    # ------------------------------------------------------------------ AppleWorld
-    def aw_status(self, payload, params):
-        return self.apple.status()
-
-    def aw_train(self, payload, params):
-        self.apple.ensure()
-        return self.apple.status()
-
-    def aw_create(self, payload, params):
-        return self.apple.create(payload)
-
-    def aw_step(self, payload, params):
-        return self.apple.step(params["aid"], payload)
-
-    def aw_load(self, payload, params):
-        return self.apple.load(params["aid"], payload)
+    get = ["GET"]
+    out = [StarletteRoute(p.path, page(p.html, p.title, p.path), methods=get) for p in pages]
+    path, html, title = INDEX
+    out += [StarletteRoute(path, page(html, title), methods=get),
+            StarletteRoute("/index.html", lambda request: RedirectResponse("/"), methods=get),
+            StarletteRoute("/favicon.ico", lambda request: Response(status_code=204), methods=get)]
+    out += [StarletteRoute(r.path, lab.endpoint(r, lab.services.get(p.name)), methods=[r.method])
+            for p in pages for r in p.routes]
+    out += [StarletteRoute("/api", listing, methods=get),
+            StarletteRoute("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
+    return out
 
 
 def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto", train_epochs=None,
@@ -295,69 +193,29 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
     ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any).
     ``students``: a file of students' answers (from the command line only) that the Knowledge page opens with;
     one that is missing or malformed raises knowledge.StudentsFileError (a ValueError) saying why."""
-    lab = Lab(DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs, samples=train_samples,
-                            autostart=False), cache=cache)
+    compute = threading.Lock()
+    services = {
+        "digits": DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs,
+                                samples=train_samples, autostart=False),
+        "playground": playground.Sessions(),
+        "knowledge": knowledge.KnowledgeService(compute, cache=cache),
+        "apple": apple.AppleService(compute, cache=cache),
+    }
+    lab = Lab(services, compute)
     if students is not None:                    # before any training starts: a bad file ends the start cleanly
-        lab.knowledge.add_students_file(students)
+        lab.services["knowledge"].add_students_file(students)
     if autostart and lab.digits.model is None:
         lab.digits.start_training()
-
-    def page(name):
-        async def serve(request):
-            return FileResponse(STATIC / name, media_type="text/html")
-        return serve
-
-    async def not_found(request):
-        return _error(404, f"no such API endpoint: {request.method} {request.url.path[:100]}")
-
-    get, post = ["GET"], ["POST"]
-    routes = [Route(path, page(name), methods=get) for path, name in PAGES.items()]
-    routes += [
-        Route("/index.html", lambda request: RedirectResponse("/"), methods=get),
-        Route("/favicon.ico", lambda request: Response(status_code=204), methods=get),
-        Route("/api/digits/status", lab.api(lab.digits_status, body=False), methods=get),
-        Route("/api/digits/predict", lab.api(lab.digits_predict, DRAWING_LIMIT), methods=post),
-        Route("/api/digits/unit", lab.api(lab.digits_unit, DRAWING_LIMIT), methods=post),
-        Route("/api/playground/sessions", lab.api(lab.pg_create, CSV_LIMIT), methods=post),
-        Route("/api/playground/{sid}", lab.api(lab.pg_state, body=False), methods=get),
-        Route("/api/playground/{sid}/config", lab.api(lab.pg_config), methods=post),
-        Route("/api/playground/{sid}/points", lab.api(lab.pg_points), methods=post),
-        Route("/api/playground/{sid}/csv", lab.api(lab.pg_csv, CSV_LIMIT), methods=post),
-        Route("/api/playground/{sid}/step", lab.api(lab.pg_step), methods=post),
-        Route("/api/playground/{sid}/reset", lab.api(lab.pg_reset), methods=post),
-        Route("/api/playground/{sid}/code", lab.api(lab.pg_code, body=False), methods=get),
-        Route("/api/fourpixel", lab.api(lab.fp_describe, body=False), methods=get),
-        Route("/api/fourpixel/evaluate", lab.api(lab.fp_evaluate), methods=post),
-        Route("/api/fourpixel/train", lab.api(lab.fp_train), methods=post),
-        Route("/api/optim/surface", lab.api(lambda p, _: optimisers.surface(p)), methods=post),
-        Route("/api/optim/trajectories", lab.api(lambda p, _: optimisers.trajectories(p)), methods=post),
-        Route("/api/mms", lab.api(lambda p, _: optimisers.mms(p)), methods=post),
-        Route("/api/knowledge/status", lab.api(lab.kt_status, body=False), methods=get),
-        Route("/api/knowledge/datasets", lab.api(lab.kt_upload, UPLOAD_LIMIT), methods=post),
-        Route("/api/knowledge/sessions", lab.api(lab.kt_create), methods=post),
-        Route("/api/knowledge/{kid}/answer", lab.api(lab.kt_answer), methods=post),
-        Route("/api/apple/status", lab.api(lab.aw_status, body=False), methods=get),
-        Route("/api/apple/trained", lab.api(lab.aw_train), methods=post),
-        Route("/api/apple/sessions", lab.api(lab.aw_create), methods=post),
-        Route("/api/apple/{aid}/step", lab.api(lab.aw_step), methods=post),
-        Route("/api/apple/{aid}/load", lab.api(lab.aw_load), methods=post),
-        Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-    ]
 
     async def method_not_allowed(request, exc):
         return _error(exc.status_code, f"{request.method} {request.url.path[:100]}: {exc.detail}")
 
-    def lifespan(app):
-        from contextlib import asynccontextmanager
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        lab.close()
 
-        @asynccontextmanager
-        async def span(app):
-            yield
-            lab.digits.close()
-        return span(app)
-
-    app = Starlette(routes=routes, exception_handlers={404: method_not_allowed, 405: method_not_allowed},
+    app = Starlette(routes=routes(lab), exception_handlers={404: method_not_allowed, 405: method_not_allowed},
                     lifespan=lifespan)
     app.state.lab = lab
     guarded = _Guard(app, allowed_hosts)

@@ -1,9 +1,8 @@
 """Where the Digits page's model comes from: ``--model PATH``, else the cache, else one trained in the background.
 
-The cache is ``$THETAS_CACHE/lab`` (else ``$XDG_CACHE_HOME/thetas/lab``, else ``~/.cache/thetas/lab``). Training
-runs in a child process (``python -m thetas.lab.training OUT``) so the server stays responsive and thetas'
-process-wide state (grad mode) is never shared between a training loop and a request. The child prints one JSON
-line per progress report; the server reads them and the page polls ``/api/digits/status``.
+The cache is the lab's (``jobs.cache_dir``). Training runs in a child process (``python -m thetas.lab.training
+OUT``, through ``jobs.BackgroundJob``) so the server stays responsive; the child prints one JSON line per progress
+report and the page polls ``/api/digits/status``.
 
 What is trained: LeNet on MNIST for 2 epochs when the MNIST files are on this machine (``THETAS_DATA``, the
 cache; never downloaded here), else ``LeNet(image_size=8, kernel_size=3)`` on scikit-learn's embedded 8×8 digits.
@@ -11,50 +10,14 @@ cache; never downloaded here), else ``LeNet(image_size=8, kernel_size=3)`` on sc
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
+from .jobs import BackgroundJob, cache_dir
+
 CACHE_NAMES = {"mnist": "digits-lenet-mnist.safetensors", "digits": "digits-lenet-8x8.safetensors"}
 EPOCHS = {"mnist": 2, "digits": 30}
-
-
-def child_env():
-    """The environment of a training child: one BLAS thread (BLAS threads spin against the server's), and this
-    thetas importable."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def run_child(args, progress, lock):
-    """Run ``python -m *args`` in a child process (``child_env``), merge each JSON line it prints into the dict
-    ``progress`` (holding ``lock``), and wait for it; a non-zero exit raises RuntimeError with the end of its
-    stderr."""
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, stderr=err, text=True,
-                                env=child_env())
-        for line in proc.stdout:
-            try:
-                report = json.loads(line)
-            except ValueError:
-                continue
-            with lock:
-                progress.update(report)
-        rc = proc.wait()
-        if rc != 0:
-            err.seek(0)
-            tail = err.read().decode("utf-8", "replace").strip().splitlines()[-2:]
-            raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
-
-
-def cache_dir():
-    from ..data.mnist import cache_dir as thetas_cache
-    return thetas_cache() / "lab"
 
 
 def mnist_available():
@@ -66,92 +29,64 @@ def mnist_available():
         return False
 
 
-class DigitsService:
-    """The digit model and its state: 'ready', 'training' (with progress) or 'failed' (with the reason)."""
+class DigitsService(BackgroundJob):
+    """The digit model (``model``, a ``digits.DigitModel``): given, cached, or trained by ``start_training()``."""
+
+    what = "the digit model"
 
     def __init__(self, model_path=None, cache=None, data="auto", epochs=None, samples=None, autostart=True):
-        self.model, self.lock = None, threading.Lock()
-        self.state, self.message, self.progress = "starting", "", {}
+        super().__init__()
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.data, self.epochs, self.samples = data, epochs, samples
-        self._proc = None
+        self.data_used = None                                # 'mnist' or 'digits', once training starts
         if model_path is not None:                           # from the command line only: errors end the start
-            self._use(model_path)
+            self.use(self.load(model_path), f"model: {model_path}")
             return
         for name in ("mnist", "digits"):
-            path = self.cache / CACHE_NAMES[name]
-            if path.is_file() and data in ("auto", name):
-                try:
-                    self._use(path)
+            if data in ("auto", name):
+                self.path = self.cache / CACHE_NAMES[name]
+                model = self.cached()                        # a broken cache file: train a new one
+                if model is not None:
+                    self.use(model, f"model: {self.path}")
                     return
-                except (ValueError, OSError, KeyError, TypeError):
-                    pass                                         # a broken cache file: train a new one
         if autostart:
             self.start_training()
 
-    def _use(self, path):
+    @property
+    def model(self):
+        return self.result
+
+    def load(self, path):
         from .digits import DigitModel
-        model = DigitModel.load(str(path))
-        with self.lock:
-            self.model, self.state = model, "ready"
-            self.message = f"model: {path}"
+        return DigitModel.load(str(path))
 
-    def status(self):
-        with self.lock:
-            out = {"state": self.state, "message": self.message, "progress": dict(self.progress)}
-            if self.model is not None:
-                out["model"] = self.model.describe()
-            return out
+    def status(self, payload=None):
+        out = super().status()
+        if self.model is not None:
+            out["model"] = self.model.describe()
+        return out
 
-    # ------------------------------------------------------------------ background training
     def start_training(self):
-        data = self.data if self.data != "auto" else ("mnist" if mnist_available() else "digits")
+        self.data_used = self.data if self.data != "auto" else ("mnist" if mnist_available() else "digits")
+        self.path = self.cache / CACHE_NAMES[self.data_used]
+        self.start(self._message(), {"data": self.data_used, "epoch": 0, "fraction": 0.0,
+                                     "epochs": self.epochs or EPOCHS[self.data_used]})
+
+    def _message(self):
+        what = "MNIST" if self.data_used == "mnist" else "the 8×8 digits"
+        return f"training LeNet on {what} in the background (once; then it is cached)"
+
+    def child(self):
         self.cache.mkdir(parents=True, exist_ok=True)
-        out = self.cache / CACHE_NAMES[data]
-        cmd = [sys.executable, "-m", "thetas.lab.training", str(out), "--data", data]
+        args = ["thetas.lab.training", str(self.path), "--data", self.data_used]
         if self.epochs:
-            cmd += ["--epochs", str(int(self.epochs))]
+            args += ["--epochs", str(int(self.epochs))]
         if self.samples:
-            cmd += ["--samples", str(int(self.samples))]
-        with self.lock:
-            self.state, self.progress = "training", {"data": data, "epoch": 0, "epochs": self.epochs or EPOCHS[data],
-                                                     "fraction": 0.0}
-            self.message = (f"training LeNet on {'MNIST' if data == 'mnist' else 'the 8×8 digits'} "
-                            "in the background (once; then it is cached)")
-        self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=child_env())
-        threading.Thread(target=self._follow, args=(self._proc, out), daemon=True, name="thetas-lab-train").start()
+            args += ["--samples", str(int(self.samples))]
+        return args, self._message()
 
-    def _follow(self, proc, out):
-        for line in proc.stdout:
-            try:
-                report = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.progress.update(report)
-        rc = proc.wait()
-        if rc == 0 and out.is_file():
-            try:
-                self._use(out)
-                return
-            except (ValueError, OSError, KeyError, TypeError) as e:
-                why = str(e)
-        else:
-            self._stderr.seek(0)
-            tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-            why = f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else "")
-        with self.lock:
-            self.state, self.message = "failed", f"training the digit model failed ({why})"
-
-    def close(self):
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    def finish(self, model):
+        return f"model: {self.path}"
 
 
 # ---------------------------------------------------------------------- the child process

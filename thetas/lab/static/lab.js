@@ -2,32 +2,7 @@
 "use strict";
 
 const Lab = (() => {
-  // ------------------------------------------------------------------ the nav bar and errors
-  const PAGES = [["/digits", "Digits"], ["/playground", "Playground"], ["/four-pixels", "Four-pixel camera"],
-                 ["/optimisers", "Optimisers & losses"], ["/knowledge", "Knowledge tracing"],
-                 ["/apple-world", "AppleWorld"]];
-
-  function markNav() {  // every page's <header class="nav"></header> gets the same bar, built here once
-    const header = document.querySelector("header.nav");
-    if (header && !header.children.length) {
-      const brand = document.createElement("a");
-      brand.className = "brand";
-      brand.href = "/";
-      brand.textContent = "θ thetas lab";
-      const nav = document.createElement("nav");
-      for (const [href, label] of PAGES) {
-        const a = document.createElement("a");
-        a.href = href;
-        a.textContent = label;
-        nav.appendChild(a);
-      }
-      header.append(brand, nav);
-    }
-    for (const a of document.querySelectorAll("header.nav nav a")) {
-      if (a.getAttribute("href") === location.pathname) a.classList.add("active");
-    }
-  }
-
+  // ------------------------------------------------------------------ errors (the server writes the nav bar)
   let errorTimer = null;
   function showError(message) {
     let box = document.getElementById("error");
@@ -210,7 +185,6 @@ const Lab = (() => {
     return { px, py };
   }
 
-  document.addEventListener("DOMContentLoaded", markNav);
   return { api, ApiError, showError, decode, b64bytes, diverging, sequential, gray, css, mix, heatmap, el, fmt,
            linePlot, A, B };
 })();
