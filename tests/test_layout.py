@@ -140,7 +140,5 @@ def test_the_lectures_names_are_the_objects_of_their_new_homes():
     assert th.tutor is k.tutor and th.tutor.knowledge_trace is k.knowledge_trace
     assert importlib.import_module("thetas.tutor") is k.tutor                     # one module, two names
     assert importlib.import_module("thetas.models.dkt") is k.model
-    old = importlib.import_module("thetas.data.knowledge")
-    assert old.Students is k.Students and old.load_dkt_csv is k.load_dkt_csv and old.pad_batch is k.pad_batch
     assert th.viz.plot_knowledge_trace is k.plots.plot_knowledge_trace
     assert th.viz.save_dkt_plots is k.plots.save_dkt_plots

@@ -15,8 +15,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def add_parser(subparsers):
     """Add the ``lab`` command to ``thetas``' sub-command parsers."""
-    p = subparsers.add_parser("lab", help="the browser lab: draw digits, train in the playground, four pixels, "
-                              "optimisers", description="Serve the lab, a local web app whose demonstrations run on "
+    p = subparsers.add_parser("lab", help="the browser lab: the lecture's demonstrations on a local web "
+                              "page", description="Serve the lab, a local web app whose demonstrations run on "
                               "thetas models, and open it in the browser. Needs: pip install \"thetas[lab]\".")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")

@@ -123,7 +123,7 @@ class Dataset(BackgroundJob):
     # ------------------------------------------------------------------ the job (in its thread)
     def prepare(self):
         if self.kind == "synthetic":
-            from ..data.knowledge import synthetic_5
+            from ..knowledge import synthetic_5
             self.train, test = synthetic_5(0)
             self.students = test[:NUM_STUDENTS]
             self.held_out = set(range(len(self.students)))
@@ -162,7 +162,7 @@ class Dataset(BackgroundJob):
     def _held_out_auc(self, model):
         """The model's AUC on the file's held-out students (None when it is undefined: all right, or all wrong)."""
         from ..autograd import no_grad
-        from ..models.dkt import dkt_array, dkt_auc
+        from ..knowledge import dkt_array, dkt_auc
         X = dkt_array(self.test.windows(WINDOW).drop_short(2))
         if len(X) == 0:
             return None
@@ -175,7 +175,7 @@ class Dataset(BackgroundJob):
         ``top_k=2`` strongest edges, and (with scikit-learn) clusters of the questions (``NUM_CONCEPTS`` for
         synthetic-5, min(5, M // 3) for a file). About a second for the hidden-64 model; None if it fails or
         there are more than ``GRAPH_MAX_QUESTIONS`` questions (the rest of the page works without it)."""
-        from .. import tutor
+        from ..knowledge import tutor
         M, train = model.num_questions, self.train
         if M > GRAPH_MAX_QUESTIONS:
             return None
@@ -303,7 +303,7 @@ class KnowledgeService:
         path = Path(path)
         if not path.is_file():
             raise StudentsFileError(f"no such file: {path}")
-        from ..data.knowledge import _read_text
+        from ..knowledge.formats import _read_text
         try:
             text, _ = _read_text(path)                   # UTF-8 (with or without a BOM), else Latin-1
         except OSError as e:
@@ -380,7 +380,7 @@ class KnowledgeService:
         return self.state_of(model, self.sessions.add(session["id"], session))
 
     def answer(self, payload, sid):
-        from .. import tutor
+        from ..knowledge import tutor
         session = self.sessions.get(sid)
         model = self._model(session["dataset"])
         question = number(payload, "question", 0, model.num_questions - 1, integer=True)
@@ -393,7 +393,7 @@ class KnowledgeService:
         return self.state_of(model, session)
 
     def state_of(self, model, session):
-        from .. import tutor
+        from ..knowledge import tutor
         q, a = session["questions"], session["answers"]
         trace = tutor.knowledge_trace(model, q, a)                                   # (T, M)
         best, gain = tutor.suggest_next(model, q, a)
