@@ -4,6 +4,7 @@ lecture shows are the objects of their new homes, not copies."""
 import ast
 import importlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,19 @@ def test_the_lectures_names_are_the_objects_of_their_new_homes():
     assert th.data.load_students is k.load_students and th.data.optimal_predictions is k.optimal_predictions
     assert th.tutor is k.tutor and th.tutor.knowledge_trace is k.knowledge_trace
     assert importlib.import_module("thetas.tutor") is k.tutor                     # one module, two names
-    assert importlib.import_module("thetas.models.dkt") is k.model
     assert th.viz.plot_knowledge_trace is k.plots.plot_knowledge_trace
     assert th.viz.save_dkt_plots is k.plots.save_dkt_plots
+
+
+def test_design_md_lists_every_module_of_the_tree():
+    """docs/DESIGN.md's layout names every package and module that exists, and no file that does not."""
+    text = (PACKAGE.parent / "docs" / "DESIGN.md").read_text("utf-8")
+    block = text.split("## Layout", 1)[1].split("```")[1]
+    named = set(re.findall(r"[A-Za-z_]+\.py|(?<![\w/])[a-z_]+/(?!\w)", block))
+    tree = {p.name for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    tree |= {p.name + "/" for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    missing = sorted(n for n in tree if n not in named)
+    assert not missing, f"docs/DESIGN.md does not mention {missing}"
+    files = {p.name for p in PACKAGE.rglob("*.py")} | {p.name + "/" for p in PACKAGE.rglob("*") if p.is_dir()}
+    stale = sorted(n for n in named if n not in files and n not in ("thetas/",))
+    assert not stale, f"docs/DESIGN.md names {stale}, which the tree does not have"
