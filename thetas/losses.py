@@ -13,7 +13,7 @@ import numpy as np
 
 from .autograd import losses as rules
 from .autograd import ops
-from .autograd.losses import _float_input, _target
+from .autograd.losses import _float_input, _target, check_labels
 from .tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss",
@@ -71,10 +71,7 @@ def nll_loss(log_probs, target, reduction="mean"):
     if labels.shape != (n,) or labels.dtype.kind not in "iu":
         raise ValueError(f"nll_loss: target must be {n} integer labels of shape ({n},) to match log_probs "
                          f"{tuple(log_probs.shape)}, got shape {labels.shape} dtype {labels.dtype}")
-    bad = np.flatnonzero((labels < 0) | (labels >= c))
-    if bad.size:
-        raise ValueError(f"nll_loss: label {labels[bad[0]]} at index {bad[0]} is out of range for {c} classes "
-                         f"(labels must be in 0..{c - 1})")
+    check_labels(labels, c, "nll_loss")
     return _reduce(-log_probs[np.arange(n), labels], reduction, "nll_loss")
 
 

@@ -45,6 +45,14 @@ def _float_input(input, name):
     return input
 
 
+def check_labels(labels, num_classes, name):
+    """Integer class labels must lie in 0..C-1: the first one that does not is named, with its index."""
+    bad = np.flatnonzero((labels < 0) | (labels >= num_classes))
+    if bad.size:
+        raise ValueError(f"{name}: label {labels[bad[0]]} at index {bad[0]} is out of range for {num_classes} "
+                         f"classes (labels must be in 0..{num_classes - 1})")
+
+
 def cross_entropy(logits, target, reduction="mean"):
     """Softmax cross-entropy from logits z (N, C), fused and stable (log-sum-exp).
 
@@ -63,10 +71,7 @@ def cross_entropy(logits, target, reduction="mean"):
         if T.shape != (n,):
             raise ValueError(f"cross_entropy: integer labels must have shape ({n},) to match logits {Z.shape}, "
                              f"got {T.shape}")
-        bad = np.flatnonzero((T < 0) | (T >= c))
-        if bad.size:
-            raise ValueError(f"cross_entropy: label {T[bad[0]]} at index {bad[0]} is out of range for {c} classes "
-                             f"(labels must be in 0..{c - 1})")
+        check_labels(T, c, "cross_entropy")
         rows = np.arange(n)
         losses = -logp[rows, T]
     elif T.dtype.kind == "f":

@@ -86,6 +86,15 @@ def load_task(name, seed, target=None, n_samples=None):
         raise CLIError(str(e)) from None
 
 
+def load_model(path):
+    """``(model, user metadata)`` of a saved model; a missing, unreadable or malformed file is a CLIError."""
+    from ..io import load, load_metadata
+    try:
+        return load(path), load_metadata(path).get("user") or {}
+    except (ValueError, FileNotFoundError, OSError) as e:
+        raise CLIError(str(e)) from None
+
+
 def default_loss(task):
     return "cross_entropy" if task.task == "classification" else "mse"
 

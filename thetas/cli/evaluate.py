@@ -3,7 +3,7 @@
     thetas evaluate model.safetensors digits
     thetas evaluate model.safetensors            # the data set recorded by thetas train --save
 """
-from .common import CLIError, add_json, default_loss, load_task, objective, report, task_metrics
+from .common import CLIError, add_json, default_loss, load_model, load_task, objective, report, task_metrics
 
 
 def add_parser(subparsers):
@@ -18,12 +18,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..io import load, load_metadata
-    try:
-        model, meta = load(args.model), load_metadata(args.model)
-    except (ValueError, FileNotFoundError, OSError) as e:
-        raise CLIError(str(e)) from None
-    user = meta.get("user") or {}
+    model, user = load_model(args.model)
     dataset = args.dataset or user.get("dataset")
     if dataset is None:
         raise CLIError("evaluate: name the data set (it is not recorded in the model file)")

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from .common import CLIError, add_json
+from .common import CLIError, add_json, load_model
 
 
 def add_parser(subparsers):
@@ -28,14 +28,12 @@ def add_parser(subparsers):
 def run(args):
     """First and second guesses for a picture of a digit, preprocessed as MNIST was made."""
     from ..data.images import load_image, to_mnist
-    from ..io import load, load_metadata
     from ..train import predict
+    model, user = load_model(args.model)
     try:
-        model, meta = load(args.model), load_metadata(args.model)
         image = to_mnist(load_image(args.image), invert=args.invert)
     except (ValueError, FileNotFoundError, OSError, ImportError) as e:
         raise CLIError(str(e)) from None
-    user = meta.get("user") or {}
     if user.get("binary_logit") or user.get("task") == "regression":
         raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
     dataset = str(user.get("dataset") or "mnist")
