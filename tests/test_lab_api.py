@@ -145,10 +145,7 @@ def test_a_background_job_trains_once_in_a_child_caches_and_replaces_a_broken_ca
             return ["fake_training", str(self.path), self.how], "training the number"
 
     def finished(job):
-        deadline = time.time() + 60
-        while job.status()["state"] == "training" and time.time() < deadline:
-            time.sleep(0.05)
-        return job.status()
+        return job.wait(timeout=600)      # the job's thread has ended: no polling (the timeout only stops a hang)
 
     path = tmp_path / "number.txt"
     path.write_text("not a number")                                   # a broken cache file: trained again

@@ -57,7 +57,7 @@ class BackgroundJob:
         self.state, self.message, self.progress = "idle", "", {}
         self.result = None
         self.seconds = None      # how long the child took, when this job trained
-        self._proc, self._closed = None, False
+        self._proc, self._closed, self._thread = None, False, None
 
     # ------------------------------------------------------------------ what a subclass says
     def load(self, path):
@@ -89,8 +89,15 @@ class BackgroundJob:
                 return False
             self.state, self.message = "training", message
             self.progress = dict(progress) if progress is not None else {"fraction": 0.0}
-        threading.Thread(target=self._run, daemon=True, name=f"thetas-lab-{type(self).__name__}").start()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"thetas-lab-{type(self).__name__}")
+        self._thread.start()
         return True
+
+    def wait(self, timeout=None):
+        """Block until the job's thread has finished (or ``timeout`` seconds have passed); returns ``status()``."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.status()
 
     def use(self, result, message):
         """Ready now, with ``result`` (a model loaded without the thread)."""
