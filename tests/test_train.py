@@ -286,3 +286,22 @@ def test_progress_goes_to_stderr_not_stdout(data, capsys):
     assert captured.out == "" and "epoch 2/2" in captured.err
     fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), train, epochs=2, verbose=False)
     assert capsys.readouterr() == ("", "")
+
+
+def test_fit_takes_a_validation_function_and_logs_what_it_returns():
+    """val_loader may be f(model) -> dict: called once per epoch in eval mode, under no_grad, logged as val_*."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = th.nn.Sequential(th.nn.Linear(3, 2), th.nn.Dropout(0.5))
+    seen = []
+
+    def validate(m):
+        seen.append((m.training, th.is_grad_enabled()))
+        return {"loss": float(len(seen)), "score": 0.5}
+
+    history = th.fit(model, "cross_entropy", th.optim.SGD(model.parameters(), lr=0.1), (X, y), val_loader=validate,
+                     epochs=3, verbose=False)
+    assert seen == [(False, False)] * 3
+    assert history.history["val_loss"] == [1.0, 2.0, 3.0] and history.history["val_score"] == [0.5] * 3
+    assert model.training

@@ -53,7 +53,9 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
             z > 0, or one probability ŷ > 0.5).
         train_loader: a DataLoader yielding (x, y) NumPy batches, or a tuple (X, y) (then batches of
             ``batch_size``, shuffled reproducibly with seed 0).
-        val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y).
+        val_loader: evaluated after every epoch (``val_loss``, ``val_<metric>``); also a loader or (X, y), or a
+            function ``f(model) -> {"loss": ..., "<metric>": ...}`` for an evaluation of its own (DKT's pooled
+            next-answer AUC over windows of any length, say): its results are logged as ``val_*`` too.
         metrics: names from ``thetas.metrics`` ('accuracy', 'top5_error', 'roc_auc', ...) or functions
             ``f(y_true, outputs)``, computed exactly on the epoch's concatenated outputs (a name reads them
             through the objective; a function gets them as they are). A classification metric is skipped on a
@@ -68,7 +70,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     tune_malloc()  # keep freed temporaries in the process: every step reuses the same pages (see _runtime)
     objective = Objective.infer(loss_fn, model)
     train_loader = _loader(train_loader, batch_size, shuffle=True)
-    val_loader = None if val_loader is None else _loader(val_loader, 1024, shuffle=False)
+    validate = val_loader if callable(val_loader) and not hasattr(val_loader, "__iter__") else None
+    val_loader = None if val_loader is None or validate else _loader(val_loader, 1024, shuffle=False)
     metric_fns = _metrics(metrics)
     epochs = int(epochs)
     callbacks = list(callbacks or [])
@@ -108,8 +111,12 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
             loss, count, seconds, outputs, targets = done
             logs = {"loss": loss}
             logs.update(_compute(metric_fns, outputs, targets, warned, objective))
-            if val_loader is not None:
-                val = evaluate(model, objective, val_loader, metric_fns, _warned=warned)
+            if val_loader is not None or validate is not None:
+                if validate is not None:
+                    with model.evaluating():
+                        val = dict(validate(model))
+                else:
+                    val = evaluate(model, objective, val_loader, metric_fns, _warned=warned)
                 logs.update((f"val_{k}", v) for k, v in val.items())
             logs["samples_per_s"] = count / max(seconds, 1e-12)
             logs["seconds"] = time.perf_counter() - start
