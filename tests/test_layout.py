@@ -114,9 +114,11 @@ def test_thetas_dkt_and_the_lab_train_with_the_same_function(monkeypatch, tmp_pa
     with pytest.raises(Reached):
         lab.train(tmp_path / "dkt.safetensors", epochs=1)
     (cli_train, cli_test, cli_kw), (lab_train, lab_test, lab_kw) = calls
-    assert len(cli_train) == len(cli_test) == 20 and cli_kw["max_len"] == 100 and cli_kw["model"].hidden_size == 8
+    defaults = th.knowledge.DEFAULTS
+    assert len(cli_train) == len(cli_test) == 20 and cli_kw["model"].hidden_size == 8
+    assert cli_kw["max_len"] == defaults["max_len"] and cli_kw["lr"] == defaults["lr"]
     assert len(lab_train) == 2000 and lab_test is None and lab_kw["hidden"] == lab.HIDDEN
-    assert lab_kw["max_len"] == lab.WINDOW and lab_kw["lr"] == cli_kw["lr"] == 1e-2
+    assert lab_kw["max_len"] == lab.WINDOW and lab_kw["lr"] == 1e-2       # the lab's quick 3-epoch demo
 
 
 def test_the_lab_trainer_reports_progress_and_saves_a_dkt(tmp_path, capsys):

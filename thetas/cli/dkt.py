@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from ..knowledge import DEFAULTS
 from ..knowledge import FORMATS as DKT_FORMATS
 from .common import (CLIError, add_json, add_quiet, add_threads, log, peak_memory_mb, pyplot, report,
                      set_threads)
@@ -27,12 +28,18 @@ def add_parser(subparsers):
                    "ids, answers); assistments: the ASSISTments 2009 CSV (a header row, one row per answer; "
                    "question = skill_id). Default: assistments if the first line has letters, else dkt-csv")
     k.add_argument("--cell", choices=("lstm", "rnn", "gru"), default="lstm")
-    k.add_argument("--hidden", type=int, default=200, help="hidden units (default 200, as the paper)")
-    k.add_argument("--epochs", type=int, default=10)
-    k.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate (default 0.01)")
-    k.add_argument("--batch-size", type=int, default=32, help="students per batch (default 32)")
-    k.add_argument("--dropout", type=float, default=0.0, help="dropout on the hidden state before the output layer")
-    k.add_argument("--max-len", type=int, default=100, help="cut longer sequences into windows of this many answers")
+    d = DEFAULTS
+    k.add_argument("--hidden", type=int, default=d["hidden"], help=f"hidden units (default "
+                   f"{d['hidden']}, as the paper)")
+    k.add_argument("--epochs", type=int, default=d["epochs"], help=f"passes over the training windows (default "
+                   f"{d['epochs']})")
+    k.add_argument("--lr", type=float, default=d["lr"], help=f"Adam's learning rate (default {d['lr']:g})")
+    k.add_argument("--batch-size", type=int, default=d["batch_size"], help=f"windows per batch (default "
+                   f"{d['batch_size']}; windows of similar length are batched together)")
+    k.add_argument("--dropout", type=float, default=d["dropout"], help=f"dropout on the hidden state before the "
+                   f"output layer (default {d['dropout']:g})")
+    k.add_argument("--max-len", type=int, default=d["max_len"], help=f"cut longer sequences into windows of this "
+                   f"many answers (default {d['max_len']})")
     k.add_argument("--concepts", type=int, metavar="K", help="cluster the questions into K concepts from what the "
                    "network learned (JSON: concepts, and concept_ari on synthetic data)")
     k.add_argument("--seed", type=int, default=0)
@@ -48,24 +55,25 @@ def add_parser(subparsers):
     return k
 
 
-def _read_students(path, fmt, question_names=None):
+def _read_students(path, fmt, option="--data"):
     from ..knowledge import guess_format, load_students
     if not os.path.isfile(path):
-        raise CLIError(f"no such file: {path} (--data takes synthetic-5 or a file of students' answers)")
+        raise CLIError(f"no such file: {path} ({option} takes " + ("synthetic-5 or " if option == "--data" else "")
+                       + "a file of students' answers)")
     try:
         fmt = fmt or guess_format(path)
-        return load_students(path, fmt, question_names=question_names), fmt
+        return load_students(path, fmt), fmt
     except (ValueError, FileNotFoundError, OSError) as e:
-        hint = " (every question of the --test file must occur in the training file)" if question_names is not \
-            None and "question_names" in str(e) else ""
         if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
             raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
-        raise CLIError(f"{e}{hint}") from None
+        raise CLIError(str(e)) from None
 
 
 def _students(args):
-    """(train, test, format): whole students, before windows; synthetic data keeps its true concepts."""
-    from ..knowledge import held_out, synthetic_5
+    """(train, test, format): whole students, before windows; synthetic data keeps its true concepts. A --test
+    file is read on its own and both are renumbered over the union of their questions (``align_questions``):
+    a test file may ask a question the training file never does."""
+    from ..knowledge import align_questions, held_out, synthetic_5
     if args.data.lower() == "synthetic-5":
         if args.test:
             raise CLIError("--test needs --data PATH (synthetic-5 comes with its own 2,000 test students)")
@@ -73,7 +81,8 @@ def _students(args):
         return train, test, "synthetic"
     train, fmt = _read_students(args.data, args.format)
     if args.test:
-        test, _ = _read_students(args.test, fmt, question_names=train.question_names)
+        test, _ = _read_students(args.test, fmt, option="--test")
+        train, test = align_questions(train, test)
     else:
         train = train.drop_short(2)
         if len(train) < 2:
@@ -136,6 +145,12 @@ def run(args):
     result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,
               "parameters": model.num_parameters(), "questions": M,
               "students": {"train": len(train), "test": len(test)}, "sequences": trained.sequences}
+    if args.test:
+        unseen = test.notes.get("unseen_answers", 0)
+        result["test_unseen"] = {"questions": test.notes.get("unseen_questions", 0), "answers": unseen}
+        if unseen:
+            log(f"thetas dkt: {unseen} of the test file's answers ask {result['test_unseen']['questions']} "
+                "question(s) the training file never has: the network learned nothing about those")
     result.update({f"test_{k}": None if v is None else round(v, 6) for k, v in test_m.items()})
     result.update({f"train_{k}": None if v is None else round(v, 6) for k, v in train_m.items()})
     if fmt == "synthetic":

@@ -239,7 +239,8 @@ def save_dkt_plots(folder, history, model, train, test, labels=None, seed=0):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     plot_history(history, keys=["loss", "val_loss"], ax=axes[0])
-    plot_history(history, keys=["dkt_auc", "val_dkt_auc"], ax=axes[1])
+    logged = history.history if hasattr(history, "history") else history
+    plot_history(history, keys=[k for k in ("dkt_auc", "val_dkt_auc") if k in logged] or ["loss"], ax=axes[1])
     axes[0].set_title("loss: minus the log-likelihood of the next answer")
     axes[1].set_title("AUC of the next answer (val = test students)")
     save(fig, "history.png")

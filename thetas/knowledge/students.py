@@ -124,10 +124,48 @@ class Students:
         keep = np.flatnonzero(self.lengths() >= min_len)
         return self._take(keep, dropped_short=self.notes.get("dropped_short", 0) + len(self) - len(keep))
 
+    def with_question_names(self, names):
+        """The same students with their questions renumbered to index ``names`` (a list of original ids that
+        holds every one of theirs, e.g. the union of a training and a test file's): question ``k`` becomes
+        ``names.index(question_names[k])``; ``num_questions = len(names)``."""
+        names = tuple(str(v) for v in names)
+        mine = self.question_names if self.question_names is not None else tuple(map(str, range(self.num_questions)))
+        where = {v: i for i, v in enumerate(names)}
+        missing = [v for v in mine if v not in where]
+        if missing:
+            raise ValueError(f"Students.with_question_names: question {missing[0]!r} is not among the "
+                             f"{len(names)} names given")
+        table = np.array([where[v] for v in mine], np.int64)
+        return replace(self, questions=[table[q] for q in self.questions], answers=list(self.answers),
+                       num_questions=len(names), question_names=names, concepts=None, notes=dict(self.notes))
+
     def __repr__(self):
         n = self.lengths()
         span = f", lengths {n.min()}..{n.max()}" if len(n) else ""
         return f"Students({len(self)} students, {int(n.sum())} answers, num_questions={self.num_questions}{span})"
+
+
+def align_questions(train, *others):
+    """``train`` and the ``others`` (test sets) renumbered over the union of their question ids, so one model
+    covers every question any of them asks. Numeric ids keep their numeric order (a file's question 64 stays
+    named "64" and sorts between 63 and 65), other names sort as text. Each of ``others`` gets
+    ``notes["unseen_questions"]`` (ids that ``train`` never asks) and ``notes["unseen_answers"]`` (its answers to
+    them): a network has learned nothing about those questions, and its predictions there are a guess."""
+    def names(s):
+        return s.question_names if s.question_names is not None else tuple(map(str, range(s.num_questions)))
+    union = set(names(train)).union(*(names(o) for o in others))
+    numeric = all(v.isascii() and v.isdigit() for v in union)
+    order = tuple(sorted(union, key=int if numeric else str))
+    known = set(names(train))
+    out = [train.with_question_names(order)]
+    for o in others:
+        aligned = o.with_question_names(order)
+        unseen = np.array([v not in known for v in order])
+        asked = np.concatenate(aligned.questions) if len(aligned) else np.zeros(0, np.int64)
+        aligned.notes.update(unseen_questions=int(unseen[np.unique(asked)].sum()),
+                             unseen_answers=int(unseen[asked].sum()))
+        out.append(aligned)
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------- batches for DKT
