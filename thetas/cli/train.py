@@ -192,10 +192,9 @@ def run(args):
 def _resume_command(given, path):
     """The command that goes on from the checkpoint ``path``: the options as the user typed them (those that differ
     from their defaults), with ``--resume PATH`` in place of ``--checkpoint``."""
+    import argparse
     import shlex
-
-    from . import build_parser
-    defaults = vars(build_parser().parse_args(["train", str(given["dataset"])]))
+    defaults = vars(add_parser(argparse.ArgumentParser().add_subparsers()).parse_args([str(given["dataset"])]))
     words = ["thetas", "train", str(given["dataset"])]
     for key, value in given.items():
         if key in ("command", "func", "dataset", "checkpoint", "resume") or value == defaults.get(key):
