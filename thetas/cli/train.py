@@ -144,9 +144,10 @@ def run(args):
     ckpt = Checkpoint(path, config={"dataset": args.dataset, "target": args.target, "samples": args.samples,
                                     "seed": args.seed}) if path else None
     scheduler = _schedule(args, optimizer)
+    resumed_at = 0  # epochs done before this run (per second counts only this run's)
     if args.resume:
         try:
-            check_resume(args.resume, model, optimizer, train_loader, scheduler, ckpt.config)
+            resumed_at = check_resume(args.resume, model, optimizer, train_loader, scheduler, ckpt.config)["epoch"]
         except CheckpointError as e:
             raise CLIError(str(e)) from None
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
@@ -170,7 +171,8 @@ def run(args):
     result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
     result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
     result.update(epochs=len(history.epoch), seconds=round(seconds, 3),
-                  samples_per_s=round(len(task.train) * len(history.epoch) / max(seconds, 1e-9), 1))
+                  samples_per_s=round(len(task.train) * max(len(history.epoch) - resumed_at, 0) /
+                                      max(seconds, 1e-9), 1))
     result["peak_memory_mb"] = peak_memory_mb()
     if getattr(history, "stopped_reason", None):
         result["stopped_reason"] = history.stopped_reason
