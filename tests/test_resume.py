@@ -202,6 +202,40 @@ def test_a_corrupt_file_or_a_plain_model_file_is_a_clear_error(tmp_path):
         _fit(_run("sgd"), 2, resume=tmp_path / "nosuch.safetensors")
 
 
+def test_a_flipped_bit_in_the_data_is_found_by_the_checksum(tmp_path):
+    ck = tmp_path / "ck.safetensors"
+    _fit(_run("adam"), 1, checkpoint=ck)
+    blob = bytearray(ck.read_bytes())
+    blob[-5] ^= 1                                  # in the last tensor's bytes: a valid file, one weight changed
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(bytes(blob))
+    with pytest.raises(CheckpointError, match=r"bad\.safetensors: corrupt checkpoint: .*checksum"):
+        _fit(_run("adam"), 2, resume=bad)
+
+
+def test_mutated_checkpoints_give_only_checkpoint_errors_naming_the_file(tmp_path):
+    """A bounded fuzz: 60 copies with 1-3 random bytes changed (mostly in the header) are each refused with a
+    CheckpointError naming the file, or (a change in the header's padding) resumed; never another error."""
+    ck = tmp_path / "ck.safetensors"
+    _fit(_run("sgd", hidden=4), 1, checkpoint=ck)
+    blob = ck.read_bytes()
+    header = 8 + int.from_bytes(blob[:8], "little")
+    rng = np.random.default_rng(0)
+    refused = 0
+    for i in range(60):
+        b = bytearray(blob)
+        for _ in range(rng.integers(1, 4)):
+            b[int(rng.integers(0, header if rng.random() < 0.8 else len(b)))] = int(rng.integers(0, 256))
+        path = tmp_path / f"m{i}.safetensors"
+        path.write_bytes(bytes(b))
+        try:
+            _fit(_run("sgd", hidden=4), 2, resume=path)
+        except CheckpointError as e:
+            assert f"m{i}.safetensors" in str(e)
+            refused += 1
+    assert refused >= 55
+
+
 def test_the_cli_refuses_another_data_sets_checkpoint_with_one_line(tmp_path, capsys):
     ck = str(tmp_path / "ck.safetensors")
     assert main(["train", "xor", "--epochs", "2", "--checkpoint", ck, "--quiet", "--threads", "1"]) == 0

@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Checkpoint", "CheckpointError", "TrainingInterrupted", "read_checkpoint", "check_resume"]
+__all__ = ["Checkpoint", "CheckpointError", "TrainingInterrupted", "read_checkpoint", "check_resume", "digest"]
 
 FORMAT = "thetas.checkpoint"
 VERSION = 1
@@ -80,6 +80,7 @@ class Checkpoint:
                 "stopped": bool(stopped), "fingerprint": run.fingerprint(self.config)}
         state = run.capture()
         state["meta"] = meta
+        meta["checksum"] = _checksum(state)   # of everything else: a flipped bit anywhere is found on reading
         with _sigint_held():   # Ctrl-C now would only lose the new file: finish it first
             save(state, self.path, metadata=meta)
             self.epoch = int(epoch)
@@ -107,6 +108,8 @@ def read_checkpoint(path):
     for key, kind in (("epoch", int), ("epochs", int), ("stopped", bool), ("fingerprint", dict)):
         if not isinstance(meta.get(key), kind) or kind is int and isinstance(meta[key], bool):
             raise CheckpointError(f"{path}: corrupt checkpoint: meta field {key!r} is {meta.get(key)!r}")
+    if meta.pop("checksum", None) != _checksum(state):
+        raise CheckpointError(f"{path}: corrupt checkpoint: its contents do not match the checksum written with them")
     for key, kind in (("model", dict), ("optimizer", dict), ("generators", list), ("callbacks", dict)):
         if not isinstance(state.get(key), kind):
             raise CheckpointError(f"{path}: corrupt checkpoint: {key!r} is missing or not a {kind.__name__}")
@@ -268,18 +271,49 @@ def _data_fingerprint(loader):
     for key in ("X", "y"):
         arr = getattr(dataset, key, None)
         if isinstance(arr, np.ndarray):
-            out[key] = _digest(arr)
+            out[key] = digest(arr)
     return out
 
 
-def _digest(arr):
-    """``[shape, dtype, sha256]`` of an array (of 4,096 rows spread over it when it is larger than 16 MiB)."""
+def digest(arr):
+    """``[shape, dtype, sha256]`` of an array (of 4,096 rows spread over it when it is larger than 16 MiB): what a
+    loader's ``fingerprint()`` can return for the arrays it batches."""
     arr = np.asarray(arr)
     part = arr
     if arr.nbytes > _DIGEST_BYTES and arr.ndim and len(arr) > 4096:
         part = arr[np.linspace(0, len(arr) - 1, 4096).astype(np.intp)]
-    h = hashlib.sha256(np.ascontiguousarray(part).view(np.uint8) if part.size else b"")
+    h = hashlib.sha256(repr(part.tolist()).encode() if part.dtype.hasobject else _bytes(part))
     return [list(arr.shape), str(arr.dtype), h.hexdigest()]
+
+
+def _bytes(a):
+    """An array's bytes, without a copy when it is contiguous."""
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+
+
+def _checksum(state):
+    """sha256 of a nested state: every array's dtype, shape and bytes, every other value as JSON, in key order."""
+    h = hashlib.sha256()
+
+    def walk(v):
+        if isinstance(v, np.ndarray):
+            h.update(f"<{v.dtype.newbyteorder('=').str}{v.shape}>".encode())
+            h.update(_bytes(v))
+        elif isinstance(v, dict):
+            h.update(b"{")
+            for k in sorted(v):
+                h.update(json.dumps(k).encode())
+                walk(v[k])
+            h.update(b"}")
+        elif isinstance(v, (list, tuple)):
+            h.update(b"[")
+            for x in v:
+                walk(x)
+            h.update(b"]")
+        else:
+            h.update(json.dumps(v.item() if isinstance(v, np.generic) else v).encode())
+    walk(state)
+    return h.hexdigest()
 
 
 def _json(value, where):
