@@ -6,6 +6,7 @@
     thetas train data.csv --target label     # your own data
     thetas train mnist --model lenet --save lenet.safetensors --plot plots/
 """
+import os
 import time
 
 from .common import (CLIError, add_json, add_quiet, add_threads, load_task, log, objective, peak_memory_mb, pyplot,
@@ -64,6 +65,10 @@ def add_parser(subparsers):
     t.add_argument("--samples", type=int, metavar="N", help="generated 2-D sets: N points; mnist, fashion-mnist: "
                    "the first N training images (a quick run)")
     t.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors)")
+    t.add_argument("--checkpoint", metavar="PATH", help="write everything needed to resume (weights, optimizer, "
+                   "schedule, random states) to PATH at the end of every epoch")
+    t.add_argument("--resume", metavar="PATH", help="go on from the checkpoint PATH (written by --checkpoint with "
+                   "the same data set and options) and keep checkpointing there")
     t.add_argument("--plot", metavar="PATH", help="a PNG of the learning curves (and the decision boundary of 2-D "
                    "data); for images, or a PATH without .png, a folder of PNGs: curves, confusion matrix, "
                    "misclassified test images, conv filters and feature maps")
@@ -111,8 +116,9 @@ def run(args):
     from .. import data
     from ..io import save
     from ..models import build_model
-    from ..train import fit, predict
+    from ..train import Checkpoint, CheckpointError, TrainingInterrupted, check_resume, fit, predict
 
+    given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
     apply_defaults(args)
     set_threads(args)
     task = load_task(args.dataset, args.seed, args.target, args.samples)
@@ -130,11 +136,34 @@ def run(args):
     test_loader = data.DataLoader(task.test, batch_size=1024)
     fit_metrics = ("accuracy",) if obj.task == "classification" and not obj.binary_logit and \
         obj.loss == "cross_entropy" else ()
+    path = args.checkpoint or args.resume
+    if args.resume and not os.path.isfile(args.resume):
+        raise CLIError(f"--resume {args.resume}: no such checkpoint")
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise CLIError(f"--checkpoint {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    ckpt = Checkpoint(path, config={"dataset": args.dataset, "target": args.target, "samples": args.samples,
+                                    "seed": args.seed}) if path else None
+    scheduler = _schedule(args, optimizer)
+    resumed_at = 0  # epochs done before this run (per second counts only this run's)
+    if args.resume:
+        try:
+            resumed_at = check_resume(args.resume, model, optimizer, train_loader, scheduler, ckpt.config)["epoch"]
+        except CheckpointError as e:
+            raise CLIError(str(e)) from None
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
         f"({len(task.train)} train / {len(task.test)} test), loss {obj.loss}, {args.optimizer} lr {args.lr}")
     t0 = time.perf_counter()
-    history = fit(model, obj, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
-                  metrics=fit_metrics, verbose=not args.quiet, scheduler=_schedule(args, optimizer))
+    try:
+        history = fit(model, obj, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
+                      metrics=fit_metrics, verbose=not args.quiet, scheduler=scheduler,
+                      checkpoint=ckpt, resume=args.resume)
+    except CheckpointError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:  # the checkpoint could not be written (disk full, permissions)
+        raise CLIError(f"--checkpoint {path}: {e}") from None
+    except TrainingInterrupted as e:
+        log(f"interrupted after epoch {e.epoch}; resume with: {_resume_command(given, e.path)}")
+        return 130
     seconds = time.perf_counter() - t0
     test_outputs = predict(model, task.test.X, batch_size=512)
     train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)
@@ -142,7 +171,8 @@ def run(args):
     result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
     result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
     result.update(epochs=len(history.epoch), seconds=round(seconds, 3),
-                  samples_per_s=round(len(task.train) * len(history.epoch) / max(seconds, 1e-9), 1))
+                  samples_per_s=round(len(task.train) * max(len(history.epoch) - resumed_at, 0) /
+                                      max(seconds, 1e-9), 1))
     result["peak_memory_mb"] = peak_memory_mb()
     if getattr(history, "stopped_reason", None):
         result["stopped_reason"] = history.stopped_reason
@@ -159,3 +189,18 @@ def run(args):
     report(args, result, [f"test accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else
                           f"test rmse {test_m['rmse']:.4f}", f"{result['epochs']} epochs", f"{seconds:.1f} s"])
     return 0
+
+
+def _resume_command(given, path):
+    """The command that goes on from the checkpoint ``path``: the options as the user typed them (those that differ
+    from their defaults), with ``--resume PATH`` in place of ``--checkpoint``."""
+    import argparse
+    import shlex
+    defaults = vars(add_parser(argparse.ArgumentParser().add_subparsers()).parse_args([str(given["dataset"])]))
+    words = ["thetas", "train", str(given["dataset"])]
+    for key, value in given.items():
+        if key in ("command", "func", "dataset", "checkpoint", "resume") or value == defaults.get(key):
+            continue
+        flag = "--" + key.replace("_", "-")
+        words += [flag] if value is True else [flag, str(value)]
+    return shlex.join(words + ["--resume", str(path)])

@@ -41,6 +41,19 @@ class DataLoader:
             idx = order[start:start + b] if order is not None else slice(start, min(start + b, n))
             yield self._batch(idx)
 
+    def state_dict(self):
+        """The loader's random state, ``{"rng": generator.bit_generator.state}``: ``fit``'s checkpoint saves it, so a
+        resumed run draws the same order for every epoch still to come."""
+        return {"rng": self._rng.bit_generator.state}
+
+    def load_state_dict(self, state):
+        """Restore ``state_dict()`` (a state of another kind of bit generator is refused, nothing changed)."""
+        rng = state.get("rng") if isinstance(state, dict) else None
+        kind = type(self._rng.bit_generator).__name__
+        if not isinstance(rng, dict) or rng.get("bit_generator") != kind:
+            raise ValueError(f"DataLoader.load_state_dict: expected {{'rng': a {kind} state}}, got {str(state)[:80]}")
+        self._rng.bit_generator.state = rng
+
     def _batch(self, idx):
         ds = self.dataset
         if isinstance(ds, ArrayDataset):

@@ -107,6 +107,20 @@ class History(Callback):
             values.append(logs.get(key))
         self.epoch.append(epoch)
 
+    def state_dict(self):
+        """What a checkpoint saves: the curves so far, the epochs and ``stopped_reason``."""
+        return {"history": self.to_dict(), "epoch": [int(e) for e in self.epoch],
+                "stopped_reason": self.stopped_reason}
+
+    def load_state_dict(self, state):
+        history, epochs = state["history"], state["epoch"]
+        if not isinstance(history, dict) or not isinstance(epochs, list) or \
+                any(not isinstance(v, list) or len(v) != len(epochs) for v in history.values()):
+            raise ValueError("History.load_state_dict: expected {'history': {name: one value per epoch}, "
+                             "'epoch': [...], 'stopped_reason': ...}")
+        self.history = {k: list(v) for k, v in history.items()}
+        self.epoch, self.stopped_reason = list(epochs), state.get("stopped_reason")
+
     def to_dict(self):
         """A JSON-able copy: name -> list of floats per epoch."""
         return {k: [None if v is None else float(v) for v in values] for k, values in self.history.items()}
@@ -187,7 +201,8 @@ class ProgressBar(Callback):
             self._bar = self._new_bar(total=int(total_steps), unit=getattr(self.trainer, "unit", "step"),
                                       unit_scale=True, smoothing=0.1)
         if self._mode == "epoch":
-            self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training")
+            self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training",
+                                      initial=getattr(self.trainer, "initial_epoch", 0))
 
     def _step(self, logs):
         """unit='step': move the bar to ``trainer.steps`` and show the latest value of each logged quantity."""
@@ -222,7 +237,8 @@ class ProgressBar(Callback):
             if logs.get("seconds", 0.0) < self.min_epoch_seconds and self._epochs > 1:
                 self._bar.close()  # leave=False: the short first bar disappears
                 self._mode = "epoch"
-                self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training", smoothing=0)
+                self._bar = self._new_bar(total=self._epochs, unit="epoch", desc="training", smoothing=0,
+                                          initial=getattr(self.trainer, "initial_epoch", 0))
                 self._bar.start_t = self._start
             else:
                 self._mode = "batch"
@@ -291,6 +307,17 @@ class EarlyStopping(Callback):
             self.trainer.stop(f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
                               f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
 
+    def state_dict(self):
+        """What a checkpoint saves: the best value and epoch, the epochs waited, and the best weights."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state):
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], int(state["wait"])
+        self.stopped_epoch = state["stopped_epoch"]
+        weights = state["best_weights"]
+        self.best_weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
+
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_weights is not None:
             self.trainer.model.load_state_dict(self.best_weights)
@@ -311,6 +338,13 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs):
         self.best = None
+
+    def state_dict(self):
+        """What a checkpoint saves: the best monitored value and the last file written."""
+        return {"best": self.best, "last_path": self.last_path}
+
+    def load_state_dict(self, state):
+        self.best, self.last_path = state["best"], state["last_path"]
 
     def on_epoch_end(self, epoch, logs):
         from ..io import save

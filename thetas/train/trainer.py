@@ -5,9 +5,11 @@
     th.evaluate(model, "cross_entropy", test_loader)       # {"loss": 0.08, "accuracy": 0.975}
 
 One batch is: forward (ŷ = model(x)), loss, ``backward()`` (∇loss(θ) in every ``p.grad``), ``optimizer.step()``.
-Everything else (history, progress bar, early stopping, checkpoints, the NaN guard) is a callback.
+Everything else (history, progress bar, early stopping, checkpoints, the NaN guard) is a callback; the checkpoint
+that resumes a run (``checkpoint=``, ``resume=``) is written by ``fit`` itself, after the schedule's step.
 """
 import math
+import os
 import time
 import warnings
 
@@ -17,6 +19,7 @@ from .._runtime import tune_malloc
 from ..objective import Objective
 from ..tensor import Tensor
 from .callbacks import Callback, History, ProgressBar, TerminateOnNaN
+from .checkpoint import Checkpoint, TrainingInterrupted, _Run, read_checkpoint
 
 __all__ = ["fit", "evaluate", "predict", "Trainer"]
 
@@ -26,12 +29,13 @@ _REGRESSION = {"mae", "mse", "rmse", "r2", "r2_score", "mean_absolute_error", "m
 
 class Trainer:
     """What callbacks see of a run: ``model``, ``optimizer``, ``history``, ``epochs``, ``steps_per_epoch``,
-    ``epoch`` (the current one), ``stop_training`` (set it to stop after the current batch)."""
+    ``epoch`` (the current one), ``initial_epoch`` (the first epoch this call runs: 0, or where a resumed run goes
+    on), ``stop_training`` (set it to stop after the current batch)."""
 
-    def __init__(self, model, optimizer, history, epochs, steps_per_epoch):
+    def __init__(self, model, optimizer, history, epochs, steps_per_epoch, initial_epoch=0):
         self.model, self.optimizer, self.history = model, optimizer, history
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
-        self.epoch, self.stop_training = 0, False
+        self.epoch, self.initial_epoch, self.stop_training = initial_epoch, initial_epoch, False
 
     def stop(self, reason):
         """Stop after the current batch and record why (the first reason wins)."""
@@ -41,7 +45,7 @@ class Trainer:
 
 
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, metrics=("accuracy",),
-        callbacks=None, verbose=True, scheduler=None, batch_size=32):
+        callbacks=None, verbose=True, scheduler=None, batch_size=32, checkpoint=None, resume=None):
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the ``History``.
 
     Args:
@@ -63,9 +67,28 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
         callbacks: ``Callback`` objects. A ``History`` and a ``TerminateOnNaN`` are always used (yours if you
             pass them), and a ``ProgressBar`` on stderr when ``verbose``.
         scheduler: a learning-rate schedule, stepped once after every epoch.
+        checkpoint: a path (or a ``th.train.Checkpoint``): at the end of every epoch, after the schedule's step,
+            the whole run is written there atomically (see ``thetas/train/checkpoint.py``): weights, optimizer and
+            schedule state, the epoch, the History, the state of callbacks that have ``state_dict()`` (EarlyStopping,
+            ModelCheckpoint), and every random state: the train loader's, each np.random.Generator a module holds
+            (Dropout), thetas' global generator.
+        resume: a checkpoint path (may be the same as ``checkpoint``): restore it and go on with the epoch after it,
+            up to ``epochs`` in all; a run that had stopped early, or had done ``epochs`` already, runs no more. Build
+            the model, optimizer, schedule, loader and callbacks as for the first run: a checkpoint whose fingerprint
+            (model config and parameter shapes, optimizer, schedule, training data, the Checkpoint's ``config``)
+            differs is refused with a ``CheckpointError`` naming what differs, before anything changes. With one
+            BLAS thread the resumed run ends bit-identical to one never interrupted.
+
+    The train loader's random state travels through a protocol: a loader with ``state_dict()`` (JSON-able values
+    and NumPy arrays) and ``load_state_dict(d)`` has it saved and restored (``DataLoader``: its generator's
+    ``bit_generator.state``; draw each epoch's order from the generator when the epoch starts). A loader may also
+    have ``fingerprint()`` (a JSON-able description of its data): it joins the run's fingerprint. A loader without
+    ``state_dict`` is taken to have no random state.
 
     Training stops early, without raising, when a callback asks (EarlyStopping) or when the loss or a parameter
     stops being finite (the model then keeps its last good weights); ``history.stopped_reason`` says why.
+    Ctrl-C with a ``checkpoint``: the file keeps the last completed epoch (a write in progress is finished first)
+    and ``fit`` raises ``th.train.TrainingInterrupted`` (a KeyboardInterrupt) with ``.epoch`` and ``.path``.
     """
     tune_malloc()  # keep freed temporaries in the process: every step reuses the same pages (see _runtime)
     objective = Objective.infer(loss_fn, model)
@@ -92,6 +115,18 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     batch_callbacks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     trainer = Trainer(model, optimizer, history, epochs, _len(train_loader))
+    ckpt = checkpoint if isinstance(checkpoint, Checkpoint) or checkpoint is None else Checkpoint(checkpoint)
+    run = _Run(model, optimizer, scheduler, train_loader, callbacks) if ckpt is not None or resume is not None else None
+    saved = None
+    if resume is not None:
+        resume = os.fspath(resume)
+        saved = read_checkpoint(resume)
+        run.check(saved, resume, None if ckpt is None else ckpt.config)
+        run.restore(saved, resume)  # weights, optimizer, schedule, generators: before on_train_begin snapshots them
+        done = saved["meta"]["epoch"]
+        trainer.epoch = trainer.initial_epoch = epochs if saved["meta"]["stopped"] else min(done, epochs)
+        if ckpt is not None and os.path.abspath(ckpt.path) == os.path.abspath(resume):
+            ckpt.epoch = done
     for cb in callbacks:
         cb.set_trainer(trainer)
     warned = set()
@@ -99,7 +134,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
     try:
         for cb in callbacks:
             cb.on_train_begin(logs)
-        for epoch in range(epochs):
+        if saved is not None:
+            run.restore_callbacks(saved, resume)
+            logs = _last_logs(history)
+        for epoch in range(trainer.initial_epoch, epochs):
             trainer.epoch = epoch
             model.train()
             for cb in callbacks:
@@ -127,10 +165,18 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=10, met
                 cb.on_epoch_end(epoch, logs)
             if scheduler is not None:
                 scheduler.step()
+            if ckpt is not None:
+                ckpt.write(run, epoch + 1, epochs, stopped=trainer.stop_training)
             if trainer.stop_training:
                 break
         for cb in callbacks:
             cb.on_train_end(logs)
+    except KeyboardInterrupt:
+        if ckpt is not None and ckpt.epoch is not None:
+            raise TrainingInterrupted(ckpt.epoch, ckpt.path) from None
+        if saved is not None:  # nothing new written yet: the checkpoint resumed from still holds the run
+            raise TrainingInterrupted(saved["meta"]["epoch"], resume) from None
+        raise
     finally:
         for bar in bars:
             bar.close()
@@ -236,6 +282,12 @@ def _loader(obj, batch_size, shuffle):
     if not hasattr(obj, "__iter__"):
         raise TypeError(f"expected a DataLoader or a tuple (X, y), got {type(obj).__name__}")
     return obj
+
+
+def _last_logs(history):
+    """The last epoch's logs from a restored History (what on_train_end gets when a resumed run has no epochs
+    left)."""
+    return {k: v[-1] for k, v in history.history.items() if v} if len(history) else {}
 
 
 def _len(loader):
