@@ -179,4 +179,24 @@ def test_a_test_file_may_ask_questions_the_training_file_never_has(tmp_path, cap
     result = json.loads(captured.out.strip().splitlines()[-1])
     assert result["questions"] == 4 and result["test_unseen"] == {"questions": 1, "answers": 2}
     assert "2 of the test file's answers ask 1 question(s) the training file never has" in captured.err
-    assert th.load(tmp_path / "m.safetensors").metadata["question_names"] == ["1", "2", "3", "99"]
+    assert th.load_metadata(tmp_path / "m.safetensors")["user"]["question_names"] == ["1", "2", "3", "99"]
+
+
+def test_an_interrupted_run_resumes_bit_identical(tmp_path, capsys):
+    """thetas dkt --checkpoint writes the whole run every epoch; --resume goes on: the weights end bit-identical
+    to a run never interrupted (one BLAS thread); a checkpoint of another run is refused in one line."""
+    quick = ["dkt", "--data", "synthetic-5", "--samples", "60", "--hidden", "8", "--threads", "1", "--quiet",
+             "--batch-size", "16", "--seed", "3"]
+    whole, part = tmp_path / "whole.safetensors", tmp_path / "part.safetensors"
+    assert main([*quick, "--epochs", "4", "--save", str(whole)]) == 0
+    ck = tmp_path / "ck.safetensors"
+    assert main([*quick, "--epochs", "2", "--checkpoint", str(ck)]) == 0
+    assert main([*quick, "--epochs", "4", "--resume", str(ck), "--save", str(part)]) == 0
+    a, b = th.load(whole).state_dict(), th.load(part).state_dict()
+    assert a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+    capsys.readouterr()
+    assert main([*quick, "--epochs", "4", "--resume", str(ck), "--lr", "0.1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another run" in err[0] and "lr" in err[0]
+    assert main([*quick, "--resume", str(tmp_path / "nope.safetensors")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err

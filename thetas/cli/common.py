@@ -6,6 +6,7 @@ The contract of a command: progress and messages go to stderr; with ``--json`` t
 JSON object of its final metrics; a user mistake is one line on stderr and exit status 2.
 """
 import json
+import os
 import sys
 
 
@@ -119,3 +120,41 @@ def task_metrics(model, objective, dataset, outputs=None):
     with no_grad():
         loss = objective(Tensor(outputs), dataset.y).item()
     return objective.metrics(outputs, dataset.y, loss)
+
+
+def resume_command(command, add_parser, given, path):
+    """The command line that goes on from the checkpoint ``path``: ``thetas COMMAND``, its positional arguments,
+    and the options the user typed that differ from their defaults, with ``--resume PATH`` in place of
+    ``--checkpoint`` (printed after a Ctrl-C)."""
+    import argparse
+    import shlex
+    parser = add_parser(argparse.ArgumentParser(prog="thetas").add_subparsers())
+    words, options = ["thetas", command], []
+    for action in parser._actions:
+        key = action.dest
+        if key in ("help", "checkpoint", "resume") or key not in given:
+            continue
+        value = given[key]
+        if not action.option_strings:
+            words.append(str(value))
+        elif value is not None and value is not False and value != action.default:
+            options += [action.option_strings[-1]] if value is True else [action.option_strings[-1], str(value)]
+    return shlex.join(words + options + ["--resume", str(path)])
+
+
+def checkpoint_paths(args):
+    """The checkpoint file of ``--checkpoint``/``--resume`` (None without either), checked before any work:
+    ``--resume`` must exist, and the folder of the file to write must."""
+    path = args.checkpoint or args.resume
+    if args.resume and not os.path.isfile(args.resume):
+        raise CLIError(f"--resume {args.resume}: no such checkpoint")
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise CLIError(f"--checkpoint {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    return path
+
+
+def add_checkpoint(parser, what="thetas train"):
+    parser.add_argument("--checkpoint", metavar="PATH", help="write everything needed to resume (weights, optimizer, "
+                        "random state, history) to PATH at the end of every epoch, atomically")
+    parser.add_argument("--resume", metavar="PATH", help=f"go on from the checkpoint PATH (written by --checkpoint "
+                        f"with the same data and options of {what}) and keep checkpointing there")

@@ -10,8 +10,8 @@ import numpy as np
 
 from ..knowledge import DEFAULTS
 from ..knowledge import FORMATS as DKT_FORMATS
-from .common import (CLIError, add_json, add_quiet, add_threads, log, peak_memory_mb, pyplot, report,
-                     set_threads)
+from .common import (CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
+                     peak_memory_mb, pyplot, report, resume_command, set_threads)
 
 
 def add_parser(subparsers):
@@ -49,6 +49,7 @@ def add_parser(subparsers):
     k.add_argument("--plot", metavar="DIR", help="write PNGs: learning curves, the influence graph, the questions' "
                    "clusters (--concepts K, else 5) and one test student's knowledge trace")
     k.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors) with its question names")
+    add_checkpoint(k, "thetas dkt")
     add_quiet(k)
     add_json(k)
     k.set_defaults(func=run)
@@ -117,10 +118,13 @@ def _check(args):
 
 def run(args):
     from ..io import save
-    from ..knowledge import DKT, optimal_auc, train_dkt
+    from ..knowledge import DKT, check_resume, optimal_auc, train_dkt
+    from ..train import Checkpoint, CheckpointError, TrainingInterrupted
 
+    given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
     set_threads(args)
     _check(args)
+    path = checkpoint_paths(args)
     train, test, fmt = _students(args)
     if args.samples is not None:                                     # a quick run: the first N of each set
         train, test = train[:args.samples], test[:args.samples]
@@ -136,10 +140,27 @@ def run(args):
     except ValueError as e:
         raise CLIError(str(e)) from None
     source = "synthetic-5" if fmt == "synthetic" else args.data
+    recipe = dict(lr=args.lr, batch_size=args.batch_size, max_len=args.max_len, seed=args.seed)
+    ckpt = Checkpoint(path, config={"data": source, "test": args.test, "format": fmt, "samples": args.samples,
+                                    "seed": args.seed}) if path else None
+    if args.resume:
+        try:                                              # before any output: the error is the only line
+            check_resume(args.resume, train, test, model=DKT(M, args.hidden, cell=args.cell, dropout=args.dropout,
+                                                             generator=args.seed), config=ckpt.config, **recipe)
+        except (CheckpointError, ValueError) as e:
+            raise CLIError(str(e)) from None
     log(f"thetas: DKT ({args.cell}, {args.hidden} hidden) {model.num_parameters():,} parameters on {source}: "
         f"{M} questions, {len(train)} train / {len(test)} test students, Adam lr {args.lr}")
-    trained = train_dkt(train, test, model=model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                        max_len=args.max_len, seed=args.seed, verbose=not args.quiet)
+    try:
+        trained = train_dkt(train, test, model=model, epochs=args.epochs, verbose=not args.quiet, checkpoint=ckpt,
+                            resume=args.resume, **recipe)
+    except CheckpointError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:  # the checkpoint could not be written (disk full, permissions)
+        raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
+    except TrainingInterrupted as e:
+        log(f"interrupted after epoch {e.epoch}; resume with: {resume_command('dkt', add_parser, given, e.path)}")
+        return 130
     train_m, test_m = trained.metrics["train"], trained.metrics["test"]
 
     result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,

@@ -84,6 +84,11 @@ class WindowLoader:
     def state_dict(self):
         return {"rng": self._rng.bit_generator.state}
 
+    def fingerprint(self):
+        """What a resumed run must batch alike: the windows (a digest) and the batch size."""
+        from ..train.checkpoint import digest
+        return [digest(self.X), self.batch_size]
+
     def load_state_dict(self, state):
         self._rng.bit_generator.state = state["rng"]
 
@@ -124,10 +129,27 @@ class TrainedDKT:
     seconds: float = 0.0                            # the training (th.fit) alone
 
 
+def _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, seed):
+    """(model, optimizer, train loader, test windows or None) of a DKT run: what ``fit`` trains with, and what a
+    checkpoint of the run must match."""
+    from ..optim import Adam
+    if max_len < 2:
+        raise ValueError(f"train_dkt: max_len must be at least 2 (a prediction needs a next answer), got {max_len}")
+    sets = {"training": train.drop_short(2)} | ({} if test is None else {"test": test.drop_short(2)})
+    for name, s in sets.items():
+        if len(s) == 0:
+            raise ValueError(f"the {name} set has no student with 2 or more answers: nothing to learn or score")
+    X_train = _windows(sets["training"], max_len)                   # (N, T, 2) [question, answer], −1 padding
+    X_test = None if test is None else _windows(sets["test"], max_len)
+    if model is None:
+        model = DKT(train.num_questions, hidden, cell=cell, dropout=dropout, generator=seed)
+    return model, Adam(model.parameters(), lr=lr), WindowLoader(X_train, batch_size, shuffle=True, seed=seed), X_test
+
+
 def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="lstm", dropout=DEFAULTS["dropout"],
               epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], batch_size=DEFAULTS["batch_size"],
-              max_len=DEFAULTS["max_len"], seed=0, evaluate=True, verbose=True,
-              callbacks=None, metrics=None, **fit_kwargs):
+              max_len=DEFAULTS["max_len"], seed=0, evaluate=True, verbose=True, callbacks=None,
+              checkpoint=None, resume=None, metrics=None):
     """Train a Deep Knowledge Tracing network on the ``train`` students; score it on ``test`` students.
 
     ``DKT(M, hidden, cell=cell, dropout=dropout, generator=seed)`` (or ``model``) is trained by ``th.fit`` with
@@ -143,40 +165,41 @@ def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="
         model: a DKT to train instead of a new one (``hidden``, ``cell`` and ``dropout`` are then unused).
         evaluate: after training, ``metrics["train"]`` and ``metrics["test"]`` (``dkt_metrics``).
         verbose: a progress bar on stderr.  callbacks: more ``th.train.Callback``s for ``fit``.
-        fit_kwargs: passed on to ``th.fit`` (``checkpoint``, ``resume``, ...).
+        checkpoint, resume: as for ``th.fit``: the whole run written at every epoch's end, and a run that goes
+            on from such a file (bit-identical to one never interrupted, with one BLAS thread).
         metrics: ignored (kept for old callers: the pooled AUC is computed by ``dkt_metrics`` on whole
             windows, not per batch).
     Returns: ``TrainedDKT(model, history, metrics, sequences, seconds)``.
     Raises: ValueError when a set has no student with 2 or more answers, or ``max_len`` < 2.
     """
-    from ..optim import Adam
     from ..train import fit
-    if max_len < 2:
-        raise ValueError(f"train_dkt: max_len must be at least 2 (a prediction needs a next answer), got {max_len}")
-    sets = {"training": train.drop_short(2)} | ({} if test is None else {"test": test.drop_short(2)})
-    for name, s in sets.items():
-        if len(s) == 0:
-            raise ValueError(f"the {name} set has no student with 2 or more answers: nothing to learn or score")
-    X_train = _windows(sets["training"], max_len)                   # (N, T, 2) [question, answer], −1 padding
-    X_test = None if test is None else _windows(sets["test"], max_len)
-    if model is None:
-        model = DKT(train.num_questions, hidden, cell=cell, dropout=dropout, generator=seed)
-    optimizer = Adam(model.parameters(), lr=lr)
+    model, optimizer, loader, X_test = _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len,
+                                              seed)
 
     def validate(m):
         s = dkt_metrics(m, X_test)
         return {"loss": s["loss"], "dkt_auc": s["auc"], "dkt_accuracy": s["accuracy"]}
 
     t0 = time.perf_counter()
-    history = fit(model, dkt_loss, optimizer, WindowLoader(X_train, batch_size, shuffle=True, seed=seed),
-                  val_loader=None if X_test is None else validate, epochs=epochs, metrics=(),
-                  callbacks=callbacks, verbose=verbose, **fit_kwargs)
+    history = fit(model, dkt_loss, optimizer, loader, val_loader=None if X_test is None else validate,
+                  epochs=epochs, metrics=(), callbacks=callbacks, verbose=verbose, checkpoint=checkpoint,
+                  resume=resume)
     seconds = time.perf_counter() - t0
-    run = TrainedDKT(model, history, sequences={"train": len(X_train)}, seconds=seconds)
+    run = TrainedDKT(model, history, sequences={"train": len(loader.X)}, seconds=seconds)
     if X_test is not None:
         run.sequences["test"] = len(X_test)
     if evaluate:
-        run.metrics["train"] = dkt_metrics(model, X_train)
+        run.metrics["train"] = dkt_metrics(model, loader.X)
         if X_test is not None:
             run.metrics["test"] = dkt_metrics(model, X_test)
     return run
+
+
+def check_resume(path, train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="lstm",
+                 dropout=DEFAULTS["dropout"], lr=DEFAULTS["lr"], batch_size=DEFAULTS["batch_size"],
+                 max_len=DEFAULTS["max_len"], seed=0, config=None):
+    """Would ``train_dkt(train, test, ..., resume=path)`` with these arguments accept the checkpoint ``path``?
+    ``th.train.check_resume`` for a DKT run: a CheckpointError naming what differs, or the checkpoint's meta."""
+    from ..train import check_resume as check
+    model, optimizer, loader, _ = _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, seed)
+    return check(path, model, optimizer, loader, None, config)
