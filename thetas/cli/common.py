@@ -78,7 +78,9 @@ def _number(text, kind):
     return value
 
 
-def _checked(kind, ok, rule):
+def checked(kind, ok, rule):
+    """An argparse ``type=`` function: the text read as ``kind`` (int or a finite float), which must satisfy ``ok``
+    (else the error says it must be ``rule``)."""
     def check(text):
         value = _number(text, kind)
         if not ok(value):
@@ -88,13 +90,13 @@ def _checked(kind, ok, rule):
     return check
 
 
-positive_int = _checked(int, lambda v: v >= 1, "a whole number >= 1")
-nonnegative_int = _checked(int, lambda v: v >= 0, "a whole number >= 0")
-positive_float = _checked(float, lambda v: v > 0, "> 0")
-nonnegative_float = _checked(float, lambda v: v >= 0, ">= 0")
-probability = _checked(float, lambda v: 0 <= v < 1, "in [0, 1)")          # dropout: p = 1 would drop everything
-fraction = _checked(float, lambda v: 0 <= v <= 1, "in [0, 1]")
-port = _checked(int, lambda v: 1 <= v <= 65535, "a port between 1 and 65535")
+positive_int = checked(int, lambda v: v >= 1, "a whole number >= 1")
+nonnegative_int = checked(int, lambda v: v >= 0, "a whole number >= 0")
+positive_float = checked(float, lambda v: v > 0, "> 0")
+nonnegative_float = checked(float, lambda v: v >= 0, ">= 0")
+probability = checked(float, lambda v: 0 <= v < 1, "in [0, 1)")          # dropout: p = 1 would drop everything
+fraction = checked(float, lambda v: 0 <= v <= 1, "in [0, 1]")
+port = checked(int, lambda v: 1 <= v <= 65535, "a port between 1 and 65535")
 
 
 def layer_widths(text):
