@@ -56,7 +56,10 @@ def _check_port(host, port):
 
 def run(args):
     if args.model:
-        check_safetensors(args.model)
+        try:
+            check_safetensors(args.model)
+        except CLIError as e:
+            raise CLIError(f"--model: {e}") from None
     if args.students and not os.path.isfile(args.students):
         raise CLIError(f"--students {args.students}: no such file")
     try:
