@@ -10,7 +10,6 @@ import pytest
 pytest.importorskip("gymnasium")
 
 from test_cli import last_json, run  # noqa: E402
-from thetas.cli import main  # noqa: E402
 from thetas.rl import DQNConfig  # noqa: E402
 from thetas.cli import rl as rl_cli  # noqa: E402
 
@@ -63,8 +62,8 @@ def test_mistakes_are_one_line_and_exit_2(capsys, tmp_path):
     assert run(capsys, "rl", "cartpole", "--steps", "400", "--eval-episodes", "1", "--save", model, *QUICK)[0] == 0
     code, _, err = run(capsys, "rl", "evaluate", model, "apple-world")
     assert code == 2 and "4 inputs" in err
-    with pytest.raises(SystemExit):
-        main(["rl", "mountain-car"])
+    code, _, err = run(capsys, "rl", "mountain-car")                   # argparse's finding: one line too
+    assert code == 2 and err.strip().count("\n") == 0 and "mountain-car" in err
 
 
 def test_add_parser_on_its_own(capsys, tmp_path):
@@ -77,3 +76,25 @@ def test_add_parser_on_its_own(capsys, tmp_path):
     assert result["steps"] == 600 and result["config"]["lr"] == DQNConfig().lr      # the library's defaults
     args = parser.parse_args(["rl"])
     assert args.func(args) == 2                                        # no environment: the help, exit 2
+
+
+def test_a_short_run_scales_its_warm_up_evaluations_and_final_episodes():
+    """``thetas rl apple-world --steps 5000`` once stayed in its 5,000-step warm-up (ε = 1) and then spent 100
+    episodes of 1,000 steps on the final evaluation: a short run now plays at random for at most a tenth of its
+    steps, is evaluated at least every quarter, and plays no more final episodes than its steps fill."""
+    apple, cart = rl_cli.ENVS["apple-world"], rl_cli.ENVS["cartpole"]
+    defaults = argparse.Namespace(learning_starts=None, eval_every=None, eval_episodes=None)
+    apple_config = DQNConfig(**apple["config"])
+    assert rl_cli._scaled(defaults, apple, apple_config, 5_000, 1_000) == (500, 1_250, 5)
+    assert rl_cli._scaled(defaults, apple, apple_config, 100_000, 1_000) == (5_000, 10_000, 20)   # the defaults
+    assert rl_cli._scaled(defaults, cart, DQNConfig(), 200_000, 500) == (1_000, 5_000, 100)
+    assert rl_cli._scaled(defaults, cart, DQNConfig(), 300, 500) == (64, 75, 2)   # a warm-up fills one minibatch
+    given = argparse.Namespace(learning_starts=7, eval_every=9, eval_episodes=3)
+    assert rl_cli._scaled(given, apple, apple_config, 5_000, 1_000) == (7, 9, 3)
+
+
+def test_a_run_without_evaluation_says_so(capsys):
+    code, out, err = run(capsys, "rl", "cartpole", "--steps", "300", "--eval-every", "1000", "--learning-starts",
+                         "100", "--eval-episodes", "1", "--threads", "1")
+    assert code == 0 and "no evaluation during training" in out and "None" not in out
+    assert "final evaluation" in err                                   # the final evaluation's progress bar

@@ -12,18 +12,21 @@
     thetas rl cartpole                       # deep Q-learning
     thetas lab                               # the browser lab
 
-Every command takes ``--json``: the last line of stdout is then one JSON object of its final metrics.
-Progress bars and messages go to stderr.
+Every command takes ``--json``: the last line of stdout is then one strict JSON object of its final metrics (a
+number that is NaN or infinite is null). Progress bars and messages go to stderr.
+
+Exit status: 0 done; 1 the command ran but failed (gradcheck found wrong gradients; training stopped before its
+first epoch ended, e.g. a diverging loss: nothing learned, nothing saved); 2 a user mistake, one line on stderr
+naming the option or file (every option is checked before any training starts); 130 interrupted (Ctrl-C).
 
 One module per command (``train.py``, ``evaluate.py``, ``predict.py``, ``gradcheck.py``, ``dkt.py``, ``rl.py``,
 ``lab.py``), each with ``add_parser(subparsers)`` and ``run(args)``; what they share is in ``common.py``. Imports go
 one way: a command imports the library, and nothing in the library imports ``thetas.cli``.
 """
-import argparse
 import sys
 
 from . import dkt, evaluate, gradcheck, lab, predict, rl, train
-from .common import CLIError, log
+from .common import INTERRUPTED, MISTAKE, CLIError, Parser, UsageError, log
 
 __all__ = ["main", "build_parser", "CLIError", "COMMANDS"]
 
@@ -32,7 +35,7 @@ COMMANDS = (train, evaluate, predict, gradcheck, dkt, lab, rl)    # in the order
 
 def build_parser():
     from .. import __version__
-    p = argparse.ArgumentParser(prog="thetas", description="Deep learning you can read: train, evaluate and "
+    p = Parser(prog="thetas", description="Deep learning you can read: train, evaluate and "
                                 "check neural networks built on thetas' NumPy autograd.")
     p.add_argument("--version", action="version", version=f"thetas {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -42,19 +45,29 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run ``thetas`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status (see above)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, unknown = parser.parse_known_args(argv)
+    except UsageError as e:             # argparse's own findings: one line, as every other mistake
+        log(str(e))
+        return MISTAKE
+    if unknown:
+        name = " ".join(["thetas", *(n for n in (getattr(args, "command", None), getattr(args, "rl_command", None))
+                                     if n)])
+        log(f"{name}: error: unrecognized arguments: {' '.join(unknown)} (see {name} --help)")
+        return MISTAKE
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return MISTAKE
     try:
         return args.func(args)
     except CLIError as e:
         log(f"thetas {args.command}: error: {e}")
-        return 2
+        return MISTAKE
     except KeyboardInterrupt:
         log("interrupted")
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

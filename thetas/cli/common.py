@@ -1,17 +1,37 @@
-"""What every ``thetas`` command shares: a user mistake (``CLIError``), messages on stderr, the ``--json`` report,
-the peak memory, ``--threads``, headless matplotlib, and the named data sets of ``train``, ``evaluate`` and
-``gradcheck``.
+"""What every ``thetas`` command shares: a user mistake (``CLIError``), the option checks (``positive_int``, ...),
+messages on stderr, the ``--json`` report, the peak memory, ``--threads``, headless matplotlib, the named data
+sets of ``train``, ``evaluate`` and ``gradcheck``, and saved models (``load_model``, ``check_fits``).
 
 The contract of a command: progress and messages go to stderr; with ``--json`` the last line of stdout is one
-JSON object of its final metrics; a user mistake is one line on stderr and exit status 2.
+strict JSON object of its final metrics (NaN and ±Inf become null); a user mistake is one line on stderr and exit
+status 2, before any training starts.
 """
+import argparse
 import json
+import math
 import os
 import sys
+
+# exit statuses of every command
+OK, FAILED, MISTAKE, INTERRUPTED = 0, 1, 2, 130   # FAILED: it ran, the result is a failure (see thetas.cli)
 
 
 class CLIError(Exception):
     """A user mistake: printed as one line, exit status 2."""
+
+
+class UsageError(CLIError):
+    """A mistake argparse found (an unknown option, a value its ``type=`` check refused): the whole line, with the
+    command's name, is the message."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (``thetas train: error: argument --lr: must be > 0, got -1``) raised as
+    a ``UsageError`` for ``thetas.cli.main`` to print, instead of a usage block and ``sys.exit(2)``.
+    ``add_subparsers`` makes every sub-command's parser one too."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
 def log(*args):
@@ -19,12 +39,81 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+def finite_or_none(value):
+    """``value`` with every float that is NaN or ±Inf replaced by None, in nested dicts, lists and tuples (NumPy
+    scalars too): strict JSON has no NaN or Infinity."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:      # a NumPy scalar
+        return finite_or_none(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
 def report(args, result, summary):
-    """The command's last stdout line: ``result`` as one JSON object with ``--json``, else the ``summary`` parts."""
+    """The command's last stdout line: ``result`` as one strict JSON object with ``--json`` (NaN and ±Inf as null),
+    else the ``summary`` parts."""
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(finite_or_none(result), allow_nan=False))
     else:
         print("thetas: " + ", ".join(summary))
+
+
+# -------------------------------------------------------------------------- option checks (argparse ``type=``)
+# Each reads one option's text and returns its value, or raises ArgumentTypeError; argparse then names the option:
+# "thetas train: error: argument --lr: must be > 0, got -1".
+def _number(text, kind):
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"needs {'a whole number' if kind is int else 'a number'}, "
+                                         f"got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def checked(kind, ok, rule):
+    """An argparse ``type=`` function: the text read as ``kind`` (int or a finite float), which must satisfy ``ok``
+    (else the error says it must be ``rule``)."""
+    def check(text):
+        value = _number(text, kind)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+    check.__name__ = rule
+    return check
+
+
+positive_int = checked(int, lambda v: v >= 1, "a whole number >= 1")
+nonnegative_int = checked(int, lambda v: v >= 0, "a whole number >= 0")
+positive_float = checked(float, lambda v: v > 0, "> 0")
+nonnegative_float = checked(float, lambda v: v >= 0, ">= 0")
+probability = checked(float, lambda v: 0 <= v < 1, "in [0, 1)")          # dropout: p = 1 would drop everything
+fraction = checked(float, lambda v: 0 <= v <= 1, "in [0, 1]")
+port = checked(int, lambda v: 1 <= v <= 65535, "a port between 1 and 65535")
+
+
+def layer_widths(text):
+    """'32,32' -> [32, 32]; '' -> [] (no hidden layer); every width a whole number >= 1."""
+    out = []
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        try:
+            width = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"needs comma-separated whole numbers such as 32,32, got "
+                                             f"{text!r}") from None
+        if width < 1:
+            raise argparse.ArgumentTypeError(f"every width must be >= 1, got {text!r}")
+        out.append(width)
+    return out
 
 
 def peak_memory_mb():
@@ -70,11 +159,13 @@ def add_threads(parser):
 
 
 def widths(text, flag):
-    """'32,32' -> [32, 32] ('' or None -> []): the layer widths of ``flag``."""
+    """'32,32' -> [32, 32] ('' or None -> []; a list stays as it is): the layer widths of ``flag``."""
+    if text is None or isinstance(text, (list, tuple)):
+        return list(text or [])
     try:
-        return [int(h) for h in str(text).split(",") if h.strip()] if text else []
-    except ValueError:
-        raise CLIError(f"{flag} needs comma-separated whole numbers such as 32,32, got {text!r}") from None
+        return layer_widths(text)
+    except argparse.ArgumentTypeError as e:
+        raise CLIError(f"{flag} {e}") from None
 
 
 # ------------------------------------------------------------------------- the named data sets (train, evaluate)
@@ -87,13 +178,88 @@ def load_task(name, seed, target=None, n_samples=None):
         raise CLIError(str(e)) from None
 
 
-def load_model(path):
-    """``(model, user metadata)`` of a saved model; a missing, unreadable or malformed file is a CLIError."""
-    from ..io import load, load_metadata
+def check_safetensors(path):
+    """A CLIError unless ``path`` is a file that starts as a safetensors file does (an 8-byte header length, then
+    '{'): a missing file, a folder or a CSV given as a model gets a plain answer before anything reads it."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CLIError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise CLIError(f"{path} is a folder, not a model file (.safetensors)")
     try:
-        return load(path), load_metadata(path).get("user") or {}
-    except (ValueError, FileNotFoundError, OSError) as e:
-        raise CLIError(str(e)) from None
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError as e:
+        raise CLIError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(head) < 9 or head[8:9] != b"{":
+        raise CLIError(f"{path} is not a safetensors file (a model saved by thetas train --save PATH)")
+
+
+def _named(path, e):
+    """The message of a loading error, naming the file once."""
+    msg = (e.strerror or str(e)) if isinstance(e, OSError) else str(e) or type(e).__name__
+    return msg if os.fspath(path) in msg else f"{os.fspath(path)}: {msg}"
+
+
+def load_model(path):
+    """``(model, user metadata)`` of a saved model; a missing, unreadable or malformed file, or one that holds
+    weights but no model, is a CLIError naming the file."""
+    from ..io import load, load_metadata
+    from ..nn.module import Module
+    check_safetensors(path)
+    try:
+        model, meta = load(path), load_metadata(path)
+    except (ValueError, OSError, KeyError, TypeError, AttributeError, RecursionError, MemoryError) as e:
+        raise CLIError(_named(path, e)) from None
+    if not isinstance(model, Module):
+        raise CLIError(f"{path} holds weights but no model (no config): save it with th.save(model, path) or "
+                       "thetas train --save")
+    user = meta.get("user") if isinstance(meta, dict) else None
+    return model, user if isinstance(user, dict) else {}
+
+
+def describe_input(model):
+    """What ``model`` takes, from its first layer that says: 'images of 1×28×28', '64 features', ..."""
+    from ..models.lenet import LeNet
+    from ..nn.conv import Conv2d
+    from ..nn.linear import Linear
+    from ..nn.preprocessing import Standardize
+    for m in model.modules():
+        if isinstance(m, LeNet):
+            return f"images of {m.in_channels}×{m.image_size}×{m.image_size}"
+        if isinstance(m, Standardize):
+            return f"{m.mean.data.size} features"
+        if isinstance(m, Linear):
+            return f"{m.in_features} features"
+        if isinstance(m, Conv2d):
+            return f"images of {m.in_channels} channel(s)"
+    return "inputs of another shape"
+
+
+def check_fits(model, X, path, data, outputs=None):
+    """One example of ``X`` through ``model`` before the real work: a model made for other data (another input
+    size, another number of ``outputs``) is a CLIError that names both, not a shape error from inside a layer."""
+    from ..train import predict
+    try:
+        out = predict(model, X[:1])
+    except (ValueError, TypeError, IndexError):
+        has = f"{X.shape[1]} features" if X.ndim == 2 else "images of " + "×".join(map(str, X.shape[1:]))
+        raise CLIError(f"{path} does not fit {data}: the model takes {describe_input(model)}, {data} has "
+                       f"{has}") from None
+    if outputs is not None and out.shape[-1] != outputs:
+        raise CLIError(f"{path} does not fit {data}: the model has {out.shape[-1]} outputs, {data} needs {outputs}")
+
+
+def data_path(recorded, model_path):
+    """The CSV a model was trained on, as its metadata records it: an absolute path (thetas train stores one) or,
+    from older files, a path relative to where training ran: tried from here, then from the model's folder."""
+    if os.path.isabs(recorded):
+        return recorded if os.path.exists(recorded) else None
+    for base in (os.getcwd(), os.path.dirname(os.path.abspath(model_path))):
+        candidate = os.path.join(base, recorded)
+        if os.path.exists(candidate):
+            return candidate
+    return None
 
 
 def default_loss(task):
@@ -135,6 +301,8 @@ def resume_command(command, add_parser, given, path):
         if key in ("help", "checkpoint", "resume") or key not in given:
             continue
         value = given[key]
+        if isinstance(value, (list, tuple)):              # a parsed "32,32" (layer_widths) is typed back as such
+            value = ",".join(map(str, value))
         if not action.option_strings:
             words.append(str(value))
         elif value is not None and value is not False and value != action.default:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..knowledge import DEFAULTS
 from ..knowledge import FORMATS as DKT_FORMATS
-from .common import (CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
+from .common import (INTERRUPTED, CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
                      peak_memory_mb, pyplot, report, resume_command, set_threads)
 
 
@@ -104,16 +104,36 @@ def _adjusted_rand(truth, labels):
 
 
 def _check(args):
+    """Every option, before any data loads or training starts: one line naming the option and its value."""
+    import math
     if args.format is not None and args.format not in DKT_FORMATS:
         raise CLIError(f"unknown --format {args.format!r}; choose {' or '.join(DKT_FORMATS)}")
-    if args.concepts is not None and args.concepts < 2:
-        raise CLIError(f"--concepts must be at least 2 (the number of concept clusters), got {args.concepts}")
-    if args.max_len < 2:
-        raise CLIError(f"--max-len must be at least 2 (a prediction needs a next answer), got {args.max_len}")
-    if args.hidden < 1 or args.epochs < 1 or args.batch_size < 1:
-        raise CLIError("--hidden, --epochs and --batch-size must be at least 1")
-    if args.samples is not None and args.samples < 1:
-        raise CLIError(f"--samples must be at least 1, got {args.samples}")
+    for flag, value, low in (("--hidden", args.hidden, 1), ("--epochs", args.epochs, 1),
+                             ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0),
+                             ("--max-len", args.max_len, 2), ("--concepts", args.concepts, 2),
+                             ("--samples", args.samples, 1)):
+        if value is not None and value < low:
+            why = {"--max-len": " (a prediction needs a next answer)",
+                   "--concepts": " (the number of concept clusters)"}.get(flag, "")
+            raise CLIError(f"{flag} must be at least {low}{why}, got {value}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise CLIError(f"--lr must be > 0, got {args.lr}")
+    if not 0 <= args.dropout < 1:
+        raise CLIError(f"--dropout must be in [0, 1), got {args.dropout}")
+    for flag, path in (("--data", args.data), ("--test", args.test)):
+        if path is not None and not (flag == "--data" and path.lower() == "synthetic-5") and \
+                not os.path.isfile(path):
+            raise CLIError(f"{flag} {path}: no such file" + (" (--data takes synthetic-5 or a file of students' "
+                                                             "answers)" if flag == "--data" else ""))
+    if args.save and not os.path.isdir(os.path.dirname(os.path.abspath(args.save))):
+        raise CLIError(f"--save {args.save}: no such folder {os.path.dirname(os.path.abspath(args.save))}")
+    if args.plot:
+        pyplot()                                          # headless, or the CLIError that says to install it
+    if args.plot or args.concepts is not None:
+        import importlib.util
+        if importlib.util.find_spec("sklearn") is None:
+            raise CLIError(f"{'--plot' if args.plot else '--concepts'} needs scikit-learn (the questions' clusters): "
+                           'pip install "thetas[data]"')
 
 
 def run(args):
@@ -160,8 +180,11 @@ def run(args):
         raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
     except TrainingInterrupted as e:
         log(f"interrupted after epoch {e.epoch}; resume with: {resume_command('dkt', add_parser, given, e.path)}")
-        return 130
+        return INTERRUPTED
     train_m, test_m = trained.metrics["train"], trained.metrics["test"]
+    if len(test) < 10 or test_m["auc"] is None:           # an AUC ranks answers of many students: a few say little
+        log(f"thetas dkt: warning: {len(test)} test student(s)" + (": the AUC is undefined (every scored answer is "
+            "right, or every one wrong)" if test_m["auc"] is None else ": the AUC says little about other students"))
 
     result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,
               "parameters": model.num_parameters(), "questions": M,

@@ -3,7 +3,7 @@ a few examples of a data set.
 
     thetas gradcheck --hidden 16 --activation tanh
 """
-from .common import add_json, load_task, objective, report, widths
+from .common import add_json, layer_widths, load_task, nonnegative_int, objective, positive_int, report, widths
 from .train import ACTIVATIONS
 
 
@@ -11,11 +11,11 @@ def add_parser(subparsers):
     from ..objective import LOSSES
     g = subparsers.add_parser("gradcheck", help="compare backprop's gradients with numerical ones (float64)")
     g.add_argument("--dataset", default="digits")
-    g.add_argument("--hidden", default="16")
+    g.add_argument("--hidden", type=layer_widths, default="16", help="hidden layer widths, e.g. 16,16")
     g.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
     g.add_argument("--loss", choices=LOSSES)
-    g.add_argument("--batch-size", type=int, default=8)
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--batch-size", type=positive_int, default=8, help="how many training examples (default 8)")
+    g.add_argument("--seed", type=nonnegative_int, default=0)
     add_json(g)
     g.set_defaults(func=run)
     return g

@@ -7,8 +7,10 @@
     thetas lab --host 0.0.0.0                    # reachable from other machines (a warning says so)
 """
 import ipaddress
+import os
 
-from .common import CLIError, log
+from .common import CLIError, check_safetensors, log
+from .common import port as port_number
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -19,7 +21,7 @@ def add_parser(subparsers):
                               "page", description="Serve the lab, a local web app whose demonstrations run on "
                               "thetas models, and open it in the browser. Needs: pip install \"thetas[lab]\".")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
     p.add_argument("--model", metavar="PATH", help="a saved digit model (thetas train mnist --model lenet --save "
                    "PATH); default: the cached one, else one trained in the background")
     p.add_argument("--students", metavar="PATH", help="a file of students' answers (the DKT code's three lines per "
@@ -53,6 +55,13 @@ def _check_port(host, port):
 
 
 def run(args):
+    if args.model:
+        try:
+            check_safetensors(args.model)
+        except CLIError as e:
+            raise CLIError(f"--model: {e}") from None
+    if args.students and not os.path.isfile(args.students):
+        raise CLIError(f"--students {args.students}: no such file")
     try:
         import uvicorn
         from ..lab.knowledge import StudentsFileError

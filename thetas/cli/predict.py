@@ -7,7 +7,9 @@ import json
 
 import numpy as np
 
-from .common import CLIError, add_json, load_model
+from .common import CLIError, add_json, check_fits, load_model, positive_int
+
+PICTURES = ("mnist", "fashion-mnist", "digits", "digits-1v2")   # the data sets whose models read a picture
 
 
 def add_parser(subparsers):
@@ -17,7 +19,7 @@ def add_parser(subparsers):
                               "made.")
     r.add_argument("model", metavar="MODEL", help="a model saved by thetas train mnist --save PATH")
     r.add_argument("image", metavar="IMAGE")
-    r.add_argument("--top", type=int, default=2, help="how many guesses to print (default 2)")
+    r.add_argument("--top", type=positive_int, default=2, help="how many guesses to print (default 2)")
     r.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
                    help="force (or forbid) inverting the image; default: decided from its background")
     add_json(r)
@@ -30,18 +32,25 @@ def run(args):
     from ..data.images import load_image, to_mnist
     from ..train import predict
     model, user = load_model(args.model)
+    if user.get("binary_logit") or user.get("task") == "regression":
+        raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
+    dataset = str(user.get("dataset") or "mnist")
+    if dataset.lower() not in PICTURES:
+        raise CLIError(f"{args.model} was trained on {dataset}, not on pictures: predict needs a model trained on "
+                       f"{', '.join(PICTURES)} (thetas train mnist --save PATH)")
     try:
         image = to_mnist(load_image(args.image), invert=args.invert)
     except (ValueError, FileNotFoundError, OSError, ImportError) as e:
         raise CLIError(str(e)) from None
-    if user.get("binary_logit") or user.get("task") == "regression":
-        raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
-    dataset = str(user.get("dataset") or "mnist")
+    if not image.any():
+        raise CLIError(f"no ink found in {args.image}: a blank picture, or noise with no stroke standing out")
     if dataset.startswith("digits"):  # the 8×8 digits: 32×32 bitmaps counted in 4×4 blocks, scaled to [0, 1]
         x = np.pad(image, 2).reshape(8, 4, 8, 4).mean(axis=(1, 3)).reshape(1, 64)
     else:
         x = image.reshape(1, 1, 28, 28)
-    logits = predict(model, x.astype(np.float32))[0]
+    x = x.astype(np.float32)
+    check_fits(model, x, args.model, f"a picture made like {dataset}'s")
+    logits = predict(model, x)[0]
     p = np.exp(logits - logits.max())
     p /= p.sum()
     classes = user.get("classes") or list(range(len(p)))

@@ -9,8 +9,12 @@
 import os
 import time
 
-from .common import (CLIError, add_json, add_quiet, add_threads, load_task, log, objective, peak_memory_mb, pyplot,
-                     report, set_threads, task_metrics, widths)
+import numpy as np
+
+from .common import (FAILED, INTERRUPTED, OK, CLIError, add_checkpoint, add_json, add_quiet, add_threads,
+                     checkpoint_paths, layer_widths, load_task, log, nonnegative_float, nonnegative_int, objective,
+                     peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resume_command,
+                     set_threads, task_metrics, widths)
 
 # Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
 DEFAULTS = {
@@ -48,27 +52,26 @@ def add_parser(subparsers):
     t.add_argument("--target", help="the label column of a CSV file")
     t.add_argument("--model", choices=ARCHITECTURES, default="mlp",
                    help="mlp (dense layers), logistic (one neuron per class) or lenet (a conv net, for images)")
-    t.add_argument("--hidden", help="hidden layer widths, e.g. 32,32 (mlp; lenet: its dense layers); '' for none")
-    t.add_argument("--channels", default="6,16", help="lenet: output channels of its two conv layers (default 6,16)")
+    t.add_argument("--hidden", type=layer_widths,
+                   help="hidden layer widths, e.g. 32,32 (mlp; lenet: its dense layers); '' for none")
+    t.add_argument("--channels", type=layer_widths, default="6,16",
+                   help="lenet: output channels of its two conv layers (default 6,16)")
     t.add_argument("--activation", choices=ACTIVATIONS)
-    t.add_argument("--dropout", type=float, help="dropout probability after each hidden layer")
+    t.add_argument("--dropout", type=probability, help="dropout probability after each hidden layer")
     t.add_argument("--loss", choices=LOSSES)
     t.add_argument("--optimizer", choices=("sgd", "adam"))
-    t.add_argument("--lr", type=float)
-    t.add_argument("--momentum", type=float)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--lr", type=positive_float, help="learning rate η (> 0)")
+    t.add_argument("--momentum", type=probability, help="SGD's momentum, in [0, 1) (default 0.9)")
+    t.add_argument("--weight-decay", type=nonnegative_float, default=0.0)
+    t.add_argument("--batch-size", type=positive_int)
+    t.add_argument("--epochs", type=positive_int)
     t.add_argument("--schedule", choices=("none", "cosine", "step"),
                    help="learning rate over the epochs: constant, cosine-annealed to 0, or halved every third")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--samples", type=int, metavar="N", help="generated 2-D sets: N points; mnist, fashion-mnist: "
-                   "the first N training images (a quick run)")
+    t.add_argument("--seed", type=nonnegative_int, default=0)
+    t.add_argument("--samples", type=positive_int, metavar="N", help="generated 2-D sets: N points; mnist, "
+                   "fashion-mnist: the first N training images (a quick run)")
     t.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors)")
-    t.add_argument("--checkpoint", metavar="PATH", help="write everything needed to resume (weights, optimizer, "
-                   "schedule, random states) to PATH at the end of every epoch")
-    t.add_argument("--resume", metavar="PATH", help="go on from the checkpoint PATH (written by --checkpoint with "
-                   "the same data set and options) and keep checkpointing there")
+    add_checkpoint(t)
     t.add_argument("--plot", metavar="PATH", help="a PNG of the learning curves (and the decision boundary of 2-D "
                    "data); for images, or a PATH without .png, a folder of PNGs: curves, confusion matrix, "
                    "misclassified test images, conv filters and feature maps")
@@ -112,6 +115,23 @@ def _jsonable(x):
     return None if x is None else [v.item() if hasattr(v, "item") else v for v in x]
 
 
+SAMPLED = ("xor", "circles", "spiral", "moons", "gaussians", "mnist", "fashion-mnist")   # sets that --samples cuts
+
+
+def _check(args):
+    """The mistakes that need no data, found before anything loads or trains (argparse checked each number)."""
+    if args.model == "lenet" and len(widths(args.channels, "--channels")) != 2:
+        raise CLIError(f"--channels needs two numbers (the two conv layers), got {args.channels!r}")
+    if args.samples is not None and str(args.dataset).lower() not in SAMPLED:
+        raise CLIError(f"--samples applies to {', '.join(SAMPLED)}; {args.dataset} has a size of its own")
+    if args.plot:
+        pyplot()                                          # headless, or the CLIError that says to install it
+    if args.save:
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(folder):
+            raise CLIError(f"--save {args.save}: no such folder {folder}")
+
+
 def run(args):
     from .. import data
     from ..io import save
@@ -120,12 +140,11 @@ def run(args):
 
     given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
     apply_defaults(args)
+    _check(args)
     set_threads(args)
     task = load_task(args.dataset, args.seed, args.target, args.samples)
     obj = objective(task, args.loss, one_logit=args.model == "logistic")
     channels = widths(args.channels, "--channels") if args.model == "lenet" else (6, 16)
-    if len(channels) != 2:
-        raise CLIError(f"--channels needs two numbers (the two conv layers), got {args.channels!r}")
     try:
         model = build_model(task, obj, args.model, hidden=widths(args.hidden, "--hidden"), channels=channels,
                             activation=args.activation, dropout=args.dropout, seed=args.seed)
@@ -134,13 +153,10 @@ def run(args):
     optimizer = _optimizer(args, model)
     train_loader = data.DataLoader(task.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     test_loader = data.DataLoader(task.test, batch_size=1024)
+    whole = task.test is task.train        # four-pixels: its 8 images are the whole world, there is no test set
     fit_metrics = ("accuracy",) if obj.task == "classification" and not obj.binary_logit and \
         obj.loss == "cross_entropy" else ()
-    path = args.checkpoint or args.resume
-    if args.resume and not os.path.isfile(args.resume):
-        raise CLIError(f"--resume {args.resume}: no such checkpoint")
-    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise CLIError(f"--checkpoint {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    path = checkpoint_paths(args)
     ckpt = Checkpoint(path, config={"dataset": args.dataset, "target": args.target, "samples": args.samples,
                                     "seed": args.seed}) if path else None
     scheduler = _schedule(args, optimizer)
@@ -150,57 +166,64 @@ def run(args):
             resumed_at = check_resume(args.resume, model, optimizer, train_loader, scheduler, ckpt.config)["epoch"]
         except CheckpointError as e:
             raise CLIError(str(e)) from None
+    sizes = f"{len(task.train)} examples, no test set" if whole else f"{len(task.train)} train / {len(task.test)} test"
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
-        f"({len(task.train)} train / {len(task.test)} test), loss {obj.loss}, {args.optimizer} lr {args.lr}")
+        f"({sizes}), loss {obj.loss}, {args.optimizer} lr {args.lr}")
     t0 = time.perf_counter()
     try:
-        history = fit(model, obj, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
-                      metrics=fit_metrics, verbose=not args.quiet, scheduler=scheduler,
-                      checkpoint=ckpt, resume=args.resume)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: the NaN guard and stopped_reason say it
+            history = fit(model, obj, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
+                          metrics=fit_metrics, verbose=not args.quiet, scheduler=scheduler,
+                          checkpoint=ckpt, resume=args.resume)
     except CheckpointError as e:
         raise CLIError(str(e)) from None
     except OSError as e:  # the checkpoint could not be written (disk full, permissions)
-        raise CLIError(f"--checkpoint {path}: {e}") from None
+        raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
     except TrainingInterrupted as e:
-        log(f"interrupted after epoch {e.epoch}; resume with: {_resume_command(given, e.path)}")
-        return 130
+        log(f"interrupted after epoch {e.epoch}; resume with: {resume_command('train', add_parser, given, e.path)}")
+        return INTERRUPTED
     seconds = time.perf_counter() - t0
-    test_outputs = predict(model, task.test.X, batch_size=512)
-    train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        test_outputs = predict(model, task.test.X, batch_size=512)
+        train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)
     result = {"dataset": task.name, "model": args.model, "parameters": model.num_parameters()}
     result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
     result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
+    if whole:
+        result["test_is_train"] = True
+        result["note"] = (f"{task.name}: its {len(task.train)} examples are the whole data set, so there is no test "
+                          "set: the test_* metrics are measured on the training examples")
     result.update(epochs=len(history.epoch), seconds=round(seconds, 3),
                   samples_per_s=round(len(task.train) * max(len(history.epoch) - resumed_at, 0) /
                                       max(seconds, 1e-9), 1))
     result["peak_memory_mb"] = peak_memory_mb()
-    if getattr(history, "stopped_reason", None):
-        result["stopped_reason"] = history.stopped_reason
-    if args.save:
-        meta = {"dataset": args.dataset, "seed": args.seed, "target": args.target, "loss": obj.loss,
-                "binary_logit": obj.binary_logit,
+    reason = getattr(history, "stopped_reason", None)
+    if reason:
+        result["stopped_reason"] = reason
+    learned = len(history.epoch) > 0       # the NaN guard can stop a diverging run inside its first epoch
+    if not learned:
+        log(f"thetas train: training stopped before its first epoch ended, nothing learned"
+            f"{' and nothing saved' if args.save else ''}: {reason}")
+    elif reason:
+        log(f"thetas train: warning: {reason}")
+    if args.save and learned:
+        meta = {"dataset": os.path.abspath(args.dataset) if task.name.lower().endswith(".csv") else args.dataset,
+                "seed": args.seed, "target": args.target, "loss": obj.loss, "binary_logit": obj.binary_logit,
                 "task": task.task, "num_classes": task.num_classes, "classes": _jsonable(task.classes)}
-        save(model, args.save, metadata=meta)
+        try:
+            save(model, args.save, metadata=meta)
+        except OSError as e:
+            raise CLIError(f"cannot write {args.save}: {e.strerror or e}") from None
         result["saved"] = args.save
-    if args.plot:
+    if args.plot and learned:
         from ..viz import save_training_plots
-        pyplot()                                          # headless, or the CLIError that says to install it
         result["plot"] = save_training_plots(args.plot, history, model, task, obj, test_outputs)
-    report(args, result, [f"test accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else
-                          f"test rmse {test_m['rmse']:.4f}", f"{result['epochs']} epochs", f"{seconds:.1f} s"])
-    return 0
-
-
-def _resume_command(given, path):
-    """The command that goes on from the checkpoint ``path``: the options as the user typed them (those that differ
-    from their defaults), with ``--resume PATH`` in place of ``--checkpoint``."""
-    import argparse
-    import shlex
-    defaults = vars(add_parser(argparse.ArgumentParser().add_subparsers()).parse_args([str(given["dataset"])]))
-    words = ["thetas", "train", str(given["dataset"])]
-    for key, value in given.items():
-        if key in ("command", "func", "dataset", "checkpoint", "resume") or value == defaults.get(key):
-            continue
-        flag = "--" + key.replace("_", "-")
-        words += [flag] if value is True else [flag, str(value)]
-    return shlex.join(words + ["--resume", str(path)])
+    split = "train" if whole else "test"
+    main = f"{split} accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else \
+        f"{split} rmse {test_m['rmse']:.4f}"
+    if whole:
+        main += f" (the {len(task.train)} {'images' if task.name == 'four-pixels' else 'examples'} are the whole " \
+                "data set: no test set)"
+    report(args, result, [main, f"{result['epochs']} epochs", f"{seconds:.1f} s"]
+           + ([] if learned else ["stopped: nothing learned"]))
+    return OK if learned else FAILED

@@ -474,12 +474,13 @@ class DQN:
         return f"DQN(obs_dim={self.obs_dim}, n_actions={self.n_actions}, {self.config})"
 
 
-def evaluate(agent, env, episodes=100, seed=None, epsilon=0.0):
+def evaluate(agent, env, episodes=100, seed=None, epsilon=0.0, progress=None):
     """Play ``episodes`` whole episodes of ``env`` and return their ``EvalResult(returns, lengths)``
     (``.mean_return``, ``.std_return``, ``.reward_per_step``).
 
     ``agent``: a DQN (greedy, or ε-greedy with ``epsilon``), any callable obs -> action, or None for the uniformly
     random policy. ``seed`` seeds the first reset (episode i starts from ``seed + i``) and the random policy.
+    ``progress``: a label for a progress bar of the episodes on stderr (None: no bar).
     """
     rng = np.random.default_rng(seed)
     n = getattr(env.action_space, "n", None)
@@ -493,14 +494,27 @@ def evaluate(agent, env, episodes=100, seed=None, epsilon=0.0):
     else:
         policy = agent
     returns, lengths = np.zeros(episodes), np.zeros(episodes, np.int64)
-    for i in range(episodes):
-        obs, _ = env.reset(seed=None if seed is None else seed + i)
-        done, total, length = False, 0.0, 0
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(policy(obs))
-            total += float(reward)
-            length += 1
-            done = terminated or truncated
-        returns[i], lengths[i] = total, length
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+        bar = tqdm(total=episodes, desc=str(progress), unit="episode", file=sys.stderr, dynamic_ncols=True)
+    try:
+        for i in range(episodes):
+            obs, _ = env.reset(seed=None if seed is None else seed + i)
+            done, total, length = False, 0.0, 0
+            while not done:
+                obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                total += float(reward)
+                length += 1
+                done = terminated or truncated
+            returns[i], lengths[i] = total, length
+            if bar is not None:
+                bar.set_postfix(mean_return=f"{returns[:i + 1].mean():.1f}", refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return EvalResult(returns, lengths)
 
