@@ -135,11 +135,13 @@ GOOD = {"w": ("F32", [2, 2], np.arange(4, dtype="<f4").tobytes()),
 
 @pytest.mark.parametrize("blob, message", [
     (b"", "fewer than the 8"),
-    (struct.pack("<Q", 10**12) + b"{}", "exceeds the limit"),
+    (struct.pack("<Q", 10**12) + b"{}", "not a safetensors file.*over the limit"),
+    (b"sepal_length,sepal_width,species\n5.1,3.5,setosa\n", "not a safetensors file"),
     (struct.pack("<Q", 400) + b'{"w": 1}', "truncated"),
-    (struct.pack("<Q", 8) + b"[1, 2]  ", "corrupt header"),
+    (struct.pack("<Q", 8) + b"[1, 2]  ", "not a safetensors file.*not a JSON object"),
     (struct.pack("<Q", 8) + b'{"w": 1 ', "corrupt header"),
-    (struct.pack("<Q", 4) + b"\xff\xfe{}", "corrupt header"),
+    (struct.pack("<Q", 4) + b"\xff\xfe{}", "not a safetensors file"),
+    (struct.pack("<Q", 6) + b'{"w":\xff}', "corrupt header"),
     (_raw(GOOD)[:-5], "tensor 'b'.*run past the end"),
     (_raw(GOOD) + b"\0" * 8, "truncated or padded"),
     (_raw(GOOD, header_extra={"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [8, 24]}}), "tensor 'w'"),
@@ -203,7 +205,10 @@ def test_load_into_validates_before_changing_anything(tmp_path):
     _same(target.state_dict(), snapshot)
 
     io.save(dict(source.state_dict(), **{"0.bias": np.arange(8)}), tmp_path / "int.safetensors")
-    io.load_into(_mlp(), tmp_path / "int.safetensors")  # int -> float is a safe cast
+    with pytest.raises(ValueError, match=r"int.safetensors: tensor '0.bias' has dtype int64.*float32.*cast=True"):
+        io.load_into(target, tmp_path / "int.safetensors")   # never converted silently
+    _same(target.state_dict(), snapshot)
+    io.load_into(_mlp(), tmp_path / "int.safetensors", cast=True)  # int -> float on request
 
     (tmp_path / "trunc.safetensors").write_bytes((tmp_path / "ok.safetensors").read_bytes()[:-3])
     with pytest.raises(ValueError, match="trunc.safetensors"):
