@@ -40,7 +40,8 @@ def save(obj, path, metadata=None):
         obj: a Module (its ``state_dict()`` and its ``config()``, so ``load`` can rebuild it), a flat state dict
             name -> array, or a nested dict of arrays and JSON values such as ``optimizer.state_dict()``
             (arrays become tensors named by their dotted path; the rest is kept as JSON).
-        metadata: JSON-able values of your own (dataset, seed, ...), returned by ``load_metadata(path)["user"]``.
+        metadata: a dict of JSON-able values of your own (dataset, seed, ...), returned by
+            ``load_metadata(path)["user"]``.
     """
     from . import __version__
     from .nn.module import Module
@@ -55,6 +56,8 @@ def save(obj, path, metadata=None):
     else:
         raise TypeError(f"save: expected a Module or a state dict, got {type(obj).__name__}")
     if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise TypeError(f"save {path}: metadata must be a dict, got {type(metadata).__name__}")
         meta["user"] = _dumps(metadata, "metadata")
     _write_atomic(os.fspath(path), _encode(tensors, meta, path))
 

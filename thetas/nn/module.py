@@ -40,8 +40,7 @@ def _charge(tensor):
     if _budget.left is not None:
         _budget.left -= tensor.data.size
         if _budget.left < 0:
-            raise OverBudget("the config asks for more numbers in its parameters and buffers than allowed "
-                             f"(a {type(tensor).__name__} of shape {tensor.data.shape} goes over)")
+            raise OverBudget(f"a {type(tensor).__name__} of shape {tensor.data.shape} goes over the budget")
 
 
 class Parameter(Tensor):
