@@ -90,7 +90,7 @@ def load_model(path):
     """``(model, user metadata)`` of a saved model; a missing, unreadable or malformed file is a CLIError."""
     from ..io import load, load_metadata
     try:
-        return load(path), load_metadata(path).get("user") or {}
+        return load(path, require_model=True), load_metadata(path).get("user") or {}
     except (ValueError, FileNotFoundError, OSError) as e:
         raise CLIError(str(e)) from None
 

@@ -93,6 +93,11 @@ def from_csv(path, target, test_size=0.25, seed=0, task=None, max_classes=20):
     ``.feature_names``, ``.target_name``, ``.classes`` (None for regression) and ``.task``.
     A cell that is empty or not a number raises a ValueError naming the file, the row (as a spreadsheet numbers
     it) and the column.
+
+    Errors: FileNotFoundError for a missing file; ValueError naming the file (and the line, row or column) for
+    any malformed content: text that is not UTF-8, a cell the csv module refuses (longer than
+    ``csv.field_size_limit()``, a NUL byte), a missing header or target, a ragged row, a cell that is not a
+    finite number, a column whose values are too large for the default float dtype (±1e300 in float32).
     """
     from ..nn.preprocessing import Standardize
     if task not in (None, "classification", "regression"):

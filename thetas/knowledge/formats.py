@@ -61,7 +61,8 @@ def load_dkt_csv(path, question_names=None):
 
     A malformed file raises a ValueError naming the file and line: a count that is not a number or disagrees
     with the number of ids or answers, an id that is not a non-negative integer, an answer other than 0/1, a
-    blank line inside the file, or a file that ends in the middle of a student.
+    blank line inside the file, or a file that ends in the middle of a student. Ids are read exactly as integers;
+    one that does not fit in int64 is refused. A missing file is a FileNotFoundError; nothing else escapes.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -140,7 +141,8 @@ def guess_format(path):
 
 def load_students(path, format=None, question_names=None):
     """Students from a file in either format: ``load_dkt_csv`` ('dkt-csv') or ``load_assistments_csv``
-    ('assistments'); ``format=None`` guesses from the first non-blank line (``guess_format``)."""
+    ('assistments'); ``format=None`` guesses from the first non-blank line (``guess_format``). Errors: those
+    of the reader, a FileNotFoundError for a missing file, a ValueError naming the file for anything else."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_students: no such file: {path}")
@@ -209,6 +211,10 @@ def load_assistments_csv(path, question="skill_id", question_names=None):
     ``dropped_no_skill`` (``dropped_no_problem`` for problem_id) and ``kept`` (rows = the three added).
     The file is read as UTF-8, else Latin-1. A missing required column, a row with the wrong number of cells or
     a value that is not a whole number (or a ``correct`` not 0/1) raises a ValueError naming file, line, column.
+    Ids are parsed exactly as integers ("12" and "12.0" are 12; never through float64, so 9007199254740992 and
+    9007199254740993 are two students); one that does not fit in int64 (1e300, 2**63) is a ValueError, never
+    merged with another. A cell the csv module refuses (over ``csv.field_size_limit()`` characters, a NUL byte)
+    is a ValueError naming the file and line; a missing file a FileNotFoundError.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
