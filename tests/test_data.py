@@ -375,3 +375,23 @@ def test_registry_options_csv_and_unknown_names(tmp_path):
     with pytest.raises(ValueError) as e:
         load("no-such-set")
     assert "no-such-set" in str(e.value) and all(n in str(e.value) for n in DATASETS)
+
+
+def test_csv_hostile_cells_name_the_file(tmp_path):
+    from thetas.data import from_csv
+    path = tmp_path / "h.csv"
+    _write(path, "a,b,y\n1,2,0\n3," + "9" * 200_000 + ",1\n")
+    with pytest.raises(ValueError, match=r"h.csv, line 3: not a CSV row.*field larger than field limit"):
+        from_csv(path, "y")
+    path.write_bytes(b"a,b,y\n1,2,0\n3,4,\xff\xfe\n")
+    with pytest.raises(ValueError, match=r"h.csv, line 3: not UTF-8 text \(byte b'\\xff' at offset 16\)"):
+        from_csv(path, "y")
+    rows = "".join(f"{v},{i},{i % 2}\n" for i, v in enumerate(["1e300", "-1e300", "2", "3", "4", "5", "6", "7"]))
+    _write(path, "big,b,y\n" + rows)
+    with pytest.raises(ValueError, match="h.csv, column 'big': values too large for float32"):
+        from_csv(path, "y")
+    _write(path, "a,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(["1e300", "2", "3", "4", "5", "6"])))
+    with pytest.raises(ValueError, match="h.csv, column 'y': values too large"):
+        from_csv(path, "y", task="regression")
+    train, test = from_csv(path, "y", task="classification", test_size=0.0)   # labels 1e300, 2, ...: distinct
+    assert len(train.classes) == 6 and 1e300 in train.classes

@@ -116,3 +116,40 @@ def test_load_image_errors_name_the_file(tmp_path):
     with pytest.raises(ValueError, match="not an image") as e:
         load_image(tmp_path / "notes.png")
     assert str(tmp_path / "notes.png") in str(e.value)
+
+
+def _png_header_only(width, height):
+    """A PNG whose IHDR claims width × height 8-bit gray pixels, with a tiny IDAT: decoding would need it all."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + \
+        chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (20000, 20000, "DecompressionBombError"),          # 400 Mpx: Pillow's own bomb check, at open
+    (10000, 10000, "10000×10000 pixels.*more than the limit"),   # 100 Mpx: refused from the header
+])
+def test_huge_images_refused_before_decoding(tmp_path, width, height, message):
+    pytest.importorskip("PIL")
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_only(width, height))
+    with pytest.raises(ValueError, match=message) as e:
+        load_image(path)
+    assert str(path) in str(e.value)
+    path.write_bytes(_png_header_only(100, 100))
+    with pytest.raises(ValueError, match="bomb.png: 100×100 pixels.*more than the limit of 1,000"):
+        load_image(path, max_pixels=1000)
+
+
+def test_truncated_ihdr_names_the_file(tmp_path):
+    pytest.importorskip("PIL")
+    good = _png_header_only(4, 4)
+    path = tmp_path / "t.png"
+    path.write_bytes(good[:8] + b"\0\0\0\x04IHDR" + good[16:])
+    with pytest.raises(ValueError, match="t.png: not an image Pillow can read.*Truncated IHDR"):
+        load_image(path)

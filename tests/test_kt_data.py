@@ -334,3 +334,37 @@ def test_load_dkt_csv_reads_latin1_when_not_utf8(tmp_path):
     path.write_bytes("2,Zoë\n4,5\n1,0\n".encode("latin-1"))
     s = load_dkt_csv(path)
     assert s.student_ids == ["Zoë"] and s.question_names == ("4", "5")
+
+
+# ---------------------------------------------------------------------------------- exact ids, hostile cells
+def test_assistments_ids_are_parsed_exactly_never_through_float(tmp_path):
+    rows = ["1,1,9007199254740992,1,1,9,4,a", "2,1,9007199254740993,1,0,9,4,a",     # 2^53 and 2^53 + 1
+            "3,1,9007199254740993,1,1,9,12.0,a", "4,1,7,1,1,9,9223372036854775807,a"]
+    s = load_assistments_csv(_write(tmp_path, HEADER + "\n".join(rows) + "\n"))
+    assert s.student_ids == ["7", "9007199254740992", "9007199254740993"]
+    assert s.question_names == ("4", "12", "9223372036854775807")
+
+
+@pytest.mark.parametrize("cell", ["1e300", "2e300", "9223372036854775808", "-9223372036854775809", "1e400"])
+def test_assistments_ids_too_large_are_refused_not_merged(tmp_path, cell):
+    path = _write(tmp_path, HEADER + "1,1,2,1,1,9,4,a\n" + f"2,1,2,1,1,9,{cell},a\n")
+    with pytest.raises(ValueError, match=f"kt.csv, line 3, column 'skill_id': '{cell}' is too large for a 64-bit"):
+        load_assistments_csv(path)
+
+
+def test_a_cell_over_the_csv_field_limit_names_file_and_line(tmp_path):
+    path = _write(tmp_path, HEADER + "1,1,2,1,1,9,4,a\n" + "2,1,2,1,1,9,4," + "x" * 200_000 + "\n")
+    for reader in (load_assistments_csv, load_students):
+        with pytest.raises(ValueError, match=r"kt.csv, line 3: not a CSV row.*field larger than field limit"):
+            reader(path)
+
+
+def test_dkt_items_too_large_or_huge_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="line 2: question id 1 .'9223372036854775808'. is too large"):
+        load_dkt_csv(_write(tmp_path, "1\n9223372036854775808\n1\n"))
+    with pytest.raises(ValueError, match="line 1: the number of answers '9{40}.*is too large"):
+        load_dkt_csv(_write(tmp_path, "9" * 5000 + "\n1\n1\n"))
+    with pytest.raises(ValueError, match=r"line 2: question id 2 '7{40}'\.\.\. \(100000 characters\) is not"):
+        load_dkt_csv(_write(tmp_path, "2\n1," + "7" * 99_999 + "x\n1,1\n"))
+    assert load_dkt_csv(_write(tmp_path, "2\n" + "0" * 5000 + "3,9223372036854775807\n1,0\n")).question_names == \
+        ("3", "9223372036854775807")

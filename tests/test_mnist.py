@@ -100,6 +100,49 @@ def test_truncated_gzip_names_the_file(tmp_path):
     assert str(path) in str(e.value)
 
 
+def test_gzip_claiming_2_gb_refused_from_its_header(tmp_path):
+    """A 2 MB gzip whose header claims 2 GB: refused before the data is decompressed."""
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    header = b"\0\0\x08\x03" + np.array([2 ** 15, 2 ** 8, 2 ** 8], ">u4").tobytes()   # 2 GiB of uint8
+    path.write_bytes(gzip.compress(header + os.urandom(2 * 10 ** 6)))
+    with pytest.raises(ValueError, match=r"bomb-idx3-ubyte.gz: the IDX header claims shape \(32768, 256, 256\).*"
+                                         "2147483648 bytes, more than the limit"):
+        read_idx(path)
+    # no limit: the stream is read into an array of the claimed size and found short, memory touched as it goes
+    with pytest.raises(ValueError, match=r"bomb-idx3-ubyte.gz: truncated: expected 2147483648 bytes.*got 2000000"):
+        read_idx(path, max_bytes=None)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_dimensions_whose_product_wraps_are_refused(tmp_path, gz):
+    path = tmp_path / ("wrap-idx4-ubyte" + (".gz" if gz else ""))
+    data = b"\0\0\x08\x04" + np.array([2 ** 16] * 4, ">u4").tobytes()   # 2^64 bytes: wraps to 0 in int64
+    path.write_bytes(gzip.compress(data) if gz else data)
+    for limit in (2 ** 30, None):
+        with pytest.raises(ValueError, match=r"wrap-idx4-ubyte.*claims shape \(65536, 65536, 65536, 65536\)"):
+            read_idx(path, max_bytes=limit)
+
+
+@pytest.mark.parametrize("blob, message", [
+    (gzip.compress(b"")[:10] + b"\xff" * 20, "not a complete gzip file.*invalid block type"),   # a zlib.error
+    (b"\x1f\x8b" + bytes(30), "not a complete gzip file"),
+    (b"plain text, named .gz", "not a complete gzip file"),
+    (gzip.compress(_idx(np.zeros(3, np.uint8))) + b"trailing", "not a complete gzip file"),
+    (gzip.compress(_idx(np.zeros(3, np.uint8)) + b"\0"), "too long"),
+], ids=["zlib-error", "bad-header", "not-gzip", "trailing-garbage", "too-long"])
+def test_corrupt_gzip_is_a_value_error_naming_the_file(tmp_path, blob, message):
+    path = tmp_path / "c-idx1-ubyte.gz"
+    path.write_bytes(blob)
+    with pytest.raises(ValueError, match=message) as e:
+        read_idx(path)
+    assert str(path) in str(e.value)
+
+
+def test_missing_idx_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nosuch: no such IDX file"):
+        read_idx(tmp_path / "nosuch")
+
+
 # ---------------------------------------------------------------------- where files are found
 @pytest.fixture
 def no_data(tmp_path, monkeypatch):

@@ -17,12 +17,31 @@ def _number(cell):
     return v if np.isfinite(v) else None
 
 
+def _rows(path, lines):
+    """(line number, row) for each row of a CSV text (any iterable of lines); ``csv.Error`` (a cell longer than
+    ``csv.field_size_limit()``, 131,072 characters by default; a NUL byte) becomes a ValueError naming the file
+    and the line. A row spread over several lines (a quoted newline) has the number of its first line."""
+    reader = _csv.reader(lines)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except _csv.Error as e:
+            raise ValueError(f"{path}, line {reader.line_num}: not a CSV row this reader accepts ({e})") from None
+        yield start, row
+
+
 def _read(path):
     """Header and data rows, each data row with its row number as a spreadsheet shows it (header = row 1)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"from_csv: no such file: {path}")
-    with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: Excel writes a byte-order mark
-        records = [(r, [c.strip() for c in row]) for r, row in enumerate(_csv.reader(f), start=1)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:   # -sig: Excel writes a byte-order mark
+            records = [(r, [c.strip() for c in row]) for r, (_, row) in enumerate(_rows(path, f), start=1)]
+    except UnicodeDecodeError as e:
+        raise ValueError(_not_utf8(path, e)) from None
     records = [(r, row) for r, row in records if any(row)]       # blank lines carry no example
     if not records:
         raise ValueError(f"{path}: the file is empty; it needs a header row and data rows")
@@ -37,6 +56,19 @@ def _read(path):
     if not rows:
         raise ValueError(f"{path}: there are no data rows below the header")
     return header, rows
+
+
+def _not_utf8(path, error):
+    """Where the first byte that is not UTF-8 is, for the message (the decoder saw only a chunk)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        return (f"{path}, line {line}: not UTF-8 text (byte {raw[e.start:e.start + 1]!r} at offset {e.start}); "
+                "save the file as UTF-8")
+    return f"{path}: not UTF-8 text ({error}); save the file as UTF-8"
 
 
 def _target_kind(values, max_classes):
@@ -61,6 +93,11 @@ def from_csv(path, target, test_size=0.25, seed=0, task=None, max_classes=20):
     ``.feature_names``, ``.target_name``, ``.classes`` (None for regression) and ``.task``.
     A cell that is empty or not a number raises a ValueError naming the file, the row (as a spreadsheet numbers
     it) and the column.
+
+    Errors: FileNotFoundError for a missing file; ValueError naming the file (and the line, row or column) for
+    any malformed content: text that is not UTF-8, a cell the csv module refuses (longer than
+    ``csv.field_size_limit()``, a NUL byte), a missing header or target, a ragged row, a cell that is not a
+    finite number, a column whose values are too large for the default float dtype (±1e300 in float32).
     """
     from ..nn.preprocessing import Standardize
     if task not in (None, "classification", "regression"):
@@ -90,20 +127,22 @@ def from_csv(path, target, test_size=0.25, seed=0, task=None, max_classes=20):
         numbers = [_number(v) for v in labels]
         if all(v is not None for v in numbers):   # numeric labels sort as numbers ("10" after "9")
             values = np.asarray(numbers)
-            if np.all(values == np.round(values)):
+            if np.all(values == np.round(values)) and np.all(np.abs(values) < 2 ** 53):   # exact as int64
                 values = values.astype(np.int64)
         else:
             values = np.asarray(labels)
         classes, y = np.unique(values, return_inverse=True)
         classes, y = tuple(c.item() for c in classes), y.astype(np.int64)
     else:
-        y = np.asarray([_cell(path, r, target, v) for (r, _), v in zip(rows, labels)], get_default_dtype())
-        classes = None
+        y = np.asarray([_cell(path, r, target, v) for (r, _), v in zip(rows, labels)], np.float64)
+        _check_range(path, y[:, None], [target], None)
+        y, classes = y.astype(get_default_dtype()), None
 
     stratify = task == "classification" and np.bincount(y).min() >= 2
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, seed=seed, stratify=stratify)
     if len(Xtr) == 0:
         raise ValueError(f"{path}: {len(rows)} data rows leave no training rows with test_size={test_size}")
+    _check_range(path, X, [header[i] for i in features], Xtr)
     preprocess = Standardize(Xtr.mean(0).tolist(), Xtr.std(0).tolist())
     names = tuple(header[i] for i in features)
     out = []
@@ -115,10 +154,26 @@ def from_csv(path, target, test_size=0.25, seed=0, task=None, max_classes=20):
     return tuple(out)
 
 
+def _check_range(path, X, names, Xtr):
+    """Every column fits the default float dtype, and (for ``Xtr``) its mean and std are finite: ±1e300 in a
+    float32 model is infinity, and the square in the std overflows even in float64."""
+    big = np.finfo(get_default_dtype()).max
+    with np.errstate(over="ignore", invalid="ignore"):
+        too_big = ~(np.abs(X) <= big).all(0)
+        if Xtr is not None and len(Xtr):
+            too_big |= ~(np.isfinite(Xtr.mean(0)) & np.isfinite(Xtr.std(0)))
+    if too_big.any():
+        j = int(np.flatnonzero(too_big)[0])
+        raise ValueError(f"{path}, column {names[j]!r}: values too large for {np.dtype(get_default_dtype()).name} "
+                         f"(at most {big:.3g} in size, and their mean and standard deviation must be finite); "
+                         "rescale the column")
+
+
 def _cell(path, row, column, cell):
     v = _number(cell)
     if v is None:
-        what = "is empty" if not cell else f"{cell!r} is not a {'finite ' if _is_float(cell) else ''}number"
+        shown = repr(cell) if len(cell) <= 40 else repr(cell[:40]) + f"... ({len(cell)} characters)"
+        what = "is empty" if not cell else f"{shown} is not a {'finite ' if _is_float(cell) else ''}number"
         raise ValueError(f"{path}, row {row}, column {column!r}: {what}")
     return v
 

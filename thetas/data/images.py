@@ -3,6 +3,7 @@
 MNIST was made by scaling each digit so its larger side is 20 pixels (anti-aliased, keeping the aspect ratio),
 then placing it in a 28×28 field so its centre of mass sits at the centre: ``to_mnist`` does the same.
 """
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,27 +13,45 @@ _NOISE = 10  # ink stands out: max − median ≥ 10 × the median absolute devi
 #              pixels reaches ~7.3 of its deviation, uniform noise 2)
 
 
-def load_image(path):
+def load_image(path, max_pixels=None):
     """An image file (PNG, JPEG, ... anything Pillow reads) as grayscale float32 (H, W) in [0, 1], 1 = white.
 
     Transparent pixels are laid on white (a drawing on a transparent canvas reads as ink on paper).
+    The size is checked from the file's header before any pixel is decoded: an image of more than
+    ``max_pixels`` (default: Pillow's ``Image.MAX_IMAGE_PIXELS``, about 89 million) is refused.
+    Errors: FileNotFoundError for a missing file; ValueError naming the file for anything Pillow cannot read
+    (not an image, truncated, corrupt, a decompression bomb, too many pixels); ImportError without Pillow.
     """
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
     except ImportError:
         raise ImportError('th.data.load_image reads images with Pillow: pip install "thetas[plot]" '
                           "(or pip install pillow)") from None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such image file")
+    limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():   # over half Pillow's bomb limit it warns: we refuse instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            w, h = im.size
+            if limit is not None and w * h > limit:
+                raise ValueError(f"{path}: {w}×{h} pixels ({w * h:,}), more than the limit of {limit:,}: refused "
+                                 "before decoding (load_image(path, max_pixels=...) raises it)")
             im.load()
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
                 im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im.convert("RGBA"))
             gray = im.convert("L")
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+    except ValueError as e:
+        if str(e).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: not an image Pillow can read ({e})") from None
+    except MemoryError:
+        raise ValueError(f"{path}: not enough memory to decode this image") from None
+    except Exception as e:   # Pillow's errors on a broken file: OSError, SyntaxError, DecompressionBombError, ...
+        raise ValueError(f"{path}: not an image Pillow can read ({type(e).__name__}: {e})") from None
     return np.asarray(gray, np.float32) / np.float32(255)
 
 

@@ -17,8 +17,11 @@ renamed into place only once it is complete and correct.
 """
 import gzip
 import hashlib
+import math
 import os
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -55,35 +58,89 @@ _DEBIAN_DIR = {"fashion-mnist": "/usr/share/datasets/fashion-mnist"}
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path):
+MAX_IDX_BYTES = 2 ** 30   # read_idx's default limit: EMNIST's largest file holds 0.55 GB, MNIST's 47 MB
+
+
+def read_idx(path, max_bytes=MAX_IDX_BYTES):
     """The array in an IDX file (LeCun's format of MNIST), gzipped (``.gz`` or gzip's magic bytes) or raw.
 
     Layout: magic ``00 00 TYPE NDIM``, NDIM big-endian uint32 sizes, then the data in C order. Returns a writable
     array in native byte order: uint8 for MNIST's images (N, 28, 28) and labels (N,).
+
+    The header is read and checked first; a gzipped file is decompressed as a stream into an array of exactly
+    the size the header gives, so a file claiming more than ``max_bytes`` of data (default 1 GiB; None: no
+    limit), or holding less or more than it claims, is refused without decompressing the rest.
+    Errors: FileNotFoundError for a missing file; ValueError naming the file for anything wrong with its content
+    (not gzip or a corrupt gzip stream, not IDX, an unknown type, truncated or too long, over ``max_bytes``).
     """
     path = Path(path)
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such IDX file")
+    with open(path, "rb") as raw:
+        gz = path.suffix == ".gz" or raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        f = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, ValueError) as e:   # BadGzipFile is an OSError, zlib.error a ValueError here
+            return _read_idx(f, path, None if gz else os.fstat(raw.fileno()).st_size, max_bytes)
+        except (OSError, EOFError, zlib.error) as e:   # BadGzipFile is an OSError; zlib.error is neither
+            if not gz:
+                raise
             raise ValueError(f"{path}: not a complete gzip file ({e})") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{path}: not an IDX file: magic number {data[:4].hex(' ') or '(empty)'}, "
+
+
+def _read_exact(f, n):
+    """Up to ``n`` bytes from ``f`` (fewer only at the end of the stream)."""
+    out = bytearray()
+    while len(out) < n:
+        chunk = f.read(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def _read_idx(f, path, size, max_bytes):
+    head = _read_exact(f, 4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise ValueError(f"{path}: not an IDX file: magic number {head.hex(' ') or '(empty)'}, "
                          "expected 00 00 TYPE NDIM")
-    if data[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path}: unknown IDX data type 0x{data[2]:02x}; expected one of "
+    if head[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path}: unknown IDX data type 0x{head[2]:02x}; expected one of "
                          f"{', '.join(f'0x{c:02x}' for c in _IDX_DTYPES)}")
-    dtype, ndim = np.dtype(_IDX_DTYPES[data[2]]), data[3]
+    dtype, ndim = np.dtype(_IDX_DTYPES[head[2]]), head[3]
     offset = 4 + 4 * ndim
-    if len(data) < offset:
-        raise ValueError(f"{path}: truncated IDX header: {len(data)} bytes, expected {offset} for {ndim} dimensions")
-    shape = tuple(int(n) for n in np.frombuffer(data, ">u4", ndim, offset=4))
-    expected, got = int(np.prod(shape)) * dtype.itemsize, len(data) - offset
-    if got != expected:
+    dims = _read_exact(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header: {4 + len(dims)} bytes, expected {offset} for {ndim} "
+                         "dimensions")
+    shape = struct.unpack(f">{ndim}I", dims)
+    expected = math.prod(shape) * dtype.itemsize          # exact: Python integers do not wrap
+    if max_bytes is not None and expected > max_bytes:
+        raise ValueError(f"{path}: the IDX header claims shape {shape} of {dtype.name}, {expected} bytes, more "
+                         f"than the limit of {max_bytes} (read_idx(path, max_bytes=...) raises it)")
+    if expected > sys.maxsize:
+        raise ValueError(f"{path}: the IDX header claims shape {shape} of {dtype.name}, {expected} bytes, more than "
+                         "an array can hold")
+    if size is not None and size - offset != expected:
+        got = size - offset
         raise ValueError(f"{path}: {'truncated' if got < expected else 'too long'}: expected {expected} bytes of "
                          f"data for shape {shape} of {dtype.name}, got {got}")
-    return np.frombuffer(data, dtype, offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
+    try:
+        out = np.empty(expected, np.uint8)      # untouched memory, filled as the data arrives
+    except MemoryError:
+        raise ValueError(f"{path}: the IDX header claims {expected} bytes of data, more than the memory there is "
+                         "to read them into") from None
+    view, got = memoryview(out), 0
+    while got < expected:
+        n = f.readinto(view[got:got + (1 << 20)])
+        if not n:
+            raise ValueError(f"{path}: truncated: expected {expected} bytes of data for shape {shape} of "
+                             f"{dtype.name}, got {got}")
+        got += n
+    if f.read(1):
+        raise ValueError(f"{path}: too long: more than the {expected} bytes of data for shape {shape} of "
+                         f"{dtype.name}")
+    return out.view(dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=not dtype.isnative)
 
 
 def mnist(root=None, train=None, download=True, progress=True, mirrors=None):

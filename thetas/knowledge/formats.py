@@ -2,12 +2,14 @@
 skill-builder CSV. ``load_students`` reads either (``guess_format`` tells them apart); both renumber the
 questions 0..M-1 and keep the original ids as ``question_names``. A malformed file raises a ValueError that
 names the file, the line and (for a CSV) the column."""
-import csv as _csv
+import decimal
 import io
 import os
+import re
 
 import numpy as np
 
+from ..data.csv import _rows
 from .students import Students
 
 
@@ -17,19 +19,30 @@ def _items(path, line_no, text, what):
     items = [s.strip() for s in text.split(",")]
     if items[-1] == "":
         items.pop()                                # "1,2," and "" (no items)
-    if not items:
-        return np.zeros(0, np.int64)
-    cells = np.array(items, dtype=str)
-    if np.char.isdigit(cells).all():                # digits only: no sign, no "4_5" (Python's int reads 45)
-        try:
-            return cells.astype(np.int64)
-        except (ValueError, OverflowError):
-            pass
+    out = []
     for k, s in enumerate(items, start=1):
-        if not (s.isascii() and s.isdigit()):
-            problem = "is empty" if s == "" else f"{s!r} is not a non-negative whole number"
+        if not (s.isascii() and s.isdigit()):      # digits only: no sign, no "4_5" (Python's int reads 45)
+            problem = "is empty" if s == "" else f"{_short(s)} is not a non-negative whole number"
             raise ValueError(f"{path}, line {line_no}: {what} {k} {problem}")
-    raise ValueError(f"{path}, line {line_no}: a {what} is too large a number")
+        v = _digits(s)
+        if v is None:
+            raise ValueError(f"{path}, line {line_no}: {what} {k} ({_short(s)}) is too large for a 64-bit integer")
+        out.append(v)
+    return np.array(out, np.int64)
+
+
+def _digits(s):
+    """An ASCII digit string as an exact int, or None when it does not fit in int64 (nothing is rounded)."""
+    t = s.lstrip("0") or "0"
+    if len(t) > 19:
+        return None
+    v = int(t)
+    return v if v < 2 ** 63 else None
+
+
+def _short(text, limit=40):
+    """A cell for an error message: its repr, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def load_dkt_csv(path, question_names=None):
@@ -48,7 +61,8 @@ def load_dkt_csv(path, question_names=None):
 
     A malformed file raises a ValueError naming the file and line: a count that is not a number or disagrees
     with the number of ids or answers, an id that is not a non-negative integer, an answer other than 0/1, a
-    blank line inside the file, or a file that ends in the middle of a student.
+    blank line inside the file, or a file that ends in the middle of a student. Ids are read exactly as integers;
+    one that does not fit in int64 is refused. A missing file is a FileNotFoundError; nothing else escapes.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -71,8 +85,10 @@ def load_dkt_csv(path, question_names=None):
             raise ValueError(f"{path}, line {line}: a blank line where the number of answers of a student should be")
         if len(head) > 2 or not (head[0].isascii() and head[0].isdigit()):
             raise ValueError(f"{path}, line {line}: expected the number of answers of a student (or "
-                             f"'n,student_id'), found {lines[start].strip()!r}")
-        n = int(head[0])
+                             f"'n,student_id'), found {_short(lines[start].strip())}")
+        n = _digits(head[0])
+        if n is None:
+            raise ValueError(f"{path}, line {line}: the number of answers {_short(head[0])} is too large")
         q = _items(path, line + 1, lines[start + 1], "question id")
         a = _items(path, line + 2, lines[start + 2], "answer")
         for k, (what, v) in enumerate((("question ids", q), ("answers", a)), start=1):
@@ -125,7 +141,8 @@ def guess_format(path):
 
 def load_students(path, format=None, question_names=None):
     """Students from a file in either format: ``load_dkt_csv`` ('dkt-csv') or ``load_assistments_csv``
-    ('assistments'); ``format=None`` guesses from the first non-blank line (``guess_format``)."""
+    ('assistments'); ``format=None`` guesses from the first non-blank line (``guess_format``). Errors: those
+    of the reader, a FileNotFoundError for a missing file, a ValueError naming the file for anything else."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_students: no such file: {path}")
@@ -151,25 +168,28 @@ def _read_text(path):
 
 
 def _whole_numbers(path, values, lines, column):
-    """A column of cells as int64; "12" and "12.0" are fine, anything else names the file, line and column."""
-    cells = np.array(values, dtype=str)
-    try:
-        x = cells.astype(np.float64)
-    except ValueError:                             # find the culprit, one cell at a time
-        x = np.array([_float(v) for v in values], np.float64)
-    ok = np.isfinite(x) & (x == np.round(x)) & (np.char.find(cells, "_") < 0)   # float("4_5") is 45
-    if not ok.all():
-        k = int(np.flatnonzero(~ok)[0])
-        what = "is empty" if not values[k] else f"{values[k]!r} is not a whole number"
-        raise ValueError(f"{path}, line {lines[k]}, column {column!r}: {what}")
-    return x.astype(np.int64)
+    """A column of cells as int64, parsed exactly (never through float64: 9007199254740993 stays itself).
+
+    "12", "-3", "12.0" and "1.2e1" are whole numbers; a value that is not, or does not fit in int64 (1e300,
+    2**63), is a ValueError naming the file, line and column, never rounded or merged with another id."""
+    return np.array([int(v) if len(v) < 19 and v.isdigit() and v.isascii() else _exact(path, v, lines[k], column)
+                     for k, v in enumerate(values)], np.int64)
 
 
-def _float(cell):
-    try:
-        return float(cell)
-    except ValueError:
-        return np.nan
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _exact(path, cell, line, column):
+    """One cell as an exact int64 (see ``_whole_numbers``)."""
+    if _NUMBER.fullmatch(cell) and cell.isascii():
+        d = decimal.Decimal(cell)
+        if d == d.to_integral_value():
+            if -2 ** 63 <= d < 2 ** 63:
+                return int(d)
+            raise ValueError(f"{path}, line {line}, column {column!r}: {_short(cell)} is too large for a 64-bit "
+                             "integer id")
+    what = "is empty" if not cell else f"{_short(cell)} is not a whole number"
+    raise ValueError(f"{path}, line {line}, column {column!r}: {what}")
 
 
 def load_assistments_csv(path, question="skill_id", question_names=None):
@@ -191,6 +211,10 @@ def load_assistments_csv(path, question="skill_id", question_names=None):
     ``dropped_no_skill`` (``dropped_no_problem`` for problem_id) and ``kept`` (rows = the three added).
     The file is read as UTF-8, else Latin-1. A missing required column, a row with the wrong number of cells or
     a value that is not a whole number (or a ``correct`` not 0/1) raises a ValueError naming file, line, column.
+    Ids are parsed exactly as integers ("12" and "12.0" are 12; never through float64, so 9007199254740992 and
+    9007199254740993 are two students); one that does not fit in int64 (1e300, 2**63) is a ValueError, never
+    merged with another. A cell the csv module refuses (over ``csv.field_size_limit()`` characters, a NUL byte)
+    is a ValueError naming the file and line; a missing file a FileNotFoundError.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -198,37 +222,36 @@ def load_assistments_csv(path, question="skill_id", question_names=None):
     if question not in ("skill_id", "problem_id"):
         raise ValueError(f"load_assistments_csv: question must be 'skill_id' or 'problem_id', got {question!r}")
     text, encoding = _read_text(path)
-    reader = _csv.reader(io.StringIO(text, newline=""))
-    header = None
-    for header in reader:
-        header = [h.strip() for h in header]
+    reader = _rows(path, io.StringIO(text, newline=""))      # csv.Error as a ValueError naming file and line
+    header, header_line = None, 0
+    for line, row in reader:
+        header, header_line = [h.strip() for h in row], line
         if any(header):
             break
     if not header or not any(header):
         raise ValueError(f"{path}: the file is empty; it needs a header row and one row per answer")
-    header_line = reader.line_num
     required = ("order_id", "user_id", "correct", question)
     for name in required:
         if name not in header:
             raise ValueError(f"{path}, line {header_line}: no column {name!r} in the header; the columns are "
-                             f"{', '.join(header)}")
+                             f"{_short(', '.join(header), 200)}")
     cols = [header.index(name) for name in required]
 
     seen, lines, cells = set(), [], []
     rows = duplicates = 0
-    for row in reader:
+    for line, row in reader:
         row = tuple(map(str.strip, row))
         if not any(row):
             continue                                             # a blank line holds no answer
         rows += 1
         if len(row) != len(header):
-            raise ValueError(f"{path}, line {reader.line_num}: {len(row)} cells, but the header has "
+            raise ValueError(f"{path}, line {line}: {len(row)} cells, but the header has "
                              f"{len(header)} columns")
         if row in seen:
             duplicates += 1
             continue
         seen.add(row)
-        lines.append(reader.line_num)
+        lines.append(line)
         cells.append([row[c] for c in cols])
     del seen
     order_s, user_s, correct_s, q_s = zip(*cells) if cells else ((),) * 4
@@ -239,7 +262,7 @@ def load_assistments_csv(path, question="skill_id", question_names=None):
     correct = _whole_numbers(path, correct_s, lines, "correct")
     if not np.isin(correct, (0, 1)).all():
         k = int(np.flatnonzero(~np.isin(correct, (0, 1)))[0])
-        raise ValueError(f"{path}, line {lines[k]}, column 'correct': {correct_s[k]!r}; it must be 0 or 1")
+        raise ValueError(f"{path}, line {lines[k]}, column 'correct': {_short(correct_s[k])}; it must be 0 or 1")
     keep = np.flatnonzero(has_q)
     qid = _whole_numbers(path, [q_s[k] for k in keep], [lines[k] for k in keep], question)
     order, user, correct, kept_lines = order[keep], user[keep], correct[keep], np.asarray(lines, np.int64)[keep]

@@ -72,9 +72,8 @@ class DKT(Module):
         self.projection = None
         if projection:
             p = int(projection)
-            table = np.zeros((2 * m + 1, p), get_default_dtype())           # last row: "no input"
-            table[:2 * m] = rng.standard_normal((2 * m, p)) / math.sqrt(p)
-            self.projection = Buffer(table)
+            self.projection = Buffer(np.zeros((2 * m + 1, p), get_default_dtype()))   # last row: "no input"
+            self.projection.data[:2 * m] = rng.standard_normal((2 * m, p)) / math.sqrt(p)  # filled once counted
         n_in = int(projection) if projection else 2 * m
         self.rnn = _CELLS[cell](n_in, self.hidden_size, num_layers=num_layers, generator=rng)
         self.drop = Dropout(dropout, generator=rng)

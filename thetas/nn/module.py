@@ -23,12 +23,33 @@ class _Recording(threading.local):
 _recording = _Recording()
 
 
+class _Budget(threading.local):
+    left = None  # while build(config, max_numbers) runs in this thread: how many more numbers its tensors may hold
+
+
+_budget = _Budget()
+
+
+class OverBudget(ValueError):
+    """``build(config, max_numbers)``: the model's Parameters and Buffers would hold more numbers than allowed."""
+
+
+def _charge(tensor):
+    """Count a new Parameter or Buffer against ``build``'s budget. Layers wrap ``np.empty`` (untouched memory)
+    before filling it, so an oversized config is refused here, before its memory is used."""
+    if _budget.left is not None:
+        _budget.left -= tensor.data.size
+        if _budget.left < 0:
+            raise OverBudget(f"a {type(tensor).__name__} of shape {tensor.data.shape} goes over the budget")
+
+
 class Parameter(Tensor):
     """A Tensor that is a theta of a model: a leaf that requires grad, listed by ``Module.parameters()``."""
     __slots__ = ()
 
     def __init__(self, data, dtype=None, requires_grad=True):
         super().__init__(data, dtype=dtype, requires_grad=requires_grad)
+        _charge(self)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -40,6 +61,7 @@ class Buffer(Tensor):
 
     def __init__(self, data, dtype=None):
         super().__init__(data, dtype=dtype, requires_grad=False)
+        _charge(self)
 
 
 def _jsonable(value):
@@ -295,12 +317,21 @@ class Module:
         return text
 
 
-def build(config):
+def build(config, max_numbers=None):
     """Rebuild a Module from ``Module.config()``, using only classes defined as thetas Modules (no imports by
-    name, no code from the file)."""
+    name, no code from the file). ``max_numbers``: a ValueError as soon as the Parameters and Buffers created
+    hold more numbers than that in all (``th.load`` passes the number the file stores)."""
+    outer, _budget.left = _budget.left, max_numbers
+    try:
+        return _build(config)
+    finally:
+        _budget.left = outer
+
+
+def _build(config):
     def value(v):
         if isinstance(v, dict) and set(v) == {"class", "args", "kwargs"}:
-            return build(v)
+            return _build(v)
         if isinstance(v, list):
             return [value(i) for i in v]
         return v

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.normalization import batch_norm
 from ..tensor import get_default_dtype
+from . import init
 from .module import Buffer, Module, Parameter
 
 
@@ -15,10 +16,11 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, dtype=None):
         self.num_features, self.eps, self.momentum, self.affine = int(num_features), float(eps), float(momentum), affine
         dtype = dtype or get_default_dtype()
-        self.weight = Parameter(np.ones(self.num_features, dtype)) if affine else None
+        # filled after wrapping (np.zeros and np.empty leave memory untouched): th.load's budget checks first
+        self.weight = init.ones_(Parameter(np.empty(self.num_features, dtype))) if affine else None
         self.bias = Parameter(np.zeros(self.num_features, dtype)) if affine else None
         self.running_mean = Buffer(np.zeros(self.num_features, dtype))
-        self.running_var = Buffer(np.ones(self.num_features, dtype))
+        self.running_var = init.ones_(Buffer(np.empty(self.num_features, dtype)))
 
     def forward(self, x):
         ndim = len(x.shape)
