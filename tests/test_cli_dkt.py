@@ -182,21 +182,58 @@ def test_a_test_file_may_ask_questions_the_training_file_never_has(tmp_path, cap
     assert th.load_metadata(tmp_path / "m.safetensors")["user"]["question_names"] == ["1", "2", "3", "99"]
 
 
-def test_an_interrupted_run_resumes_bit_identical(tmp_path, capsys):
-    """thetas dkt --checkpoint writes the whole run every epoch; --resume goes on: the weights end bit-identical
-    to a run never interrupted (one BLAS thread); a checkpoint of another run is refused in one line."""
+def test_an_interrupted_run_resumes_bit_identical(tmp_path, capsys, monkeypatch):
+    """thetas dkt --checkpoint writes the whole run every epoch; Ctrl-C after epoch 2 says how to go on, and
+    --resume ends with weights bit-identical to a run never interrupted (one BLAS thread); a checkpoint of
+    another run is refused in one line."""
+    import shlex
+
+    from thetas.cli import build_parser
+    from thetas.train import checkpoint
     quick = ["dkt", "--data", "synthetic-5", "--samples", "60", "--hidden", "8", "--threads", "1", "--quiet",
-             "--batch-size", "16", "--seed", "3"]
+             "--batch-size", "16", "--seed", "3", "--epochs", "4"]
     whole, part = tmp_path / "whole.safetensors", tmp_path / "part.safetensors"
-    assert main([*quick, "--epochs", "4", "--save", str(whole)]) == 0
+    assert main([*quick, "--save", str(whole)]) == 0
+    write = checkpoint.Checkpoint.write
+
+    def write_then_ctrl_c(self, run, epoch, epochs, stopped=False):
+        write(self, run, epoch, epochs, stopped)
+        if epoch == 2:
+            raise KeyboardInterrupt
+
     ck = tmp_path / "ck.safetensors"
-    assert main([*quick, "--epochs", "2", "--checkpoint", str(ck)]) == 0
-    assert main([*quick, "--epochs", "4", "--resume", str(ck), "--save", str(part)]) == 0
+    monkeypatch.setattr(checkpoint.Checkpoint, "write", write_then_ctrl_c)
+    capsys.readouterr()
+    assert main([*quick, "--checkpoint", str(ck)]) == 130
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    prefix = "interrupted after epoch 2; resume with: thetas "
+    assert hint.startswith(prefix), hint
+    monkeypatch.setattr(checkpoint.Checkpoint, "write", write)
+    resumed = shlex.split(hint[len(prefix):])
+    assert vars(build_parser().parse_args(resumed)) == vars(build_parser().parse_args([*quick, "--resume", str(ck)]))
+    assert main([*resumed, "--save", str(part)]) == 0
     a, b = th.load(whole).state_dict(), th.load(part).state_dict()
     assert a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
     capsys.readouterr()
-    assert main([*quick, "--epochs", "4", "--resume", str(ck), "--lr", "0.1"]) == 2
+    assert main([*quick, "--resume", str(ck), "--lr", "0.1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "another run" in err[0] and "lr" in err[0]
     assert main([*quick, "--resume", str(tmp_path / "nope.safetensors")]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_real_sample_whose_test_students_ask_skills_the_training_ones_never_do(sample, tmp_path, capsys):
+    """A real split: the first 6 students of the ASSISTments sample as the test file, the other 24 as training;
+    the unseen answers the JSON counts are those an independent count of the two files finds."""
+    lines = sample.read_text().splitlines()
+    train_file, test_file = tmp_path / "train.csv", tmp_path / "test.csv"
+    test_file.write_text("\n".join(lines[:18]) + "\n")
+    train_file.write_text("\n".join(lines[18:]) + "\n")
+    tr, te = th.data.load_dkt_csv(train_file), th.data.load_dkt_csv(test_file)
+    known = set(tr.question_names)
+    unseen = [te.question_names[q] not in known for s in te.drop_short(2).questions for q in s]
+    assert sum(unseen) > 0                                      # the split does what the test is about
+    code, result, _ = run(capsys, "--data", train_file, "--test", test_file, "--hidden", "8", "--epochs", "1",
+                          "--quiet", "--json")
+    assert code == 0 and result["test_unseen"]["answers"] == sum(unseen)
+    assert result["questions"] == len(known | set(te.question_names))

@@ -288,13 +288,17 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_thetas_train_killed_after_epoch_3_resumes_to_the_same_bits(tmp_path, capsys):
-    """Done when: `thetas train digits --epochs 6 --checkpoint ck.safetensors`, killed with SIGKILL after its third
-    epoch and resumed with `--resume ck.safetensors`, saves weights bit-identical to an uninterrupted run.
+@pytest.mark.parametrize("args, score", [
+    (["train", "digits"], "test_accuracy"),
+    (["dkt", "--data", "synthetic-5", "--samples", "60", "--hidden", "8", "--batch-size", "16"], "test_auc")])
+def test_a_run_killed_after_epoch_3_resumes_to_the_same_bits(tmp_path, capsys, args, score):
+    """Done when: `thetas train digits --epochs 6 --checkpoint ck.safetensors` (and `thetas dkt`), killed with
+    SIGKILL after its third epoch and resumed with `--resume ck.safetensors`, saves weights bit-identical to an
+    uninterrupted run.
 
     Slow (~5 s here): a real process that really dies, most of it spent importing scikit-learn for the digits."""
     ck, a, b = (str(tmp_path / n) for n in ("ck.safetensors", "a.safetensors", "b.safetensors"))
-    args = ["train", "digits", "--epochs", "6", "--threads", "1", "--seed", "0", "--quiet"]
+    args = [*args, "--epochs", "6", "--threads", "1", "--seed", "0", "--quiet"]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     killed = subprocess.Popen([sys.executable, "-c", _KILLED_IN_EPOCH_4, *args, "--checkpoint", ck], cwd=tmp_path,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -316,5 +320,5 @@ def test_thetas_train_killed_after_epoch_3_resumes_to_the_same_bits(tmp_path, ca
     for name in wa:
         assert np.array_equal(wa[name], wb[name]), name
     assert resumed["epochs"] == whole["epochs"] == 6
-    assert resumed["test_accuracy"] == whole["test_accuracy"]
+    assert resumed[score] == whole[score]
     assert th.load_metadata(ck)["user"]["epoch"] == 6

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from ..knowledge import DEFAULTS
+from ..knowledge.train import SCHEDULES
 from ..knowledge import FORMATS as DKT_FORMATS
 from .common import (INTERRUPTED, CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
                      peak_memory_mb, pyplot, report, resume_command, set_threads)
@@ -31,13 +32,15 @@ def add_parser(subparsers):
     d = DEFAULTS
     k.add_argument("--hidden", type=int, default=d["hidden"], help=f"hidden units (default "
                    f"{d['hidden']}, as the paper)")
-    k.add_argument("--epochs", type=int, default=d["epochs"], help=f"passes over the training windows (default "
-                   f"{d['epochs']})")
+    k.add_argument("--epochs", type=int, default=d["epochs"], help="passes over the training windows (default: "
+                   "about 2,000 optimizer steps, 3 to 10 epochs: fewer passes on more students)")
     k.add_argument("--lr", type=float, default=d["lr"], help=f"Adam's learning rate (default {d['lr']:g})")
     k.add_argument("--batch-size", type=int, default=d["batch_size"], help=f"windows per batch (default "
                    f"{d['batch_size']}; windows of similar length are batched together)")
     k.add_argument("--dropout", type=float, default=d["dropout"], help=f"dropout on the hidden state before the "
                    f"output layer (default {d['dropout']:g})")
+    k.add_argument("--schedule", choices=SCHEDULES, default=d["schedule"], help="the learning rate over the "
+                   f"epochs: cosine-annealed to 0, or constant (default {d['schedule']})")
     k.add_argument("--max-len", type=int, default=d["max_len"], help=f"cut longer sequences into windows of this "
                    f"many answers (default {d['max_len']})")
     k.add_argument("--concepts", type=int, metavar="K", help="cluster the questions into K concepts from what the "
@@ -160,13 +163,15 @@ def run(args):
     except ValueError as e:
         raise CLIError(str(e)) from None
     source = "synthetic-5" if fmt == "synthetic" else args.data
-    recipe = dict(lr=args.lr, batch_size=args.batch_size, max_len=args.max_len, seed=args.seed)
+    recipe = dict(lr=args.lr, batch_size=args.batch_size, max_len=args.max_len, seed=args.seed,
+                  schedule=args.schedule)
     ckpt = Checkpoint(path, config={"data": source, "test": args.test, "format": fmt, "samples": args.samples,
                                     "seed": args.seed}) if path else None
     if args.resume:
         try:                                              # before any output: the error is the only line
             check_resume(args.resume, train, test, model=DKT(M, args.hidden, cell=args.cell, dropout=args.dropout,
-                                                             generator=args.seed), config=ckpt.config, **recipe)
+                                                             generator=args.seed), config=ckpt.config,
+                         epochs=args.epochs, **recipe)
         except (CheckpointError, ValueError) as e:
             raise CLIError(str(e)) from None
     log(f"thetas: DKT ({args.cell}, {args.hidden} hidden) {model.num_parameters():,} parameters on {source}: "

@@ -25,11 +25,12 @@ from .formats import FORMATS, guess_format, load_assistments_csv, load_dkt_csv, 
 from .model import DKT, dkt_accuracy, dkt_array, dkt_auc, dkt_batch, dkt_loss, dkt_scores, next_step
 from .simulate import optimal_auc, optimal_predictions, synthetic_5, synthetic_students
 from .students import Batch, DKTInputs, Students, align_questions, dkt_batches, dkt_inputs, pad_batch
-from .train import DEFAULTS, TEST_FRACTION, TrainedDKT, WindowLoader, check_resume, dkt_metrics, held_out, train_dkt
+from .train import (DEFAULTS, TEST_FRACTION, TrainedDKT, WindowLoader, auto_epochs, check_resume, dkt_metrics,
+                    held_out, train_dkt)
 from .tutor import (answer, cluster_questions, concept_graph, context_influence, influence_matrix, knowledge_trace,
                     suggest_next)
 
-__all__ = ["Students", "align_questions", "WindowLoader", "DEFAULTS",
+__all__ = ["Students", "align_questions", "WindowLoader", "DEFAULTS", "auto_epochs",
            "check_resume", "Batch", "DKTInputs", "pad_batch", "dkt_batches", "dkt_inputs", "synthetic_students",
            "synthetic_5", "optimal_predictions", "optimal_auc", "FORMATS", "guess_format", "load_students",
            "load_dkt_csv", "load_assistments_csv", "DKT", "dkt_batch", "dkt_array", "dkt_loss", "dkt_scores",

@@ -21,7 +21,21 @@ import numpy as np
 from .model import DKT, dkt_array, dkt_loss, next_step
 
 TEST_FRACTION = 0.2     # a file without its own test students: this fraction of them (all their answers) held out
-DEFAULTS = dict(hidden=200, dropout=0.3, epochs=10, lr=2e-3, batch_size=64, max_len=200)
+DEFAULTS = dict(hidden=200, dropout=0.3, epochs=None, lr=1e-2, batch_size=32, max_len=200, schedule="cosine")
+SCHEDULES = ("cosine", "none")
+STEPS = 2000            # epochs=None: about this many optimizer steps (Adam, cosine-annealed) ...
+EPOCHS = (3, 10)        # ... in at least 3 and at most 10 passes over the training windows
+
+
+def auto_epochs(batches_per_epoch):
+    """The default number of epochs: about ``STEPS`` optimizer steps, between ``EPOCHS[0]`` and ``EPOCHS[1]``.
+
+    What a DKT learns takes about 2,000 Adam steps of lr 0.01 annealed to 0; a large data set gives them in a few
+    passes, and more passes over the same students only fit them better than new ones (ASSISTments 2015: 440
+    batches of 32 per epoch, test AUC 0.7299 after 4 epochs, 0.7246 after 10); a small one needs every pass up
+    to the cap (synthetic-5: 63 batches, 10 epochs, 0.808). benchmarks/README.md has the runs."""
+    lo, hi = EPOCHS
+    return int(min(hi, max(lo, round(STEPS / max(int(batches_per_epoch), 1)))))
 
 
 def held_out(students, test_fraction=TEST_FRACTION, seed=0):
@@ -129,10 +143,12 @@ class TrainedDKT:
     seconds: float = 0.0                            # the training (th.fit) alone
 
 
-def _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, seed):
-    """(model, optimizer, train loader, test windows or None) of a DKT run: what ``fit`` trains with, and what a
-    checkpoint of the run must match."""
-    from ..optim import Adam
+def _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, seed, schedule, epochs):
+    """(model, optimizer, train loader, schedule, test windows or None, epochs) of a DKT run: what ``fit`` trains
+    with, and what a checkpoint of the run must match."""
+    from ..optim import Adam, CosineAnnealingLR
+    if schedule not in SCHEDULES:
+        raise ValueError(f"train_dkt: schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     if max_len < 2:
         raise ValueError(f"train_dkt: max_len must be at least 2 (a prediction needs a next answer), got {max_len}")
     sets = {"training": train.drop_short(2)} | ({} if test is None else {"test": test.drop_short(2)})
@@ -143,21 +159,28 @@ def _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, s
     X_test = None if test is None else _windows(sets["test"], max_len)
     if model is None:
         model = DKT(train.num_questions, hidden, cell=cell, dropout=dropout, generator=seed)
-    return model, Adam(model.parameters(), lr=lr), WindowLoader(X_train, batch_size, shuffle=True, seed=seed), X_test
+    loader = WindowLoader(X_train, batch_size, shuffle=True, seed=seed)
+    epochs = auto_epochs(len(loader)) if epochs is None else int(epochs)
+    optimizer = Adam(model.parameters(), lr=lr)
+    scheduler = CosineAnnealingLR(optimizer, T_max=epochs) if schedule == "cosine" else None
+    return model, optimizer, loader, scheduler, X_test, epochs
 
 
 def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="lstm", dropout=DEFAULTS["dropout"],
               epochs=DEFAULTS["epochs"], lr=DEFAULTS["lr"], batch_size=DEFAULTS["batch_size"],
-              max_len=DEFAULTS["max_len"], seed=0, evaluate=True, verbose=True, callbacks=None,
-              checkpoint=None, resume=None, metrics=None):
+              max_len=DEFAULTS["max_len"], schedule=DEFAULTS["schedule"], seed=0, evaluate=True, verbose=True,
+              callbacks=None, checkpoint=None, resume=None, metrics=None):
     """Train a Deep Knowledge Tracing network on the ``train`` students; score it on ``test`` students.
 
     ``DKT(M, hidden, cell=cell, dropout=dropout, generator=seed)`` (or ``model``) is trained by ``th.fit`` with
     Adam(``lr``) for ``epochs`` passes over the training windows (students cut into windows of ``max_len``
-    answers, those with 2 or more kept), in batches of ``batch_size`` windows of similar length
-    (``WindowLoader``, shuffled from ``seed``), minimising
+    answers, those with 2 or more kept; ``epochs=None``: ``auto_epochs``, about 2,000 steps), in batches of
+    ``batch_size`` windows of similar length (``WindowLoader``, shuffled from ``seed``), minimising
 
         dkt_loss = −(1/n) Σ log P(a_{t+1} | a_1..a_t)       over every next answer of every window
+
+    ``schedule="cosine"`` anneals the learning rate over the epochs, η_e = ½ lr (1 + cos(π e / epochs)): large
+    steps first, small ones at the end, where real students' data starts to be over-fitted.
 
     Args:
         train, test: ``Students`` (``th.data``); ``test`` (optional) is scored after every epoch
@@ -173,8 +196,8 @@ def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="
     Raises: ValueError when a set has no student with 2 or more answers, or ``max_len`` < 2.
     """
     from ..train import fit
-    model, optimizer, loader, X_test = _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len,
-                                              seed)
+    model, optimizer, loader, scheduler, X_test, epochs = _setup(train, test, model, hidden, cell, dropout, lr,
+                                                                 batch_size, max_len, seed, schedule, epochs)
 
     def validate(m):
         s = dkt_metrics(m, X_test)
@@ -182,8 +205,8 @@ def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="
 
     t0 = time.perf_counter()
     history = fit(model, dkt_loss, optimizer, loader, val_loader=None if X_test is None else validate,
-                  epochs=epochs, metrics=(), callbacks=callbacks, verbose=verbose, checkpoint=checkpoint,
-                  resume=resume)
+                  epochs=epochs, metrics=(), callbacks=callbacks, verbose=verbose, scheduler=scheduler,
+                  checkpoint=checkpoint, resume=resume)
     seconds = time.perf_counter() - t0
     run = TrainedDKT(model, history, sequences={"train": len(loader.X)}, seconds=seconds)
     if X_test is not None:
@@ -197,9 +220,11 @@ def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="
 
 def check_resume(path, train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="lstm",
                  dropout=DEFAULTS["dropout"], lr=DEFAULTS["lr"], batch_size=DEFAULTS["batch_size"],
-                 max_len=DEFAULTS["max_len"], seed=0, config=None):
+                 max_len=DEFAULTS["max_len"], schedule=DEFAULTS["schedule"], epochs=DEFAULTS["epochs"], seed=0,
+                 config=None):
     """Would ``train_dkt(train, test, ..., resume=path)`` with these arguments accept the checkpoint ``path``?
     ``th.train.check_resume`` for a DKT run: a CheckpointError naming what differs, or the checkpoint's meta."""
     from ..train import check_resume as check
-    model, optimizer, loader, _ = _setup(train, test, model, hidden, cell, dropout, lr, batch_size, max_len, seed)
-    return check(path, model, optimizer, loader, None, config)
+    model, optimizer, loader, scheduler, _, epochs = _setup(train, test, model, hidden, cell, dropout, lr,
+                                                            batch_size, max_len, seed, schedule, epochs)
+    return check(path, model, optimizer, loader, scheduler, config)

@@ -426,7 +426,7 @@ PAGE = Page("knowledge", "/knowledge", "knowledge.html", "Knowledge tracing", su
 def train(out, epochs=EPOCHS, data=None, seed=0):
     """The child process: a DKT on synthetic-5's training students, or on the training part of a file of
     students (``data``: ``split_file``), trained by ``thetas.knowledge.train_dkt`` (the recipe of ``thetas dkt``:
-    windows of ``WINDOW`` answers, Adam lr 1e-2, batches of 32); progress as JSON lines on stdout (every 8
+    windows of ``WINDOW`` answers, Adam lr 1e-2, batches of 32, no dropout); progress as JSON lines on stdout (every 8
     batches: ``{"epoch", "fraction", "loss"}``, which ``run_child`` merges into the page's progress); saved to
     ``out``."""
     import json
@@ -449,8 +449,9 @@ def train(out, epochs=EPOCHS, data=None, seed=0):
                 done = (t.epoch * t.steps_per_epoch + batch + 1) / (t.epochs * t.steps_per_epoch)
                 print(json.dumps({"epoch": t.epoch + 1, "fraction": done, "loss": logs["loss"]}), flush=True)
 
+    # the page's quick recipe (a few epochs, a constant large step, no dropout), not thetas dkt's for long runs
     trained = train_dkt(train_set, hidden=HIDDEN, epochs=epochs, lr=1e-2, batch_size=32, max_len=WINDOW, seed=seed,
-                        metrics=(), evaluate=False, verbose=False, callbacks=[Progress()])
+                        dropout=0.0, schedule="none", evaluate=False, verbose=False, callbacks=[Progress()])
     trained.model.eval()
     th.save(trained.model, str(out), metadata=meta)
 
