@@ -21,7 +21,7 @@ import numpy as np
 from .model import DKT, dkt_array, dkt_loss, next_step
 
 TEST_FRACTION = 0.2     # a file without its own test students: this fraction of them (all their answers) held out
-DEFAULTS = dict(hidden=200, dropout=0.3, epochs=None, lr=1e-2, batch_size=32, max_len=200, schedule="cosine")
+DEFAULTS = dict(hidden=200, dropout=0.0, epochs=None, lr=1e-2, batch_size=32, max_len=200, schedule="cosine")
 SCHEDULES = ("cosine", "none")
 STEPS = 2000            # epochs=None: about this many optimizer steps (Adam, cosine-annealed) ...
 EPOCHS = (3, 10)        # ... in at least 3 and at most 10 passes over the training windows
