@@ -58,7 +58,7 @@ def tune_malloc():
 _limiter = None
 _explicit = False  # set_num_threads(n) was called: an automatic choice must not override it
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
-SMALL_WORK = 5e5  # multiply-adds per training step below which a second BLAS thread cannot pay for itself
+SMALL_WORK = 1e7  # multiply-adds per training step below which a second BLAS thread cannot pay (digits MLP: 2e6)
 
 
 def set_num_threads(n):
@@ -128,10 +128,11 @@ def default_threads(work=None, idle=None):
 
     1 when ``work`` (the multiply-adds of one training step, if known) is under ``SMALL_WORK``: a small model's
     matrix products take microseconds, so splitting them gains less than the threads' hand-over costs. Otherwise
-    the cores that are actually free: ``round(idle)`` of ``idle_cores()`` (sampled if not given), at least 1 and
-    at most ``len(usable_cores())``. A core another process keeps busy is not free: an OpenBLAS thread that has
-    to share it makes every matrix product wait for its slice of the core (the 4-8x slowdowns of issue 12).
-    Where idleness cannot be measured: every usable core, BLAS's own default.
+    the cores that are actually free: a core counts when it is at least 70 % idle (``int(idle + 0.3)`` of
+    ``idle_cores()``, sampled if not given), at least 1 and at most ``len(usable_cores())``. A core that another
+    process keeps busy is not free: an OpenBLAS thread that has to share it makes every matrix product wait for
+    its time slice (``thetas train mnist --model lenet --epochs 1`` took 120-360 s with 2 threads beside a busy
+    core, 19 s with 1). Where idleness cannot be measured: every usable core, BLAS's own default.
     """
     cores = len(usable_cores())
     if cores <= 1 or (work is not None and work < SMALL_WORK):
@@ -140,7 +141,7 @@ def default_threads(work=None, idle=None):
         idle = idle_cores()
     if idle is None:
         return cores
-    return max(1, min(cores, int(idle + 0.5)))
+    return max(1, min(cores, int(idle + 0.3)))
 
 
 def auto_threads(work=None):
