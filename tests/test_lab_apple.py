@@ -66,6 +66,9 @@ def test_a_session_steps_learns_and_plays(client):
 
 
 def test_the_trained_agent(client, cache):
+    # The flow (a child process trains, reports progress, caches; sessions load it) is what is tested here, not
+    # the agent's skill (test_rl_cli.py trains AppleWorld for that): 2,000 steps instead of 25,000 keep it quick.
+    client.app.lab.services["apple"].trained_agent.steps = 2_000
     sid = client.post("/api/apple/sessions", json={}).json()["session"]
     first = client.post("/api/apple/trained", json={}).json()
     assert first["state"] in ("training", "ready")

@@ -74,9 +74,8 @@ def test_status_lists_the_students_and_the_model_is_cached(client, cache):
     assert s["state"] == "ready" and s["num_questions"] == 50 and len(s["students"]) == NUM_STUDENTS
     assert (Path(cache) / "dkt-synthetic5.safetensors").is_file()
     with TestClient(create_app(cache=str(cache), autostart=False)) as c2:       # the second start loads it
-        t0 = time.time()
         wait_ready(lambda: c2.get("/api/knowledge/status").json())
-        assert time.time() - t0 < 20
+        assert c2.app.lab.services["knowledge"].datasets[kt.SYNTHETIC].seconds is None   # no child trained
 
 
 def test_the_concept_graph(client):
@@ -114,7 +113,7 @@ def test_a_session_and_answering_as_the_student(client):
     assert len(short["questions"]) == 0 and from_b64(short["trace"]).shape == (0, 50)
 
 
-def test_bad_requests_are_refused_and_the_server_carries_on(client):
+def test_bad_requests_are_refused_and_the_server_carries_on(client, monkeypatch):
     sid = client.post("/api/knowledge/sessions", json={"student": 1}).json()["session"]
     url = f"/api/knowledge/{sid}/answer"
     refused(client.post("/api/knowledge/sessions", json={"student": NUM_STUDENTS}), 422, "student")
@@ -132,9 +131,11 @@ def test_bad_requests_are_refused_and_the_server_carries_on(client):
     refused(client.post("/api/knowledge/bad!id/answer", json={"question": 3, "correct": 1}), 404, "session")
     s = client.post(url, json={"question": 3, "correct": 1}).json()         # still answering
     assert s["questions"][-1] == 3
-    while len(s["questions"]) < MAX_LEN:                                   # the length is capped
+    # the length is capped at kt.MAX_LEN: lowered to 3 answers from here (every answer recomputes the whole trace)
+    monkeypatch.setattr(kt, "MAX_LEN", len(s["questions"]) + 3)
+    while len(s["questions"]) < kt.MAX_LEN:
         s = client.post(url, json={"question": 4, "correct": 1}).json()
-    refused(client.post(url, json={"question": 3, "correct": 1}), 422, str(MAX_LEN))
+    refused(client.post(url, json={"question": 3, "correct": 1}), 422, str(kt.MAX_LEN))
     assert client.get("/api/knowledge/status").json()["state"] == "ready"
 
 
@@ -191,10 +192,9 @@ def test_an_uploaded_file_trains_a_dkt_and_its_students_can_be_picked(client, ca
     assert again["dataset"] == key and again["state"] == "ready"
     # a new server over the same cache loads the file's model instead of training it
     with TestClient(create_app(cache=str(cache), autostart=False)) as c2:
-        t0 = time.time()
         k2 = c2.post("/api/knowledge/datasets", json={"name": "class-7b.csv", "text": students_text}).json()
         assert wait_dataset(c2, k2["dataset"])["auc"] == pytest.approx(s["auc"])
-        assert time.time() - t0 < 20
+        assert c2.app.lab.services["knowledge"].datasets[k2["dataset"]].seconds is None   # no child trained
 
 
 def test_an_assistments_csv_upload_names_students_and_skills(client):
@@ -240,7 +240,7 @@ def test_a_long_history_starts_with_its_first_answers(client):
             422, "steps")
 
 
-def test_bad_uploads_are_refused_with_the_file_named(client):
+def test_bad_uploads_are_refused_with_the_file_named(client, monkeypatch):
     url = "/api/knowledge/datasets"
     refused(client.post(url, json={"name": "x.csv", "text": 5}), 422, "text")
     refused(client.post(url, json={"name": "x.csv"}), 422, "text")
@@ -251,8 +251,12 @@ def test_bad_uploads_are_refused_with_the_file_named(client):
                         headers={"content-type": "application/json"}), 422, "s.csv, line 2")
     refused(client.post(url, json={"name": "one.csv", "text": "2\n1,2\n1,0\n1\n4\n1\n"}), 422, "at least 2")
     refused(client.post(url, json={"name": "h.csv", "text": "user_id,correct\n1,1\n"}), 422, "order_id")
-    big = "2\n1,2\n1,0\n" * (kt.UPLOAD_CHARS // 12 + 1)
+    big = "2\n1,2\n1,0\n" * (kt.UPLOAD_CHARS // 10 + 1)                   # one character over the limit
     refused(client.post(url, json={"name": "big.csv", "text": big}), 413, "--students")
+    with monkeypatch.context() as m:                  # a file within the characters but with too many students
+        m.setattr(kt, "MAX_FILE_STUDENTS", 3)
+        refused(client.post(url, json={"name": "many.csv", "text": "2\n1,2\n1,0\n" * 4}), 413,
+                "many.csv has 4 students; at most 3")
     refused(client.post(url, content=b"a" * (kt.UPLOAD_LIMIT + 1), headers={"content-type": "application/json"}),
             413)
     refused(client.get("/api/knowledge/status?dataset=file-0123"), 404, "no such data set")
@@ -285,10 +289,14 @@ def test_old_files_make_room_and_the_command_line_file_is_the_default(tmp_path, 
 
 
 # ---------------------------------------------------------------------------------------------- the browser
-def test_the_page_in_a_browser(cache, tmp_path):
+def test_the_page_in_a_browser(cache, tmp_path, monkeypatch):
     need_browser()
     from playwright.sync_api import sync_playwright
     app = create_app(cache=str(tmp_path / "fresh-cache"), autostart=False, allowed_hosts=["127.0.0.1"])
+    # the page is tested here, not the models' skill (the API tests above check it): the shortest trainings,
+    # 1 epoch of synthetic-5 and 3 epochs (EPOCHS) of an uploaded file, still through "training…" to the heatmap
+    app.lab.services["knowledge"].datasets[kt.SYNTHETIC].epochs = 1
+    monkeypatch.setattr(kt, "FILE_STEPS", 1)
     shots = screenshots(tmp_path)
     with serve(app) as url, sync_playwright() as p:
         b, pg, errors = new_page(p)

@@ -36,8 +36,9 @@ def test_cartpole_trains_saves_and_evaluates_to_the_same_numbers(capsys, tmp_pat
 def test_apple_world_reports_reward_per_step_against_random_and_plots(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     plots = tmp_path / "plots"
+    # one evaluation during training (at step 1,000) is enough for best_step: each is 3 episodes of 1,000 steps
     code, out, err = run(capsys, "rl", "apple-world", "--steps", "1000", "--eval-episodes", "2", "--plot",
-                         str(plots), "--json", *QUICK)
+                         str(plots), "--json", *QUICK, "--eval-every", "1000")
     assert code == 0, err
     r = last_json(out)
     assert r["env"] == "thetas/AppleWorld-v0" and r["steps"] == 1000

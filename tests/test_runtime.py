@@ -104,3 +104,97 @@ def test_numpy_still_correct_after_tuning(monkeypatch):
         big = [np.empty(1 << 20, np.float32) for _ in range(8)]  # allocation churn between products
         del big
         np.testing.assert_allclose(a @ b, expected, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------- BLAS threads (auto_threads)
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(_runtime, "usable_cores", lambda: [0, 1])
+
+
+def test_default_threads_counts_the_idle_cores(two_cores):
+    assert _runtime.default_threads(idle=2.0) == 2            # a quiet machine: both cores
+    assert _runtime.default_threads(idle=1.75) == 2           # some background noise
+    assert _runtime.default_threads(idle=1.0) == 1            # another process holds one core
+    assert _runtime.default_threads(idle=1.5) == 1            # a core half busy is not free
+    assert _runtime.default_threads(idle=0.0) == 1            # both busy: still one thread, never zero
+
+
+def test_default_threads_is_one_for_small_work_or_one_core(two_cores, monkeypatch):
+    assert _runtime.default_threads(work=_runtime.SMALL_WORK / 2, idle=2.0) == 1
+    assert _runtime.default_threads(work=_runtime.SMALL_WORK * 2, idle=2.0) == 2
+    monkeypatch.setattr(_runtime, "usable_cores", lambda: [3])
+    assert _runtime.default_threads(idle=1.0) == 1
+
+
+def test_default_threads_without_a_measurement_uses_every_core(two_cores, monkeypatch):
+    monkeypatch.setattr(_runtime, "idle_cores", lambda interval=0.05: None)
+    assert _runtime.default_threads() == 2
+
+
+def test_idle_cores_reads_the_ticks_of_this_process_cores(monkeypatch):
+    # cpu0 idle for 8 of its 10 ticks, cpu1 for 1 of 10, cpu2 (not ours) for all 10
+    reads = iter([{0: (100, 1000), 1: (50, 1000), 2: (0, 1000)}, {0: (108, 1010), 1: (51, 1010), 2: (10, 1010)}])
+    monkeypatch.setattr(_runtime, "_cpu_times", lambda: next(reads))
+    monkeypatch.setattr(_runtime, "usable_cores", lambda: [0, 1])
+    assert _runtime.idle_cores(interval=0) == pytest.approx(2 * 9 / 20)
+    monkeypatch.setattr(_runtime, "_cpu_times", lambda: None)             # no /proc/stat
+    assert _runtime.idle_cores(interval=0) is None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads /proc/stat")
+def test_cpu_times_parses_proc_stat():
+    times = _runtime._cpu_times()
+    assert set(_runtime.usable_cores()) <= set(times)
+    assert all(0 <= idle <= total for idle, total in times.values())
+    idle = _runtime.idle_cores(interval=0.05)
+    assert idle is None or 0 <= idle <= len(_runtime.usable_cores()) + 1e-9
+
+
+@pytest.fixture
+def blas_restored(monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    from threadpoolctl import threadpool_limits
+    monkeypatch.setattr(_runtime, "_explicit", False)
+    for name in _runtime.THREAD_ENV:
+        monkeypatch.delenv(name, raising=False)
+    before = _runtime.blas_threads()
+    yield
+    threadpool_limits(limits=before, user_api="blas")
+
+
+def test_auto_threads_applies_the_default(blas_restored, monkeypatch):
+    for n in (2, 1):
+        monkeypatch.setattr(_runtime, "default_threads", lambda work=None, idle=None, n=n: n)
+        assert _runtime.auto_threads() == n == _runtime.blas_threads()
+
+
+def test_auto_threads_leaves_an_explicit_choice_alone(blas_restored, monkeypatch):
+    monkeypatch.setattr(_runtime, "default_threads", lambda work=None, idle=None: 2)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")                   # the user's variable
+    before = _runtime.blas_threads()
+    assert _runtime.auto_threads() == before
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    assert _runtime.set_num_threads(1) and _runtime.blas_threads() == 1      # --threads 1
+    assert _runtime.auto_threads() == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        _runtime.set_num_threads(0)
+
+
+def test_blas_library_names_the_kernel(blas_restored):
+    name = _runtime.blas_library()
+    assert name is None or "threads" in name
+
+
+def test_cli_threads_option(monkeypatch, capsys):
+    from thetas.cli import main
+    from thetas.cli.common import set_threads
+    calls = []
+    monkeypatch.setattr(_runtime, "auto_threads", lambda work=None: calls.append("auto"))
+    monkeypatch.setattr(_runtime, "set_num_threads", lambda n: calls.append(n))
+    for threads in (None, 0, 3):
+        set_threads(type("Args", (), {"threads": threads})())
+    assert calls == ["auto", "auto", 3]
+    assert main(["train", "xor", "--threads", "-1", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--threads" in err and err.count("\n") == 1

@@ -127,10 +127,16 @@ def peak_memory_mb():
 
 
 def set_threads(args):
-    """``--threads N``: N BLAS threads for this process (absent or 0: BLAS decides)."""
-    if getattr(args, "threads", None):
-        from .._runtime import set_num_threads
-        set_num_threads(args.threads)
+    """``--threads N``: N BLAS threads for this process. Absent (or 0): ``thetas._runtime.auto_threads`` picks
+    them from the cores that are idle now, unless an ``OPENBLAS_NUM_THREADS``-style variable already says."""
+    from .._runtime import auto_threads, set_num_threads
+    n = getattr(args, "threads", None)
+    if n is not None and n < 0:
+        raise CLIError(f"--threads must be 0 (automatic) or a positive number of threads, got {n}")
+    if n:
+        set_num_threads(n)
+    else:
+        auto_threads()
 
 
 def pyplot():
@@ -154,8 +160,9 @@ def add_quiet(parser):
 
 
 def add_threads(parser):
-    parser.add_argument("--threads", type=int, metavar="N", help="BLAS threads (default: all cores; 1 on a busy "
-                        "machine: spinning BLAS threads slow down badly when other processes hold the cores)")
+    parser.add_argument("--threads", type=int, metavar="N", help="BLAS threads (default: as many as there are idle "
+                        "cores; 1 where other processes keep the cores busy, since spinning BLAS threads slow down "
+                        "badly when they must share a core)")
 
 
 def widths(text, flag):
