@@ -198,3 +198,18 @@ def test_cli_threads_option(monkeypatch, capsys):
     assert main(["train", "xor", "--threads", "-1", "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "--threads" in err and err.count("\n") == 1
+
+
+def test_thetas_train_gives_a_small_model_one_thread(monkeypatch):
+    """Without --threads, `thetas train digits` (an MLP of 19,210 weights) asks for the threads of a small step's
+    work, which default_threads answers with 1; a LeNet's work is left to the idle cores (None)."""
+    from thetas import _runtime
+    from thetas.cli import main
+    from thetas.cli import train as cli_train
+    asked = []
+    monkeypatch.setattr(_runtime, "auto_threads", lambda work=None: asked.append(work))
+    assert main(["train", "digits", "--epochs", "1", "--quiet"]) == 0
+    assert asked[-1] is not None and asked[-1] < _runtime.SMALL_WORK
+    assert _runtime.default_threads(asked[-1], idle=2.0) == 1
+    from thetas.models import LeNet
+    assert cli_train.step_work(LeNet(), 64) is None

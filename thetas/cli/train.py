@@ -132,8 +132,19 @@ def _check(args):
             raise CLIError(f"--save {args.save}: no such folder {folder}")
 
 
+def step_work(model, batch_size):
+    """Multiply-adds of one training step, roughly: forward and backward are 3 products per weight per example for
+    a model of Linear layers; None (unknown: let the idle cores decide) for one with convolutions, whose work
+    grows with the image size, not with the weights."""
+    from ..nn.conv import Conv2d
+    if any(isinstance(m, Conv2d) for m in model.modules()):
+        return None
+    return 3 * batch_size * model.num_parameters()
+
+
 def run(args):
     from .. import data
+    from .._runtime import auto_threads
     from ..io import save
     from ..models import build_model
     from ..train import Checkpoint, CheckpointError, TrainingInterrupted, check_resume, fit, predict
@@ -150,6 +161,8 @@ def run(args):
                             activation=args.activation, dropout=args.dropout, seed=args.seed)
     except ValueError as e:
         raise CLIError(f"--model {args.model}: {e}") from None
+    if not args.threads:   # a small model's products are too short to share: one thread (see _runtime.SMALL_WORK)
+        auto_threads(work=step_work(model, args.batch_size))
     optimizer = _optimizer(args, model)
     train_loader = data.DataLoader(task.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     test_loader = data.DataLoader(task.test, batch_size=1024)
