@@ -140,8 +140,9 @@ def test_ctrl_c_mid_epoch_keeps_the_last_complete_epoch_and_resumes_exactly(tmp_
 
 
 def test_ctrl_c_during_the_write_finishes_the_file_first(tmp_path, monkeypatch):
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT is handled by someone else in this process")
+    # Python's own handler (Ctrl-C raises KeyboardInterrupt) for this test: a server started by an earlier test
+    # may have left its own in this process
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     import thetas.io
     real_save = thetas.io.save
 
@@ -152,8 +153,11 @@ def test_ctrl_c_during_the_write_finishes_the_file_first(tmp_path, monkeypatch):
 
     monkeypatch.setattr(thetas.io, "save", save_with_ctrl_c)
     ck = tmp_path / "ck.safetensors"
-    with pytest.raises(TrainingInterrupted) as info:
-        _fit(_run("sgd"), 4, checkpoint=ck)
+    try:
+        with pytest.raises(TrainingInterrupted) as info:
+            _fit(_run("sgd"), 4, checkpoint=ck)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert info.value.epoch == 2 and th.load_metadata(ck)["user"]["epoch"] == 2
     assert [p.name for p in tmp_path.iterdir()] == ["ck.safetensors"]   # no temp file left behind
 
