@@ -23,6 +23,7 @@ from .model import DKT, dkt_array, dkt_loss, next_step
 TEST_FRACTION = 0.2     # a file without its own test students: this fraction of them (all their answers) held out
 DEFAULTS = dict(hidden=200, dropout=0.0, epochs=None, lr=1e-2, batch_size=32, max_len=200, schedule="cosine")
 SCHEDULES = ("cosine", "none")
+EVAL_LOGITS = 2 ** 24   # dkt_metrics: the most logits (batch × steps × questions) one batch may hold: 64 MB
 STEPS = 2000            # epochs=None: about this many optimizer steps (Adam, cosine-annealed) ...
 EPOCHS = (3, 10)        # ... in at least 3 and at most 10 passes over the training windows
 
@@ -114,9 +115,12 @@ def dkt_metrics(model, students, max_len=200, batch_size=256):
     windows of ``max_len`` answers first, as for training.
 
     Each batch is reduced to its scored predictions before the next one runs, so memory grows with the number
-    of answers, never with answers × questions (a thousand questions and a million answers fit)."""
+    of answers, never with answers × questions (a thousand questions and a million answers fit); a batch holds
+    at most ``EVAL_LOGITS`` logits (fewer windows per batch when there are many questions)."""
     from ..metrics import roc_auc
     X = np.asarray(students) if isinstance(students, np.ndarray) else _windows(students, max_len)
+    # the logits of a batch are (B, T, M): at most EVAL_LOGITS numbers at a time, however many questions
+    batch_size = max(1, min(int(batch_size), EVAL_LOGITS // max(X.shape[1] * model.num_questions, 1)))
     ys, zs = [], []
     with model.evaluating():
         for xb, _ in WindowLoader(X, batch_size, shuffle=False):
