@@ -317,6 +317,21 @@ def resume_command(command, add_parser, given, path):
     return shlex.join(words + options + ["--resume", str(path)])
 
 
+def resumable(train, command, add_parser, given, path):
+    """``train()`` (a ``fit`` with ``checkpoint=``/``resume=``): what it returns, or None after a Ctrl-C, once the
+    command that resumes has been said (``resume_command``); a refused or unwritable checkpoint is a CLIError."""
+    from ..train import CheckpointError, TrainingInterrupted
+    try:
+        return train()
+    except CheckpointError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:  # the checkpoint could not be written (disk full, permissions)
+        raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
+    except TrainingInterrupted as e:
+        log(f"interrupted after epoch {e.epoch}; resume with: {resume_command(command, add_parser, given, e.path)}")
+        return None
+
+
 def checkpoint_paths(args):
     """The checkpoint file of ``--checkpoint``/``--resume`` (None without either), checked before any work:
     ``--resume`` must exist, and the folder of the file to write must."""

@@ -12,7 +12,7 @@ from ..knowledge import DEFAULTS
 from ..knowledge.train import SCHEDULES
 from ..knowledge import FORMATS as DKT_FORMATS
 from .common import (INTERRUPTED, CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
-                     peak_memory_mb, pyplot, report, resume_command, set_threads)
+                     peak_memory_mb, pyplot, report, resumable, set_threads)
 
 
 def add_parser(subparsers):
@@ -142,7 +142,7 @@ def _check(args):
 def run(args):
     from ..io import save
     from ..knowledge import DKT, check_resume, optimal_auc, train_dkt
-    from ..train import Checkpoint, CheckpointError, TrainingInterrupted
+    from ..train import Checkpoint, CheckpointError
 
     given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
     set_threads(args)
@@ -176,15 +176,10 @@ def run(args):
             raise CLIError(str(e)) from None
     log(f"thetas: DKT ({args.cell}, {args.hidden} hidden) {model.num_parameters():,} parameters on {source}: "
         f"{M} questions, {len(train)} train / {len(test)} test students, Adam lr {args.lr}")
-    try:
-        trained = train_dkt(train, test, model=model, epochs=args.epochs, verbose=not args.quiet, checkpoint=ckpt,
-                            resume=args.resume, **recipe)
-    except CheckpointError as e:
-        raise CLIError(str(e)) from None
-    except OSError as e:  # the checkpoint could not be written (disk full, permissions)
-        raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
-    except TrainingInterrupted as e:
-        log(f"interrupted after epoch {e.epoch}; resume with: {resume_command('dkt', add_parser, given, e.path)}")
+    trained = resumable(lambda: train_dkt(train, test, model=model, epochs=args.epochs, verbose=not args.quiet,
+                                          checkpoint=ckpt, resume=args.resume, **recipe),
+                        "dkt", add_parser, given, path)
+    if trained is None:
         return INTERRUPTED
     train_m, test_m = trained.metrics["train"], trained.metrics["test"]
     if len(test) < 10 or test_m["auc"] is None:           # an AUC ranks answers of many students: a few say little

@@ -13,7 +13,7 @@ import numpy as np
 
 from .common import (FAILED, INTERRUPTED, OK, CLIError, add_checkpoint, add_json, add_quiet, add_threads,
                      checkpoint_paths, layer_widths, load_task, log, nonnegative_float, nonnegative_int, objective,
-                     peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resume_command,
+                     peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resumable,
                      set_threads, task_metrics, widths)
 
 # Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
@@ -147,7 +147,7 @@ def run(args):
     from .._runtime import auto_threads
     from ..io import save
     from ..models import build_model
-    from ..train import Checkpoint, CheckpointError, TrainingInterrupted, check_resume, fit, predict
+    from ..train import Checkpoint, CheckpointError, check_resume, fit, predict
 
     given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
     apply_defaults(args)
@@ -183,17 +183,12 @@ def run(args):
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
         f"({sizes}), loss {obj.loss}, {args.optimizer} lr {args.lr}")
     t0 = time.perf_counter()
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: the NaN guard and stopped_reason say it
-            history = fit(model, obj, optimizer, train_loader, val_loader=test_loader, epochs=args.epochs,
-                          metrics=fit_metrics, verbose=not args.quiet, scheduler=scheduler,
-                          checkpoint=ckpt, resume=args.resume)
-    except CheckpointError as e:
-        raise CLIError(str(e)) from None
-    except OSError as e:  # the checkpoint could not be written (disk full, permissions)
-        raise CLIError(f"--checkpoint {path}: {e.strerror or e}") from None
-    except TrainingInterrupted as e:
-        log(f"interrupted after epoch {e.epoch}; resume with: {resume_command('train', add_parser, given, e.path)}")
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: the NaN guard and stopped_reason say it
+        history = resumable(lambda: fit(model, obj, optimizer, train_loader, val_loader=test_loader,
+                                        epochs=args.epochs, metrics=fit_metrics, verbose=not args.quiet,
+                                        scheduler=scheduler, checkpoint=ckpt, resume=args.resume),
+                            "train", add_parser, given, path)
+    if history is None:
         return INTERRUPTED
     seconds = time.perf_counter() - t0
     with np.errstate(over="ignore", invalid="ignore"):
