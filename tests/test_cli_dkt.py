@@ -237,3 +237,33 @@ def test_real_sample_whose_test_students_ask_skills_the_training_ones_never_do(s
                           "--quiet", "--json")
     assert code == 0 and result["test_unseen"]["answers"] == sum(unseen)
     assert result["questions"] == len(known | set(te.question_names))
+
+
+def test_each_file_has_its_own_format_and_unseen_counts_the_students_kept(tmp_path, capsys):
+    """--data a DKT text file, --test an ASSISTments CSV: each file's format is guessed on its own. The unseen
+    answers are counted on the students scored: --samples 2 keeps only test students without unseen ids."""
+    train = tmp_path / "train.txt"
+    train.write_text("4\n1,2,3,2\n1,0,1,1\n3\n3,2,1\n1,1,1\n")
+    rows = ["order_id,user_id,correct,skill_id"]
+    for user, skills in ((1, (1, 2, 3)), (2, (3, 2, 1)), (3, (1, 99, 99))):
+        rows += [f"{10 * user + k},{user},{k % 2},{q}" for k, q in enumerate(skills)]
+    test = tmp_path / "test.csv"
+    test.write_text("\n".join(rows) + "\n")
+    base = ["--data", train, "--test", test, "--hidden", "4", "--epochs", "1", "--quiet", "--json"]
+    code, whole, _ = run(capsys, *base)
+    assert code == 0 and whole["test_unseen"] == {"questions": 1, "answers": 2} and whole["questions"] == 4
+    code, sampled, _ = run(capsys, *base, "--samples", "2")
+    assert code == 0 and sampled["test_unseen"] == {"questions": 0, "answers": 0}
+
+
+def test_a_checkpoint_resumes_whatever_the_spelling_of_the_same_file(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "students.txt"
+    data.write_text("".join(f"5\n{i % 3},{(i + 1) % 3},1,2,0\n1,0,1,1,0\n" for i in range(30)))
+    monkeypatch.chdir(tmp_path)
+    ck = tmp_path / "ck.safetensors"
+    quick = ["--hidden", "4", "--epochs", "2", "--quiet", "--threads", "1", "--json"]
+    assert run(capsys, "--data", data, "--checkpoint", ck, *quick)[0] == 0
+    code, _, captured = run(capsys, "--data", "./sub/../students.txt", "--resume", ck, *quick)
+    assert code == 2 and "sub/../students.txt" in captured            # no such folder "sub": still a mistake
+    (tmp_path / "sub").mkdir()
+    assert run(capsys, "--data", "./sub/../students.txt", "--resume", ck, *quick)[0] == 0

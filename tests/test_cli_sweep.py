@@ -82,6 +82,7 @@ def files(tmp_path_factory):
                                                                "task": "classification", "num_classes": 2})
     th.save(MLP([2, 2]), d / "gone.safetensors", metadata={"dataset": "gone.csv", "target": "label"})
     (d / "folder").mkdir()
+    (d / "rows2.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")        # too few rows for a train/test split
     try:
         from PIL import Image
     except ImportError:
@@ -117,6 +118,14 @@ FILE_CASES = [
     (["train", "{d}/data.csv"], "--target"),
     (["train", "xor", "--save", "{d}/nofolder/m.safetensors"], "--save {d}/nofolder/m.safetensors"),
     (["train", "digits", "--samples", "50"], "--samples"),
+    (["train", "{d}/rows2.csv", "--target", "label"], "rows2.csv: 2 example(s) leave no test set"),
+    (["evaluate", "{d}/csvmodel.safetensors", "{d}/rows2.csv", "--target", "label"], "rows2.csv: 2 example(s)"),
+    (["train", "xor", "--save", "{d}/folder"], "--save {d}/folder: is a folder"),
+    (["train", "xor", "--plot", "{d}/data.csv"], "--plot {d}/data.csv: is a file"),
+    (["train", "xor", "--checkpoint", "{d}/folder"], "--checkpoint {d}/folder: is a folder"),
+    (["train", "xor", "--resume", "{d}/folder"], "--resume {d}/folder: is a folder"),
+    (["train", "xor", "--resume", "{d}/nosuch.safetensors"], "--resume {d}/nosuch.safetensors: no such checkpoint"),
+    (["train", "xor", "--resume", "{d}/data.csv"], "data.csv"),
     (["train", "digits", "--model", "lenet", "--channels", "6"], "--channels"),
     (["train", "xor", "--bogus"], "--bogus"),
     (["gradcheck", "--dataset", "nosuch-set"], "nosuch-set"),
@@ -124,6 +133,11 @@ FILE_CASES = [
     (["dkt", "--data", "{d}/data.csv", "--test", "{d}/nosuch.csv"], "--test {d}/nosuch.csv"),
     (["dkt", "--data", "synthetic-5", "--save", "{d}/nofolder/m.safetensors"], "--save"),
     (["dkt", "--data", "synthetic-5", "--format", "xml"], "--format"),
+    (["dkt", "--data", "{d}/folder"], "--data {d}/folder: is a folder"),
+    (["dkt", "--data", "synthetic-5", "--save", "{d}/folder"], "--save {d}/folder: is a folder"),
+    (["dkt", "--data", "synthetic-5", "--plot", "{d}/data.csv"], "--plot {d}/data.csv: is a file"),
+    (["dkt", "--data", "synthetic-5", "--checkpoint", "{d}/folder"], "--checkpoint {d}/folder: is a folder"),
+    (["rl", "cartpole", "--save", "{d}/folder"], "--save {d}/folder: is a folder"),
     (["rl", "evaluate", "{d}/nosuch.safetensors"], "no such file: {d}/nosuch.safetensors"),
     (["rl", "evaluate", "{d}/data.csv"], "data.csv is not a safetensors file"),
     (["rl", "evaluate", "{d}/lenet.safetensors"], "lenet.safetensors is not a DQN agent"),

@@ -65,6 +65,9 @@ def main(argv=None):
     except CLIError as e:
         log(f"thetas {args.command}: error: {e}")
         return MISTAKE
+    except PermissionError as e:        # a file or folder the user may not read or write: their setup, not a bug
+        log(f"thetas {args.command}: error: cannot use {e.filename}: {e.strerror}")
+        return MISTAKE
     except KeyboardInterrupt:
         log("interrupted")
         return INTERRUPTED

@@ -180,9 +180,14 @@ def load_task(name, seed, target=None, n_samples=None):
     """``th.data.load``, its errors (unknown name, bad CSV, missing file or package) as CLIErrors."""
     from .. import data
     try:
-        return data.load(name, seed=seed, target=target, n_samples=n_samples)
+        task = data.load(name, seed=seed, target=target, n_samples=n_samples)
     except (ValueError, FileNotFoundError, ImportError) as e:
         raise CLIError(str(e)) from None
+    for part in ("train", "test"):
+        if len(getattr(task, part)) == 0:
+            rows = len(task.train) + (0 if task.test is task.train else len(task.test))
+            raise CLIError(f"{name}: {rows} example(s) leave no {part} set; a train/test split needs a few more rows")
+    return task
 
 
 def check_safetensors(path):
@@ -332,14 +337,42 @@ def resumable(train, command, add_parser, given, path):
         return None
 
 
+def check_writable(option, path, folder_ok=False):
+    """Before any work: ``path`` can be written as a file (``folder_ok``: or is a folder to write into): not a
+    folder (unless ``folder_ok``), in a folder that exists and this user may write. A CLIError naming ``option``
+    otherwise, so that no training is lost to a path that was wrong from the start."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        if folder_ok:
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise CLIError(f"{option} {path}: cannot write into this folder (permission denied)")
+            return
+        raise CLIError(f"{option} {path}: is a folder; give a file name")
+    if folder_ok and os.path.exists(path) and not path.lower().endswith(".png"):
+        raise CLIError(f"{option} {path}: is a file; give a folder (or a .png file)")
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder_ok and not path.lower().endswith(".png"):
+        while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+            folder = os.path.dirname(folder)     # folders still to be made: the first that exists must be writable
+    if not os.path.isdir(folder):
+        raise CLIError(f"{option} {path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK) or os.path.exists(path) and not os.access(path, os.W_OK):
+        raise CLIError(f"{option} {path}: cannot write there (permission denied)")
+
+
 def checkpoint_paths(args):
     """The checkpoint file of ``--checkpoint``/``--resume`` (None without either), checked before any work:
-    ``--resume`` must exist, and the folder of the file to write must."""
+    ``--resume`` must be a readable file, and the file to write must be writable."""
     path = args.checkpoint or args.resume
-    if args.resume and not os.path.isfile(args.resume):
-        raise CLIError(f"--resume {args.resume}: no such checkpoint")
-    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise CLIError(f"--checkpoint {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    if args.resume:
+        if os.path.isdir(args.resume):
+            raise CLIError(f"--resume {args.resume}: is a folder, not a checkpoint")
+        if not os.path.isfile(args.resume):
+            raise CLIError(f"--resume {args.resume}: no such checkpoint")
+        if not os.access(args.resume, os.R_OK):
+            raise CLIError(f"--resume {args.resume}: cannot read it (permission denied)")
+    if path:
+        check_writable("--checkpoint" if args.checkpoint else "--resume", path)
     return path
 
 

@@ -9,10 +9,24 @@ import os
 import numpy as np
 
 from ..knowledge import DEFAULTS
-from ..knowledge.train import SCHEDULES
 from ..knowledge import FORMATS as DKT_FORMATS
-from .common import (INTERRUPTED, CLIError, add_checkpoint, add_json, add_quiet, add_threads, checkpoint_paths, log,
-                     peak_memory_mb, pyplot, report, resumable, set_threads)
+from ..knowledge.train import SCHEDULES
+from .common import (
+    INTERRUPTED,
+    CLIError,
+    add_checkpoint,
+    add_json,
+    add_quiet,
+    add_threads,
+    check_writable,
+    checkpoint_paths,
+    log,
+    peak_memory_mb,
+    pyplot,
+    report,
+    resumable,
+    set_threads,
+)
 
 
 def add_parser(subparsers):
@@ -85,7 +99,7 @@ def _students(args):
         return train, test, "synthetic"
     train, fmt = _read_students(args.data, args.format)
     if args.test:
-        test, _ = _read_students(args.test, fmt, option="--test")
+        test, _ = _read_students(args.test, args.format, option="--test")    # each file's own format
         train, test = align_questions(train, test)
     else:
         train = train.drop_short(2)
@@ -124,14 +138,17 @@ def _check(args):
     if not 0 <= args.dropout < 1:
         raise CLIError(f"--dropout must be in [0, 1), got {args.dropout}")
     for flag, path in (("--data", args.data), ("--test", args.test)):
+        if path is not None and os.path.isdir(path):
+            raise CLIError(f"{flag} {path}: is a folder; give a file of students' answers")
         if path is not None and not (flag == "--data" and path.lower() == "synthetic-5") and \
                 not os.path.isfile(path):
             raise CLIError(f"{flag} {path}: no such file" + (" (--data takes synthetic-5 or a file of students' "
                                                              "answers)" if flag == "--data" else ""))
-    if args.save and not os.path.isdir(os.path.dirname(os.path.abspath(args.save))):
-        raise CLIError(f"--save {args.save}: no such folder {os.path.dirname(os.path.abspath(args.save))}")
+    if args.save:
+        check_writable("--save", args.save)
     if args.plot:
         pyplot()                                          # headless, or the CLIError that says to install it
+        check_writable("--plot", args.plot, folder_ok=True)
     if args.plot or args.concepts is not None:
         import importlib.util
         if importlib.util.find_spec("sklearn") is None:
@@ -165,8 +182,9 @@ def run(args):
     source = "synthetic-5" if fmt == "synthetic" else args.data
     recipe = dict(lr=args.lr, batch_size=args.batch_size, max_len=args.max_len, seed=args.seed,
                   schedule=args.schedule)
-    ckpt = Checkpoint(path, config={"data": source, "test": args.test, "format": fmt, "samples": args.samples,
-                                    "seed": args.seed}) if path else None
+    real = lambda p: p if p is None or p == "synthetic-5" else os.path.realpath(p)   # noqa: E731  one file, one name
+    ckpt = Checkpoint(path, config={"data": real(source), "test": real(args.test), "format": fmt,
+                                    "samples": args.samples, "seed": args.seed}) if path else None
     if args.resume:
         try:                                              # before any output: the error is the only line
             check_resume(args.resume, train, test, model=DKT(M, args.hidden, cell=args.cell, dropout=args.dropout,
@@ -189,9 +207,11 @@ def run(args):
     result = {"data": source, "format": fmt, "cell": args.cell, "hidden": args.hidden,
               "parameters": model.num_parameters(), "questions": M,
               "students": {"train": len(train), "test": len(test)}, "sequences": trained.sequences}
-    if args.test:
-        unseen = test.notes.get("unseen_answers", 0)
-        result["test_unseen"] = {"questions": test.notes.get("unseen_questions", 0), "answers": unseen}
+    if args.test:                      # counted on the students kept (--samples, 2 or more answers)
+        asked = np.concatenate(test.questions)
+        unseen = ~np.isin(asked, np.concatenate(train.questions))
+        result["test_unseen"] = {"questions": int(np.unique(asked[unseen]).size), "answers": int(unseen.sum())}
+        unseen = result["test_unseen"]["answers"]
         if unseen:
             log(f"thetas dkt: {unseen} of the test file's answers ask {result['test_unseen']['questions']} "
                 "question(s) the training file never has: the network learned nothing about those")

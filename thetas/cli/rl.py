@@ -13,10 +13,22 @@ import importlib
 import os
 import time
 
-from .common import (CLIError, check_safetensors, checked, fraction, layer_widths, nonnegative_int, peak_memory_mb,
-                     positive_float, positive_int, pyplot, report, set_threads)
-from .common import log as _log   # cmd_rl_train's `log` is the training log that learn() returns
-
+from .common import (
+    CLIError,
+    check_safetensors,
+    check_writable,
+    checked,
+    fraction,
+    layer_widths,
+    nonnegative_int,
+    peak_memory_mb,
+    positive_float,
+    positive_int,
+    pyplot,
+    report,
+    set_threads,
+)
+from .common import log as _log  # cmd_rl_train's `log` is the training log that learn() returns
 
 # Per-environment defaults: ``thetas rl NAME`` works without tuning. CartPole: DQNConfig's defaults (rl-zoo's
 # settings with a decaying learning rate; CleanRL's, with the Huber loss, let Q diverge far beyond 1/(1 − γ)), an
@@ -86,8 +98,9 @@ def cmd_rl_train(args):
     from ..rl.dqn import DQN, DQNConfig, evaluate
     if args.plot:
         pyplot()                                          # before training: headless, or how to install it
-    if args.save and not os.path.isdir(os.path.dirname(os.path.abspath(args.save))):
-        raise CLIError(f"--save {args.save}: no such folder {os.path.dirname(os.path.abspath(args.save))}")
+        check_writable("--plot", args.plot, folder_ok=True)
+    if args.save:
+        check_writable("--save", args.save)
     set_threads(args)
     from .._runtime import tune_malloc
     tune_malloc()

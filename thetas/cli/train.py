@@ -11,10 +11,34 @@ import time
 
 import numpy as np
 
-from .common import (FAILED, INTERRUPTED, OK, CLIError, add_checkpoint, add_json, add_quiet, add_threads,
-                     checkpoint_paths, layer_widths, load_task, log, nonnegative_float, nonnegative_int, objective,
-                     peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resumable,
-                     set_threads, task_metrics, widths)
+from .common import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    CLIError,
+    add_checkpoint,
+    add_json,
+    add_quiet,
+    add_threads,
+    check_writable,
+    checkpoint_paths,
+    layer_widths,
+    load_task,
+    log,
+    nonnegative_float,
+    nonnegative_int,
+    objective,
+    peak_memory_mb,
+    positive_float,
+    positive_int,
+    probability,
+    pyplot,
+    report,
+    resumable,
+    set_threads,
+    task_metrics,
+    widths,
+)
 
 # Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
 DEFAULTS = {
@@ -126,10 +150,9 @@ def _check(args):
         raise CLIError(f"--samples applies to {', '.join(SAMPLED)}; {args.dataset} has a size of its own")
     if args.plot:
         pyplot()                                          # headless, or the CLIError that says to install it
+        check_writable("--plot", args.plot, folder_ok=True)
     if args.save:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(folder):
-            raise CLIError(f"--save {args.save}: no such folder {folder}")
+        check_writable("--save", args.save)
 
 
 def step_work(model, batch_size):
@@ -170,7 +193,8 @@ def run(args):
     fit_metrics = ("accuracy",) if obj.task == "classification" and not obj.binary_logit and \
         obj.loss == "cross_entropy" else ()
     path = checkpoint_paths(args)
-    ckpt = Checkpoint(path, config={"dataset": args.dataset, "target": args.target, "samples": args.samples,
+    dataset = os.path.realpath(args.dataset) if os.path.isfile(args.dataset) else args.dataset  # one file, one name
+    ckpt = Checkpoint(path, config={"dataset": dataset, "target": args.target, "samples": args.samples,
                                     "seed": args.seed}) if path else None
     scheduler = _schedule(args, optimizer)
     resumed_at = 0  # epochs done before this run (per second counts only this run's)
