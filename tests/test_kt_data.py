@@ -215,10 +215,10 @@ def test_load_dkt_csv_remaps_sparse_ids(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("3\n1,2\n1,0,1\n", r"line 2: 2 question ids, but line 1 says this student has 3"),
     ("1\n5\n1\n2\n1,2\n1\n", r"line 6: 1 answers, but line 4 says this student has 2"),
-    ("2\n1,2\n1,2\n", r"line 3: answer 2 is 2; answers must be 0 or 1"),
-    ("2\n1,x\n1,0\n", r"line 2: question id 2 'x' is not a non-negative whole number"),
-    ("2\n1,-4\n1,0\n", r"line 2: question id 2 '-4' is not"),
-    ("2\n1,,2\n1,0\n", r"line 2: question id 2 is empty"),
+    ("2\n1,2\n1,2\n", r"line 3, item 2: the answer is 2; answers must be 0 or 1"),
+    ("2\n1,x\n1,0\n", r"line 2, item 2: the question id 'x' is not a non-negative whole number"),
+    ("2\n1,-4\n1,0\n", r"line 2, item 2: the question id '-4' is not"),
+    ("2\n1,,2\n1,0\n", r"line 2, item 2: the question id is empty"),
     ("two\n1,2\n1,0\n", r"line 1: expected the number of answers"),
     ("1\n1\n1\n2\n1,2\n", r"line 4: the file ends in the middle of a student"),
     ("1\n1\n1\n\n1\n1\n1\n", r"line 4: a blank line where the number of answers"),
@@ -360,11 +360,11 @@ def test_a_cell_over_the_csv_field_limit_names_file_and_line(tmp_path):
 
 
 def test_dkt_items_too_large_or_huge_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="line 2: question id 1 .'9223372036854775808'. is too large"):
+    with pytest.raises(ValueError, match="line 2, item 1: the question id '9223372036854775808' is too large"):
         load_dkt_csv(_write(tmp_path, "1\n9223372036854775808\n1\n"))
     with pytest.raises(ValueError, match="line 1: the number of answers '9{40}.*is too large"):
         load_dkt_csv(_write(tmp_path, "9" * 5000 + "\n1\n1\n"))
-    with pytest.raises(ValueError, match=r"line 2: question id 2 '7{40}'\.\.\. \(100000 characters\) is not"):
+    with pytest.raises(ValueError, match=r"line 2, item 2: the question id '7{40}'\.\.\. \(100000 characters\) is not"):
         load_dkt_csv(_write(tmp_path, "2\n1," + "7" * 99_999 + "x\n1,1\n"))
     assert load_dkt_csv(_write(tmp_path, "2\n" + "0" * 5000 + "3,9223372036854775807\n1,0\n")).question_names == \
         ("3", "9223372036854775807")

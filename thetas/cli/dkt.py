@@ -259,5 +259,6 @@ def run(args):
         summary.append(f"(optimal AUC {result['optimal_test_auc']:.4f})")
     if "concept_ari" in result:
         summary.append(f"concept ARI {result['concept_ari']:.3f}")
-    report(args, result, summary + [f"{result['epochs']} epochs", f"{trained.seconds:.1f} s"])
+    epochs = f"{result['epochs']} epoch{'s' * (result['epochs'] != 1)}"
+    report(args, result, summary + [epochs, f"{trained.seconds:.1f} s"])
     return 0

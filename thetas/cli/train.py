@@ -256,6 +256,6 @@ def run(args):
     if whole:
         main += f" (the {len(task.train)} {'images' if task.name == 'four-pixels' else 'examples'} are the whole " \
                 "data set: no test set)"
-    report(args, result, [main, f"{result['epochs']} epochs", f"{seconds:.1f} s"]
+    report(args, result, [main, f"{result['epochs']} epoch{'s' * (result['epochs'] != 1)}", f"{seconds:.1f} s"]
            + ([] if learned else ["stopped: nothing learned"]))
     return OK if learned else FAILED

@@ -23,10 +23,11 @@ def _items(path, line_no, text, what):
     for k, s in enumerate(items, start=1):
         if not (s.isascii() and s.isdigit()):      # digits only: no sign, no "4_5" (Python's int reads 45)
             problem = "is empty" if s == "" else f"{_short(s)} is not a non-negative whole number"
-            raise ValueError(f"{path}, line {line_no}: {what} {k} {problem}")
+            raise ValueError(f"{path}, line {line_no}, item {k}: the {what} {problem}")
         v = _digits(s)
         if v is None:
-            raise ValueError(f"{path}, line {line_no}: {what} {k} ({_short(s)}) is too large for a 64-bit integer")
+            raise ValueError(f"{path}, line {line_no}, item {k}: the {what} {_short(s)} is too large for a 64-bit "
+                             "integer")
         out.append(v)
     return np.array(out, np.int64)
 
@@ -97,7 +98,7 @@ def load_dkt_csv(path, question_names=None):
                                  f"has {n} answers")
         if n and not np.isin(a, (0, 1)).all():
             k = int(np.flatnonzero(~np.isin(a, (0, 1)))[0])
-            raise ValueError(f"{path}, line {line + 2}: answer {k + 1} is {a[k]}; answers must be 0 or 1")
+            raise ValueError(f"{path}, line {line + 2}, item {k + 1}: the answer is {a[k]}; answers must be 0 or 1")
         questions.append(q)
         answers.append(a)
         ids.append(head[1] if len(head) == 2 else None)
