@@ -11,22 +11,8 @@ import numpy as np
 from ..knowledge import DEFAULTS
 from ..knowledge import FORMATS as DKT_FORMATS
 from ..knowledge.train import SCHEDULES
-from .common import (
-    INTERRUPTED,
-    CLIError,
-    add_checkpoint,
-    add_json,
-    add_quiet,
-    add_threads,
-    check_writable,
-    checkpoint_paths,
-    log,
-    peak_memory_mb,
-    pyplot,
-    report,
-    resumable,
-    set_threads,
-)
+from .common import (INTERRUPTED, CLIError, add_checkpoint, add_json, add_quiet, add_threads, check_writable,
+                     checkpoint_paths, log, peak_memory_mb, pyplot, report, resumable, set_threads)
 
 
 def add_parser(subparsers):

@@ -13,21 +13,8 @@ import importlib
 import os
 import time
 
-from .common import (
-    CLIError,
-    check_safetensors,
-    check_writable,
-    checked,
-    fraction,
-    layer_widths,
-    nonnegative_int,
-    peak_memory_mb,
-    positive_float,
-    positive_int,
-    pyplot,
-    report,
-    set_threads,
-)
+from .common import (CLIError, check_safetensors, check_writable, checked, fraction, layer_widths, nonnegative_int,
+                     peak_memory_mb, positive_float, positive_int, pyplot, report, set_threads)
 from .common import log as _log  # cmd_rl_train's `log` is the training log that learn() returns
 
 # Per-environment defaults: ``thetas rl NAME`` works without tuning. CartPole: DQNConfig's defaults (rl-zoo's

@@ -11,34 +11,10 @@ import time
 
 import numpy as np
 
-from .common import (
-    FAILED,
-    INTERRUPTED,
-    OK,
-    CLIError,
-    add_checkpoint,
-    add_json,
-    add_quiet,
-    add_threads,
-    check_writable,
-    checkpoint_paths,
-    layer_widths,
-    load_task,
-    log,
-    nonnegative_float,
-    nonnegative_int,
-    objective,
-    peak_memory_mb,
-    positive_float,
-    positive_int,
-    probability,
-    pyplot,
-    report,
-    resumable,
-    set_threads,
-    task_metrics,
-    widths,
-)
+from .common import (FAILED, INTERRUPTED, OK, CLIError, add_checkpoint, add_json, add_quiet, add_threads,
+                     check_writable, checkpoint_paths, layer_widths, load_task, log, nonnegative_float, nonnegative_int,
+                     objective, peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resumable,
+                     set_threads, task_metrics, widths)
 
 # Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
 DEFAULTS = {
