@@ -31,7 +31,7 @@ POS_FLOAT = ["0", "-1", "nan", "inf", "x"]
 NONNEG_FLOAT = ["-0.1", "inf", "x"]
 PROB = ["-0.1", "1", "1.5", "x"]          # [0, 1)
 FRACTION = ["-0.1", "1.5", "x"]           # [0, 1]
-WIDTHS = ["0", "-4", "8,x", "abc"]
+WIDTHS = ["0", "-4", "8,x", "abc", "8,,8"]
 NOT_A_NUMBER = ["x"]                      # --threads (add_threads): its range is the threads option's own business
 
 RL_TRAIN = {"--steps": POS_INT, "--seed": NONNEG_INT, "--lr": POS_FLOAT, "--gamma": FRACTION, "--hidden": WIDTHS,

@@ -326,3 +326,12 @@ def test_a_run_killed_after_epoch_3_resumes_to_the_same_bits(tmp_path, capsys, a
     assert resumed["epochs"] == whole["epochs"] == 6
     assert resumed[score] == whole[score]
     assert th.load_metadata(ck)["user"]["epoch"] == 6
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_more_to_train(tmp_path, capsys):
+    ck = str(tmp_path / "ck.safetensors")
+    args = ["train", "xor", "--epochs", "2", "--hidden", "4", "--threads", "1"]
+    assert main([*args, "--checkpoint", ck, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--resume", ck, "--quiet"]) == 0
+    assert "already holds 2 epochs (--epochs 2): nothing more to train" in capsys.readouterr().err

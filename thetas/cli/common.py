@@ -102,9 +102,15 @@ port = checked(int, lambda v: 1 <= v <= 65535, "a port between 1 and 65535")
 def layer_widths(text):
     """'32,32' -> [32, 32]; '' -> [] (no hidden layer); every width a whole number >= 1."""
     out = []
-    for part in str(text).split(","):
-        if not part.strip():
-            continue
+    parts = str(text).split(",")
+    if parts and not parts[-1].strip():
+        parts.pop()                                     # '32,' is 32 (a trailing comma, as in a list)
+    if parts == [""] or not parts:
+        return out
+    for part in parts:
+        if not part.strip():                            # '8,,8': a width left out, not two layers
+            raise argparse.ArgumentTypeError(f"a width is missing in {text!r}: give comma-separated whole "
+                                             "numbers such as 32,32")
         try:
             width = int(part)
         except ValueError:

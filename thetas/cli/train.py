@@ -179,6 +179,9 @@ def run(args):
             resumed_at = check_resume(args.resume, model, optimizer, train_loader, scheduler, ckpt.config)["epoch"]
         except CheckpointError as e:
             raise CLIError(str(e)) from None
+        if resumed_at >= args.epochs:
+            log(f"thetas train: {args.resume} already holds {resumed_at} epochs (--epochs {args.epochs}): nothing "
+                "more to train; the results are the checkpoint's")
     sizes = f"{len(task.train)} examples, no test set" if whole else f"{len(task.train)} train / {len(task.test)} test"
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
         f"({sizes}), loss {obj.loss}, {args.optimizer} lr {args.lr}")
