@@ -127,6 +127,21 @@ def test_integrated_gradients_give_captums_golden_value_and_completeness():
         assert np.allclose(ig, [[1.5, -0.5]], atol=0.05)
         assert abs(gap[0]) <= 0.01 * 1.0   # f(x) − f(0) = 1
     assert np.allclose(inside.gradient_x_input(Captum(), x, 0), [[3, -1]])
+    for method in ("riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre"):
+        ig, gap = inside.integrated_gradients(Captum(), x, 0, steps=100, return_gap=True, method=method)
+        assert np.allclose(ig, [[1.5, -0.5]], atol=0.05), method
+        # the left sum counts α = 0.5, where ReLU'(0) = 0, and misses α = 1: one node short of the kink's side
+        assert abs(gap[0]) <= (0.021 if method == "riemann_left" else 0.01), method
+    with pytest.raises(ValueError, match="unknown method 'simpson'"):
+        inside.integrated_gradients(Captum(), x, 0, method="simpson")
+
+
+def test_the_quadratures_integrate_a_smooth_path_closer_than_the_right_sum():
+    model = _mlp([6, 8, 2], seed=13)
+    x = np.random.default_rng(8).normal(size=(3, 6)) * 2
+    gaps = {m: np.abs(inside.integrated_gradients(model, x, 1, steps=20, return_gap=True, method=m)[1]).max()
+            for m in ("riemann_right", "riemann_middle", "gausslegendre")}
+    assert gaps["gausslegendre"] < gaps["riemann_middle"] < gaps["riemann_right"]
 
 
 def test_completeness_at_100_steps_and_a_batch_equals_its_examples_one_by_one():

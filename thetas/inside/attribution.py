@@ -71,12 +71,40 @@ def gradient_x_input(model, x, target):
     return x.astype(np.float64) * g
 
 
-def integrated_gradients(model, x, target, baseline=None, steps=50, return_gap=False, batch_size=1024):
-    """Integrated gradients (Sundararajan et al. 2017), by the right Riemann sum of ``steps`` terms:
+METHODS = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre")
+
+
+def _path(steps, method):
+    """The points α_k in [0, 1] and weights w_k of the quadrature ∫₀¹ g(α) dα ≈ Σ_k w_k g(α_k)."""
+    m = steps
+    if method == "riemann_right":
+        return np.arange(1, m + 1) / m, np.full(m, 1 / m)
+    if method == "riemann_left":
+        return np.arange(m) / m, np.full(m, 1 / m)
+    if method == "riemann_middle":
+        return (np.arange(m) + 0.5) / m, np.full(m, 1 / m)
+    if method == "riemann_trapezoid":
+        if m < 2:
+            raise ValueError("method='riemann_trapezoid' needs steps ≥ 2")
+        w = np.full(m, 1 / (m - 1))
+        w[[0, -1]] /= 2
+        return np.linspace(0, 1, m), w
+    if method == "gausslegendre":
+        a, w = np.polynomial.legendre.leggauss(m)
+        return (a + 1) / 2, w / 2
+    raise ValueError(f"unknown method {method!r}: choose one of {METHODS}")
+
+
+def integrated_gradients(model, x, target, baseline=None, steps=50, return_gap=False, batch_size=1024,
+                         method="riemann_right"):
+    """Integrated gradients (Sundararajan et al. 2017), by default the paper's right Riemann sum of m = ``steps``
+    terms:
 
         IG_i(x) = (x_i − x'_i) · (1/m) Σ_{k=1..m} ∂F(x' + (k/m)(x − x'))/∂x_i
 
     F(x) = model(x)[target], x' the ``baseline`` (default zeros; an array of one example's shape or of x's shape).
+    ``method`` picks another quadrature of ∫₀¹ ∂F(x' + α(x − x'))/∂x_i dα: "riemann_left", "riemann_middle",
+    "riemann_trapezoid" or "gausslegendre" (Captum's default).
     Completeness: Σ_i IG_i = F(x) − F(x') as m → ∞; ``return_gap=True`` also returns the gap
     Σ_i IG_i − (F(x) − F(x')) per example (N,), whose size relative to |F(x) − F(x')| says whether ``steps`` is
     enough. Returns: attributions (N, ...) float64, or (attributions, gap).
@@ -86,6 +114,7 @@ def integrated_gradients(model, x, target, baseline=None, steps=50, return_gap=F
     steps = int(steps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    alphas, weights = _path(steps, method)
     base = np.zeros_like(x, dtype=np.float64) if baseline is None else np.asarray(baseline, np.float64)
     try:
         base = np.broadcast_to(base, x.shape)
@@ -94,14 +123,13 @@ def integrated_gradients(model, x, target, baseline=None, steps=50, return_gap=F
     xf = x.astype(np.float64)
     n = len(x)
     total = np.zeros_like(xf)
-    alphas = np.arange(1, steps + 1) / steps
     per = max(1, batch_size // n)   # path points per backward pass, so that one pass holds about batch_size inputs
     for i in range(0, steps, per):
-        a = alphas[i:i + per]
+        a, w = alphas[i:i + per], weights[i:i + per]
         points = base[None] + a.reshape(-1, *[1] * x.ndim) * (xf - base)[None]      # (len(a), N, ...)
         g, _ = input_gradient(model, points.reshape(-1, *x.shape[1:]), _score(np.tile(t, len(a)), k))
-        total += g.reshape(len(a), *x.shape).astype(np.float64).sum(0)
-    attributions = (xf - base) * total / steps
+        total += np.tensordot(w, g.reshape(len(a), *x.shape).astype(np.float64), axes=1)
+    attributions = (xf - base) * total
     if not return_gap:
         return attributions
     score = _score(t, k)
