@@ -56,6 +56,20 @@ def test_a_hidden_unit_by_its_layer_name_and_a_feature_map_channel():
     assert x2.shape == (1, 8, 8)
 
 
+def test_a_feature_map_channel_is_its_mean_over_positions():
+    th.manual_seed(0)
+    conv = th.nn.Sequential(th.nn.Conv2d(1, 4, 3, dtype=F64))
+    kernel = conv.parameters()[0].data[2, 0]
+    g = np.zeros((6, 6))   # ∂ mean_{r,c} (kernel ⋆ x)[r, c] / ∂x: the kernel placed at each of the 4 × 4 positions
+    for r in range(4):
+        for c in range(4):
+            g[r:r + 3, c:c + 3] += kernel / 16
+    x = inside.optimal_stimulus(conv, "0", 2, (1, 6, 6), norm=3.0, steps=150, lr=0.1)
+    assert _cos(x[0], g) >= 0.999
+    idx, act = inside.top_stimuli(conv, "0", 2, x[None], k=1)
+    assert act[0] == pytest.approx(float((g * x[0]).sum() + conv.parameters()[1].data[2]))
+
+
 def test_the_same_seed_gives_the_same_stimulus_and_another_seed_another_start():
     model = th.nn.Sequential(th.nn.Flatten(), _mlp([16, 8, 3], seed=2))
     kw = dict(steps=5, lr=0.01, jitter=1, blur_every=2, tv=0.1, l2=0.01)
