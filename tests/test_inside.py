@@ -274,7 +274,7 @@ def test_plots_return_their_axes_and_draw():
     images = np.random.default_rng(7).random(size=(30, 1, 8, 8))
     idx = np.arange(9)
     assert inside.plot_top_stimuli(images, idx, np.linspace(1, 0, 9), ax=axes[1]) is axes[1]
-    assert axes[1].images[0].get_array().shape == (26, 26)
+    assert axes[1].images[0].get_array().shape == (8 * 3 + 3 * 3, 8 * 3 + 2 * 3)   # 3 × 3 tiles, gaps of 3
     assert inside.plot_attribution(images[0], images[1] - 0.5, ax=axes[2], title="why 7") is axes[2]
     assert len(axes[2].images) == 2 and axes[2].get_title() == "why 7"
     fig.canvas.draw()

@@ -55,12 +55,16 @@ def plot_stimuli(stimuli, ax=None, ncols=None, titles=None, image_shape=None, cm
     scale = np.abs(tiles).reshape(len(tiles), -1).max(1)
     tiles = tiles / np.where(scale > 0, scale, 1)[:, None, None]
     ncols = ncols or int(np.ceil(np.sqrt(len(tiles))))
-    mosaic, _ = _mosaic(tiles, ncols)
-    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     h, w = tiles.shape[1:]
-    for i, title in enumerate(titles or []):
+    pad = max(1, round(0.4 * h)) if titles is not None else 1   # room for a title above every tile
+    mosaic, _ = _mosaic(tiles, ncols, pad)
+    top = pad if titles is not None else 0
+    mosaic = np.pad(mosaic, ((top, 0), (0, 0)), constant_values=np.nan)
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    for i, title in enumerate(titles if titles is not None else []):
         r, c = divmod(i, ncols)
-        ax.text(c * (w + 1) + w / 2, r * (h + 1) - 0.3, str(title), ha="center", va="bottom", fontsize=7)
+        ax.text(c * (w + pad) + (w - 1) / 2, top + r * (h + pad) - 0.7, str(title), ha="center", va="bottom",
+                fontsize=7)
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
@@ -72,14 +76,15 @@ def plot_top_stimuli(images, indices, activations=None, ax=None, ncols=3, image_
     ax = _axes(ax)
     images = np.asarray(images)
     tiles = np.stack([_tile(images[i], image_shape) for i in indices])
-    mosaic, _ = _mosaic(tiles, ncols)
-    ax.imshow(np.ma.masked_invalid(mosaic), cmap=cmap, interpolation="nearest")
     h, w = tiles.shape[1:]
+    pad = max(1, round(0.4 * h)) if activations is not None else 1   # room for the activation under every tile
+    mosaic, _ = _mosaic(tiles, ncols, pad)
     if activations is not None:
-        for i, a in enumerate(activations):
-            r, c = divmod(i, ncols)
-            ax.text(c * (w + 1) + w / 2, r * (h + 1) + h - 0.5, f"{a:.3g}", ha="center", va="bottom", fontsize=7,
-                    color="yellow")
+        mosaic = np.pad(mosaic, ((0, pad), (0, 0)), constant_values=np.nan)
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap=cmap, interpolation="nearest")
+    for i, a in enumerate(activations if activations is not None else []):
+        r, c = divmod(i, ncols)
+        ax.text(c * (w + pad) + (w - 1) / 2, r * (h + pad) + h - 0.5, f"{a:.3g}", ha="center", va="top", fontsize=7)
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
