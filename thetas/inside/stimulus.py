@@ -132,7 +132,7 @@ def _check_input_shape(model, module, input_shape, dtype):
             finally:
                 for m, mode in modes:
                     m.training = mode
-    except ValueError as e:
+    except (ValueError, TypeError, IndexError, RuntimeError) as e:   # whatever the model's first layer refuses
         raise ValueError(f"input_shape {input_shape} does not fit the model: {e}") from None
     return input_shape, tuple(y.shape[1:])
 
