@@ -13,6 +13,7 @@ from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_rel
                            sigmoid, softmax, sqrt, stack, sub, sum, tanh, transpose, var, where)
 from . import data, losses, metrics, models, nn, optim, train, viz  # noqa: F401
 from . import knowledge, rl, tutor  # noqa: F401  (th.tutor is th.knowledge.tutor)
+from . import inside  # noqa: F401  (looking inside a network; matplotlib only when a plot is drawn)
 from .autograd.gradcheck import gradcheck  # noqa: F401
 from .objective import Objective  # noqa: F401
 from .io import load, load_into, load_metadata, load_state_dict, save  # noqa: F401
