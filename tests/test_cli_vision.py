@@ -104,3 +104,19 @@ def test_lenet_on_the_embedded_digits(capsys):
     pytest.importorskip("sklearn")
     code, result, _ = run(capsys, "train", "digits", "--model", "lenet", "--epochs", "8", "--json", "--quiet")
     assert code == 0 and result["test_accuracy"] >= 0.9
+
+
+def test_predict_explains_its_first_guess(capsys, tmp_path, lenet_file):
+    """--explain OUT.png: integrated gradients of the first guess over the prepared picture; complete to 5 %
+    (the attributions add up to the logit's change from a blank picture); a folder is refused before any work."""
+    PIL = pytest.importorskip("PIL.Image")
+    pytest.importorskip("matplotlib")
+    from thetas.data import mnist
+    (_, _), (X, _) = mnist()
+    png, why = tmp_path / "digit.png", tmp_path / "why.png"
+    PIL.fromarray(255 - X[0]).save(png)
+    code, result, _ = run(capsys, "predict", lenet_file, png, "--explain", why, "--json")
+    assert code == 0 and result["explain"] == str(why) and why.read_bytes()[:4] == b"\x89PNG"
+    assert 0 <= result["explain_gap"] <= 0.05
+    code, _, err = run(capsys, "predict", lenet_file, png, "--explain", tmp_path)
+    assert code == 2 and "--explain" in err and "is a folder" in err
