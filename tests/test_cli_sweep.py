@@ -47,6 +47,8 @@ OPTIONS = {
         "--samples": POS_INT, "--threads": NOT_A_NUMBER}),
     "evaluate": (["evaluate", "m.safetensors"], {"--seed": NONNEG_INT}),
     "predict": (["predict", "m.safetensors", "digit.png"], {"--top": POS_INT}),
+    "inside": (["inside", "m.safetensors"], {"--unit": NONNEG_INT, "--steps": POS_INT, "--samples": POS_INT,
+                                             "--seed": NONNEG_INT}),
     "gradcheck": (["gradcheck"], {"--hidden": WIDTHS, "--batch-size": POS_INT, "--seed": NONNEG_INT}),
     "dkt": (["dkt", "--data", "synthetic-5"], {
         "--hidden": POS_INT, "--epochs": POS_INT, "--lr": POS_FLOAT, "--batch-size": POS_INT, "--dropout": PROB,
@@ -114,6 +116,12 @@ FILE_CASES = [
     (["predict", "{d}/lenet.safetensors", "{d}/noise.png"], "no ink found in {d}/noise.png"),
     (["predict", "{d}/lenet.safetensors", "{d}/missing.png"], "missing.png"),
     (["predict", "{d}/lenet.safetensors", "{d}/data.csv"], "data.csv"),
+    (["inside", "{d}/nosuch.safetensors"], "no such file: {d}/nosuch.safetensors"),
+    (["inside", "{d}/data.csv"], "data.csv is not a safetensors file"),
+    (["inside", "{d}/nometa.safetensors"], "nometa.safetensors is not a many-class classifier"),
+    (["inside", "{d}/digits.safetensors", "--layer", "9"], "--layer 9: unknown layer '9'"),
+    (["inside", "{d}/digits.safetensors", "--unit", "10"], "--unit 10: layer output has 10 unit(s)"),
+    (["inside", "{d}/digits.safetensors", "--plot", "{d}/data.csv"], "--plot {d}/data.csv: is a file"),
     (["train", "{d}/nosuch.csv", "--target", "label"], "nosuch.csv"),
     (["train", "{d}/data.csv"], "--target"),
     (["train", "xor", "--save", "{d}/nofolder/m.safetensors"], "--save {d}/nofolder/m.safetensors"),
@@ -151,7 +159,8 @@ FILE_CASES = [
 ]
 # the options that name a file, and the positional files: each needs a FILE_CASES or PLOT_CASES entry
 FILE_OPTIONS = {"--save", "--plot", "--model", "--students", "--data", "--test", "MODEL", "IMAGE", "DATASET"}
-PLOT_CASES = [["train", "xor"], ["dkt", "--data", "synthetic-5"], ["rl", "cartpole"], ["rl", "apple-world"]]
+PLOT_CASES = [["train", "xor"], ["inside", "{d}/digits.safetensors"], ["dkt", "--data", "synthetic-5"],
+              ["rl", "cartpole"], ["rl", "apple-world"]]
 
 
 def one_line_mistake(capsys, argv):
@@ -182,11 +191,11 @@ def test_a_wrong_file_is_one_line_naming_it(capsys, files, argv, names):
 
 
 @pytest.mark.parametrize("argv", PLOT_CASES, ids=" ".join)
-def test_plot_without_matplotlib_is_refused_before_training(capsys, monkeypatch, tmp_path, argv):
+def test_plot_without_matplotlib_is_refused_before_training(capsys, monkeypatch, tmp_path, files, argv):
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)     # import matplotlib now raises ImportError
-    line = one_line_mistake(capsys, [*argv, "--plot", tmp_path / "plots"])
+    line = one_line_mistake(capsys, [*(a.format(d=files) for a in argv), "--plot", tmp_path / "plots"])
     assert "--plot needs matplotlib" in line and "pip install" in line
 
 

@@ -7,6 +7,7 @@
     thetas train mnist --model lenet --save lenet.safetensors --plot plots/
     thetas predict lenet.safetensors my_digit.png
     thetas evaluate model.safetensors digits
+    thetas inside lenet.safetensors --plot inside/  # what each class's unit has learned
     thetas gradcheck --hidden 16 --activation tanh
     thetas dkt --data synthetic-5 --concepts 5 --plot kt/   # Deep Knowledge Tracing: what does Riley know?
     thetas rl cartpole                       # deep Q-learning
@@ -19,18 +20,18 @@ Exit status: 0 done; 1 the command ran but failed (gradcheck found wrong gradien
 first epoch ended, e.g. a diverging loss: nothing learned, nothing saved); 2 a user mistake, one line on stderr
 naming the option or file (every option is checked before any training starts); 130 interrupted (Ctrl-C).
 
-One module per command (``train.py``, ``evaluate.py``, ``predict.py``, ``gradcheck.py``, ``dkt.py``, ``rl.py``,
-``lab.py``), each with ``add_parser(subparsers)`` and ``run(args)``; what they share is in ``common.py``. Imports go
-one way: a command imports the library, and nothing in the library imports ``thetas.cli``.
+One module per command (``train.py``, ``evaluate.py``, ``predict.py``, ``inside.py``, ``gradcheck.py``, ``dkt.py``,
+``rl.py``, ``lab.py``), each with ``add_parser(subparsers)`` and ``run(args)``; what they share is in ``common.py``.
+Imports go one way: a command imports the library, and nothing in the library imports ``thetas.cli``.
 """
 import sys
 
-from . import dkt, evaluate, gradcheck, lab, predict, rl, train
+from . import dkt, evaluate, gradcheck, inside, lab, predict, rl, train
 from .common import INTERRUPTED, MISTAKE, CLIError, Parser, UsageError, log
 
 __all__ = ["main", "build_parser", "CLIError", "COMMANDS"]
 
-COMMANDS = (train, evaluate, predict, gradcheck, dkt, lab, rl)    # in the order ``thetas --help`` lists them
+COMMANDS = (train, evaluate, predict, inside, gradcheck, dkt, lab, rl)    # in the order ``thetas --help`` lists them
 
 
 def build_parser():
