@@ -30,7 +30,7 @@ def test_every_class_unit_has_its_own_digit_as_optimal_stimulus(capsys, model):
     assert set(r) >= {"model", "layer", "units", "seconds", "peak_memory_mb"} and r["layer"] == "output"
     assert [u["unit"] for u in r["units"]] == list(range(10))
     for u in r["units"]:
-        assert u["predicted_class"] == u["unit"] and u["probability"] > 0.9, u
+        assert u["predicted_class"] == str(u["unit"]) and u["probability"] > 0.9, u   # a label, as predict's
         assert len(u["top"]) == 9 and len(set(u["top"])) == 9
         assert u["top_activations"] == sorted(u["top_activations"], reverse=True)
 
@@ -63,3 +63,12 @@ def test_not_a_classifier_is_refused(capsys, tmp_path):
     th.save(MLP([2, 1]), tmp_path / "reg.safetensors", metadata={"dataset": "moons", "task": "regression"})
     assert main(["inside", str(tmp_path / "reg.safetensors")]) == 2
     assert "not a many-class classifier" in capsys.readouterr().err
+
+
+def test_plot_is_refused_for_a_model_whose_input_is_no_picture(capsys, tmp_path):
+    path = tmp_path / "xor.safetensors"
+    assert main(["train", "xor", "--epochs", "1", "--save", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["inside", str(path), "--plot", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--plot draws pictures" in err[0] and "2 numbers" in err[0]

@@ -120,3 +120,5 @@ def test_predict_explains_its_first_guess(capsys, tmp_path, lenet_file):
     assert 0 <= result["explain_gap"] <= 0.05
     code, _, err = run(capsys, "predict", lenet_file, png, "--explain", tmp_path)
     assert code == 2 and "--explain" in err and "is a folder" in err
+    code, _, err = run(capsys, "predict", lenet_file, png, "--explain", tmp_path / "why")
+    assert code == 2 and "give a .png file name" in err

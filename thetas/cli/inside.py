@@ -55,7 +55,15 @@ def _check(args, model, user):
     if args.plot:
         pyplot()                                          # headless, or the CLIError that says to install it
         check_writable("--plot", args.plot, folder_ok=True)
+        if not _picture(shape):
+            raise CLIError(f"--plot draws pictures, but {args.model} takes {int(np.prod(shape))} numbers, not an "
+                           "image: leave --plot out (the JSON has every unit)")
     return shape, units
+
+
+def _picture(shape):
+    """Whether one input of this shape is an image --plot can draw: (C, H, W), or a flat square (64: 8×8, 784)."""
+    return len(shape) == 3 or len(shape) == 1 and round(np.sqrt(shape[0])) ** 2 == shape[0] and shape[0] > 4
 
 
 def run(args):
@@ -87,7 +95,7 @@ def run(args):
     rows = []
     for u, probs, (idx, acts) in zip(units, p, tops):
         c = int(np.argmax(probs))
-        rows.append({"unit": u, "predicted_class": classes[c] if c < len(classes) else c,
+        rows.append({"unit": u, "predicted_class": str(classes[c] if c < len(classes) else c),  # as predict's
                      "probability": round(float(probs[c]), 6), "top": [int(i) for i in idx],
                      "top_activations": [round(float(a), 6) for a in acts]})
     result = {"model": args.model, "layer": args.layer, "dataset": task.name, "norm": round(norm, 6),

@@ -36,6 +36,8 @@ def run(args):
     if args.explain:
         pyplot()                                          # headless, or the CLIError that says to install it
         check_writable("--explain", args.explain)
+        if not args.explain.lower().endswith(".png"):
+            raise CLIError(f"--explain {args.explain}: give a .png file name (the picture is a PNG)")
     model, user = load_model(args.model)
     if user.get("binary_logit") or user.get("task") == "regression":
         raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
@@ -69,6 +71,8 @@ def run(args):
               "probability": guesses[0]["probability"], "guesses": guesses}
     if args.explain:
         result.update(_explain(args.explain, model, x, int(order[0]), guesses[0]))
+        if not args.json:
+            print(f"why {guesses[0]['label']}: {args.explain}")
     if args.json:
         print(json.dumps(result))
     return 0
