@@ -1,7 +1,6 @@
 """The Knowledge tracing page: its API through Starlette's TestClient (a DKT trained at first use, in a temporary
 cache), then the page itself in headless Chromium (skipped without Playwright or Chromium)."""
 import os
-import time
 import warnings
 from pathlib import Path
 
@@ -24,12 +23,13 @@ from thetas.lab.schema import from_b64
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def wait_ready(get, timeout=120):
-    deadline = time.time() + timeout
-    status = get()
-    while status["state"] == "training" and time.time() < deadline:
-        time.sleep(0.2)
-        status = get()
+def wait_ready(client, key=None):
+    """The status once the data set's job has ended: its thread is joined (``BackgroundJob.wait``), not polled
+    against a deadline; the timeout only stops a hang."""
+    query = "" if key is None else f"?dataset={key}"
+    status = client.get(f"/api/knowledge/status{query}").json()       # starts the job if it has not started
+    client.app.lab.services["knowledge"].dataset(key).wait(timeout=600)
+    status = client.get(f"/api/knowledge/status{query}").json()
     assert status["state"] == "ready", status
     return status
 
@@ -45,7 +45,7 @@ def client(cache):
         first = c.get("/api/knowledge/status").json()
         assert first["state"] in ("training", "ready")
         assert "progress" in first
-        wait_ready(lambda: c.get("/api/knowledge/status").json())
+        wait_ready(c)
         yield c
 
 
@@ -74,7 +74,7 @@ def test_status_lists_the_students_and_the_model_is_cached(client, cache):
     assert s["state"] == "ready" and s["num_questions"] == 50 and len(s["students"]) == NUM_STUDENTS
     assert (Path(cache) / "dkt-synthetic5.safetensors").is_file()
     with TestClient(create_app(cache=str(cache), autostart=False)) as c2:       # the second start loads it
-        wait_ready(lambda: c2.get("/api/knowledge/status").json())
+        wait_ready(c2)
         assert c2.app.lab.services["knowledge"].datasets[kt.SYNTHETIC].seconds is None   # no child trained
 
 
@@ -155,7 +155,7 @@ def students_text():
 
 
 def wait_dataset(client, key):
-    return wait_ready(lambda: client.get(f"/api/knowledge/status?dataset={key}").json())
+    return wait_ready(client, key)
 
 
 def test_an_uploaded_file_trains_a_dkt_and_its_students_can_be_picked(client, cache, students_text):
@@ -217,7 +217,7 @@ SAMPLE = Path(os.environ.get("THETAS_DATA", "/nonexistent")) / "knowledge-tracin
 @pytest.mark.skipif(not SAMPLE.is_file(), reason="set THETAS_DATA to a folder holding knowledge-tracing/")
 def test_the_real_assistments_sample_from_the_command_line(tmp_path):
     with TestClient(create_app(cache=str(tmp_path), autostart=False, students=str(SAMPLE))) as c:
-        s = wait_ready(lambda: c.get("/api/knowledge/status").json())
+        s = wait_ready(c)
         counts = [int(line) for line in SAMPLE.read_text().splitlines()[0::3] if line.strip()]
         assert s["name"] == SAMPLE.name and len(s["students"]) == sum(n >= 2 for n in counts)
         assert s["num_questions"] == 57 and s["auc"] is not None and 0 <= s["auc"] <= 1
