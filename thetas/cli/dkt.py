@@ -145,6 +145,7 @@ def _check(args):
 def run(args):
     from ..io import save
     from ..knowledge import DKT, check_resume, optimal_auc, train_dkt
+    from ..knowledge.students import unseen
     from ..train import Checkpoint, CheckpointError
 
     given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
@@ -194,12 +195,10 @@ def run(args):
               "parameters": model.num_parameters(), "questions": M,
               "students": {"train": len(train), "test": len(test)}, "sequences": trained.sequences}
     if args.test:                      # counted on the students kept (--samples, 2 or more answers)
-        asked = np.concatenate(test.questions)
-        unseen = ~np.isin(asked, np.concatenate(train.questions))
-        result["test_unseen"] = {"questions": int(np.unique(asked[unseen]).size), "answers": int(unseen.sum())}
-        unseen = result["test_unseen"]["answers"]
-        if unseen:
-            log(f"thetas dkt: {unseen} of the test file's answers ask {result['test_unseen']['questions']} "
+        questions, answers = unseen(train, test)
+        result["test_unseen"] = {"questions": questions, "answers": answers}
+        if answers:
+            log(f"thetas dkt: {answers} of the test file's answers ask {questions} "
                 "question(s) the training file never has: the network learned nothing about those")
     result.update({f"test_{k}": None if v is None else round(v, 6) for k, v in test_m.items()})
     result.update({f"train_{k}": None if v is None else round(v, 6) for k, v in train_m.items()})

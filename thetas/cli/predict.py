@@ -70,7 +70,7 @@ def run(args):
     result = {"image": args.image, "model": args.model, "prediction": guesses[0]["label"],
               "probability": guesses[0]["probability"], "guesses": guesses}
     if args.explain:
-        result.update(_explain(args.explain, model, x, int(order[0]), guesses[0]))
+        result.update(_explain(args.explain, model, x, int(order[0]), guesses[0], float(logits[order[0]])))
         if not args.json:
             print(f"why {guesses[0]['label']}: {args.explain}")
     if args.json:
@@ -78,7 +78,7 @@ def run(args):
     return 0
 
 
-def _explain(path, model, x, target, guess):
+def _explain(path, model, x, target, guess, logit):
     """Integrated gradients of the first guess's logit, from a blank picture to this one (64 steps, the paper's
     Riemann sum), drawn over the picture; returns the JSON's ``explain`` and ``explain_gap`` (completeness:
     |Σ attributions − (F(x) − F(blank))| over |F(x) − F(blank)|)."""
@@ -97,5 +97,5 @@ def _explain(path, model, x, target, guess):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     from ..train import predict
-    change = float(predict(model, x)[0, target] - predict(model, np.zeros_like(x))[0, target])
+    change = logit - float(predict(model, np.zeros_like(x))[0, target])     # F(x) − F(blank): what IG splits up
     return {"explain": path, "explain_gap": round(abs(float(gap[0])) / max(abs(change), 1e-12), 6)}

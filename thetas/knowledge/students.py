@@ -156,16 +156,23 @@ def align_questions(train, *others):
     union = set(names(train)).union(*(names(o) for o in others))
     numeric = all(v.isascii() and v.isdigit() for v in union)
     order = tuple(sorted(union, key=int if numeric else str))
-    known = set(names(train))
     out = [train.with_question_names(order)]
     for o in others:
         aligned = o.with_question_names(order)
-        unseen = np.array([v not in known for v in order])
-        asked = np.concatenate(aligned.questions) if len(aligned) else np.zeros(0, np.int64)
-        aligned.notes.update(unseen_questions=int(unseen[np.unique(asked)].sum()),
-                             unseen_answers=int(unseen[asked].sum()))
+        questions, answers = unseen(out[0], aligned)
+        aligned.notes.update(unseen_questions=questions, unseen_answers=answers)
         out.append(aligned)
     return tuple(out)
+
+
+def unseen(train, test):
+    """``(questions, answers)``: how many of ``test``'s questions no student of ``train`` ever answers, and how
+    many of ``test``'s answers are to them (both numbered alike: ``align_questions``)."""
+    def asked(s):
+        return np.concatenate(s.questions) if len(s) else np.zeros(0, np.int64)
+    q = asked(test)
+    new = ~np.isin(q, asked(train))
+    return int(np.unique(q[new]).size), int(new.sum())
 
 
 # --------------------------------------------------------------------------------------- batches for DKT
