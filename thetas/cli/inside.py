@@ -101,7 +101,7 @@ def run(args):
     result = {"model": args.model, "layer": args.layer, "dataset": task.name, "norm": round(norm, 6),
               "steps": args.steps, "units": rows}
     if args.plot:
-        result["plot"] = _plot(args.plot, args.layer, units, stimuli, images, tops, rows, shape)
+        result["plot"] = _plot(args.plot, args.layer, units, stimuli, images, tops, rows)
     result["seconds"] = round(time.perf_counter() - t0, 3)
     result["peak_memory_mb"] = peak_memory_mb()
     if not args.json:
@@ -113,20 +113,19 @@ def run(args):
     return 0
 
 
-def _plot(path, layer, units, stimuli, images, tops, rows, shape):
+def _plot(path, layer, units, stimuli, images, tops, rows):
     """One PNG, a row per unit: its optimal stimulus beside its top 9 test images (Le et al.'s figures)."""
     from .. import inside
     plt = pyplot()
     if not path.lower().endswith(".png"):
         os.makedirs(path, exist_ok=True)
         path = os.path.join(path, f"inside-{layer}.png")
-    image_shape = (8, 8) if shape == (64,) else (28, 28) if shape == (784,) else None
     fig, axes = plt.subplots(len(units), 2, figsize=(4.5, 2.2 * len(units)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1]})
     for (a, b), u, s, (idx, acts), r in zip(axes, units, stimuli, tops, rows):
-        inside.plot_stimuli([s], ax=a, ncols=1, image_shape=image_shape)
+        inside.plot_stimuli([s], ax=a, ncols=1)    # a flat square input is drawn square
         a.set_title(f"unit {u}: {r['predicted_class']} ({100 * r['probability']:.0f}%)", fontsize=8)
-        inside.plot_top_stimuli(images, idx, acts, ax=b, ncols=3, image_shape=image_shape)
+        inside.plot_top_stimuli(images, idx, acts, ax=b, ncols=3)
         b.set_title(f"top {len(idx)} test images", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
