@@ -141,7 +141,7 @@ def test_integrated_gradients_give_captums_golden_value_and_completeness():
         assert np.allclose(ig, [[1.5, -0.5]], atol=0.05)
         assert abs(gap[0]) <= 0.01 * 1.0   # f(x) − f(0) = 1
     assert np.allclose(inside.gradient_x_input(Captum(), x, 0), [[3, -1]])
-    for method in ("riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre"):
+    for method in ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre"):
         ig, gap = inside.integrated_gradients(Captum(), x, 0, steps=100, return_gap=True, method=method)
         assert np.allclose(ig, [[1.5, -0.5]], atol=0.05), method
         # the left sum counts α = 0.5, where ReLU'(0) = 0, and misses α = 1: one node short of the kink's side
@@ -156,6 +156,32 @@ def test_the_quadratures_integrate_a_smooth_path_closer_than_the_right_sum():
     gaps = {m: np.abs(inside.integrated_gradients(model, x, 1, steps=20, return_gap=True, method=m)[1]).max()
             for m in ("riemann_right", "riemann_middle", "gausslegendre")}
     assert gaps["gausslegendre"] < gaps["riemann_middle"] < gaps["riemann_right"]
+
+
+def test_the_adaptive_path_follows_the_jumps_of_a_relu_network():
+    """A ReLU network's integrand is piecewise constant along the path, its jumps crowded near the black
+    baseline: the adaptive path (the default) closes completeness better than every fixed rule at the same
+    number of gradients, to within 1 % at 100 steps, and is exact for a linear model."""
+    task = th.data.load("digits")
+    X, y = task.train.X.astype(F64), task.train.y
+    model = _mlp([64, 64, 64, 10], seed=3, act=th.nn.ReLU)
+    th.fit(model, "cross_entropy", th.optim.Adam(model.parameters(), lr=0.01), (X, y), epochs=5, verbose=False,
+           metrics=())
+    x = task.test.X[:100].astype(F64)
+    out = model(th.tensor(x)).data
+    t = out.argmax(1)
+    f = out[np.arange(100), t] - model(th.tensor(np.zeros_like(x))).data[np.arange(100), t]
+
+    def worst(steps, method):
+        return np.abs(inside.integrated_gradients(model, x, t, steps=steps, return_gap=True, method=method)[1]
+                      / f).max()
+    adaptive = worst(25, "adaptive")
+    for method in ("riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre"):
+        assert adaptive < worst(25, method), method
+    assert worst(100, "adaptive") <= 0.01
+    linear = _mlp([6, 3], seed=1)
+    xs = np.random.default_rng(0).normal(size=(4, 6))
+    assert np.abs(inside.integrated_gradients(linear, xs, 2, steps=3, return_gap=True)[1]).max() < 1e-12
 
 
 def test_completeness_at_100_steps_and_a_batch_equals_its_examples_one_by_one():
