@@ -62,7 +62,7 @@ def test_not_a_classifier_is_refused(capsys, tmp_path):
     from thetas.models import MLP
     th.save(MLP([2, 1]), tmp_path / "reg.safetensors", metadata={"dataset": "moons", "task": "regression"})
     assert main(["inside", str(tmp_path / "reg.safetensors")]) == 2
-    assert "not a many-class classifier" in capsys.readouterr().err
+    assert "neither a many-class classifier nor an autoencoder" in capsys.readouterr().err
 
 
 def test_plot_is_refused_for_a_model_whose_input_is_no_picture(capsys, tmp_path):

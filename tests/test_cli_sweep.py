@@ -44,7 +44,7 @@ OPTIONS = {
     "train": (["train", "xor"], {
         "--lr": POS_FLOAT, "--batch-size": POS_INT, "--epochs": POS_INT, "--hidden": WIDTHS, "--channels": WIDTHS,
         "--dropout": PROB, "--momentum": PROB, "--weight-decay": NONNEG_FLOAT, "--seed": NONNEG_INT,
-        "--samples": POS_INT, "--threads": NOT_A_NUMBER}),
+        "--samples": POS_INT, "--threads": NOT_A_NUMBER, "--active": POS_INT, "--noise": PROB}),
     "evaluate": (["evaluate", "m.safetensors"], {"--seed": NONNEG_INT}),
     "predict": (["predict", "m.safetensors", "digit.png"], {"--top": POS_INT}),
     "inside": (["inside", "m.safetensors"], {"--unit": NONNEG_INT, "--steps": POS_INT, "--samples": POS_INT,
@@ -53,7 +53,7 @@ OPTIONS = {
     "dkt": (["dkt", "--data", "synthetic-5"], {
         "--hidden": POS_INT, "--epochs": POS_INT, "--lr": POS_FLOAT, "--batch-size": POS_INT, "--dropout": PROB,
         "--max-len": ["1", "0", "-2", "x"], "--concepts": ["1", "0", "x"], "--seed": NONNEG_INT,
-        "--samples": POS_INT, "--threads": NOT_A_NUMBER}),
+        "--samples": POS_INT, "--threads": NOT_A_NUMBER, "--active": POS_INT, "--noise": PROB}),
     "lab": (["lab", "--no-browser"], {"--port": ["0", "-1", "70000", "x"]}),
     "rl cartpole": (["rl", "cartpole"], RL_TRAIN),
     "rl apple-world": (["rl", "apple-world"], RL_TRAIN),
@@ -118,7 +118,7 @@ FILE_CASES = [
     (["predict", "{d}/lenet.safetensors", "{d}/data.csv"], "data.csv"),
     (["inside", "{d}/nosuch.safetensors"], "no such file: {d}/nosuch.safetensors"),
     (["inside", "{d}/data.csv"], "data.csv is not a safetensors file"),
-    (["inside", "{d}/nometa.safetensors"], "nometa.safetensors is not a many-class classifier"),
+    (["inside", "{d}/nometa.safetensors"], "nometa.safetensors is neither a many-class classifier nor an autoencoder"),
     (["inside", "{d}/digits.safetensors", "--layer", "9"], "--layer 9: unknown layer '9'"),
     (["inside", "{d}/digits.safetensors", "--unit", "10"], "--unit 10: layer output has 10 unit(s)"),
     (["inside", "{d}/digits.safetensors", "--plot", "{d}/data.csv"], "--plot {d}/data.csv: is a file"),

@@ -307,3 +307,63 @@ def test_plots_return_their_axes_and_draw():
     plt.close(fig)
     with pytest.raises(ValueError, match="not square"):
         inside.plot_stimuli(np.zeros((2, 10)))
+
+
+# ---------------------------------------------------------------- many units at once, and Le et al.'s read-out
+
+def test_optimal_stimuli_of_many_units_equal_each_units_own_ascent():
+    model = _mlp([12, 6, 4], seed=4)
+    kw = dict(steps=25, lr=0.05, norm=2.0, seed=3, jitter=1, blur_every=5, tv=0.01, l2=0.01)
+    for layer, units in (("output", [0, 3, 1]), ("1", [5, 0])):
+        many, history = inside.optimal_stimuli(model, layer, units, (12,), return_history=True, **kw)
+        for x, h, u in zip(many, history, units):
+            one, h1 = inside.optimal_stimulus(model, layer, u, (12,), return_history=True, **kw)
+            assert np.allclose(x, one, atol=1e-12) and np.allclose(h, h1, atol=1e-12)
+    seen = []
+    inside.optimal_stimuli(model, "output", [0, 1], (12,), steps=4, callback=lambda t, x, a: seen.append(
+        (t, x.shape, a.shape)))
+    assert seen == [(t, (2, 12), (2,)) for t in range(5)]
+
+
+def test_unit_stimuli_find_each_units_top_images_in_one_pass():
+    model = _mlp([8, 5, 3], seed=2)
+    images = np.random.default_rng(0).normal(size=(40, 8))
+    stimuli, tops = inside.unit_stimuli(model, "1", [4, 0, 2], (8,), images, k=5, steps=5)
+    assert stimuli.shape == (3, 8)
+    for u, (idx, acts) in zip([4, 0, 2], tops):
+        ref_idx, ref_acts = inside.top_stimuli(model, "1", u, images, k=5)
+        assert np.array_equal(idx, ref_idx) and np.allclose(acts, ref_acts)
+
+
+def test_class_selectivity_is_le_et_als_best_unit_over_20_thresholds():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=600)
+    noise = rng.normal(size=(600, 4))
+    detector = (y == 1) + 0.1 * rng.normal(size=600)           # unit 2 fires for class 1 and for nothing else
+    acts = np.column_stack([noise[:, 0], noise[:, 1], detector, noise[:, 2]])
+    classes, units, acc = inside.class_selectivity(acts, y)
+    assert classes.tolist() == [0, 1, 2]
+    assert units[1] == 2 and acc[1] == 1.0
+    assert 0.5 <= acc[0] < 0.7 and 0.5 <= acc[2] < 0.7           # noise: a coin, up to the best of 4 × 20 tries
+    inverted = inside.class_selectivity(-acts, y)[2]              # a unit that is silent for the class says nothing
+    assert inverted[1] < 0.6
+    # by hand, for class 1 and unit 2: all its examples and as many others, t evenly spaced from min to max
+    pos = np.flatnonzero(y == 1)
+    neg = np.random.default_rng(5).choice(np.flatnonzero(y != 1), len(pos), replace=False)
+    a, lab = acts[np.r_[pos, neg], 0], np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    best = max(((a >= t) == lab).mean() for t in np.linspace(a.min(), a.max(), 20))
+    assert best >= 0.5
+    with pytest.raises(ValueError, match="one class only"):
+        inside.class_selectivity(acts, np.zeros(600))
+    with pytest.raises(ValueError, match="one row per label"):
+        inside.class_selectivity(acts, y[:10])
+
+
+def test_layer_activations_are_a_layers_units_per_image():
+    conv = th.nn.Sequential(th.nn.Conv2d(1, 3, 3, generator=0), th.nn.ReLU())
+    x = np.random.default_rng(1).normal(size=(5, 1, 6, 6))
+    acts = inside.layer_activations(conv, "1", x, batch_size=2)
+    maps = conv(th.tensor(x.astype(np.float32))).data
+    assert acts.shape == (5, 3) and np.allclose(acts, maps.reshape(5, 3, -1).mean(2), atol=1e-6)
+    with pytest.raises(ValueError, match="unknown layer 'nope'"):
+        inside.layer_activations(conv, "nope", x)

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
 
 from lab_support import need_browser, new_page, refused, screenshots, serve
 from thetas.lab import create_app
+from thetas.lab.server import PAGES
 from thetas.lab.apple import CACHE_NAME, MAX_SPEED
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -114,7 +115,7 @@ def test_the_page_in_a_browser(tmp_path):
     with serve(app) as url, sync_playwright() as p:
         b, pg, errors = new_page(p)
         pg.goto(url + "/apple-world")
-        assert pg.locator("header.nav nav a").count() == 6
+        assert pg.locator("header.nav nav a").count() == len(PAGES)
         assert pg.locator("header.nav nav a.active").inner_text() == "AppleWorld"
         pg.wait_for_function("() => document.querySelector('#qbars').dataset.bars === '3'", timeout=20_000)
         pg.fill("#speed", "20")

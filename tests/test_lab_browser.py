@@ -26,6 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 import thetas as th  # noqa: E402
 from thetas.lab import create_app  # noqa: E402
+from thetas.lab.server import PAGES  # noqa: E402
 from thetas.lab.training import mnist_available  # noqa: E402
 
 LAYERS = 8   # input, conv, pool, conv, pool, dense, dense, softmax
@@ -112,7 +113,7 @@ def test_every_page_loads_cleanly(page, server, shots):
     for path, name in (("/", "index"), ("/four-pixels", "four-pixels"), ("/optimisers", "optimisers")):
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
-        assert page.locator("header.nav nav a").count() == 6
+        assert page.locator("header.nav nav a").count() == len(PAGES)
         if name == "optimisers":
             page.wait_for_function("() => document.querySelector('#now-adam').textContent !== '–'")
             page.wait_for_function("() => document.querySelector('#mm-table').rows.length > 2")
@@ -153,6 +154,46 @@ def test_digits_draw_a_one(page, server, shots, model):
     page.screenshot(path=str(shots / "digits.png"), full_page=True)
     page.click("#clear")
     assert page.locator("#guess1").inner_text() == "?"
+    clean(page)
+
+
+def test_inside_a_neuron_climb_a_class_unit_and_ask_why(page, server, shots, model):
+    page.goto(server + "/inside")
+    page.wait_for_function("() => document.querySelectorAll('#layer option').length > 0")
+    assert page.locator("#layer option").count() == LAYERS - 1          # every layer but the input
+    assert "softmax" in page.locator("#layer option:checked").inner_text()   # the class units come first
+    # keyboard only: type a unit and press Enter
+    page.locator("#unit").fill("3")
+    page.locator("#unit").press("Enter")
+    page.wait_for_function("() => document.querySelector('#stimulus-note').textContent.startsWith('step 100 of 100')",
+                           timeout=60000)
+    assert page.locator("#stimulus").evaluate(INKED) > 0 and page.locator("#ascent").evaluate(INKED) > 0
+    guess = page.locator("#stimulus-guess").inner_text()
+    assert "the network reads it as" in guess
+    if model[1]:
+        assert "reads it as 3" in guess, guess          # the logit of 3 climbed: its picture is read as a 3
+    page.wait_for_function("() => document.querySelectorAll('#top figure').length === 9")
+    labels = page.locator("#top figcaption").all_inner_texts()
+    if model[1]:
+        assert sum(t.startswith("3") for t in labels) >= 7, labels
+    # a hidden layer's unit, with the arrows
+    page.select_option("#layer", index=4)                             # dense 1: 120 units
+    page.click("#next")
+    assert page.locator("#unit").input_value() == "4"
+    page.wait_for_function("() => document.querySelector('#stimulus-note').textContent.startsWith('step 100')",
+                           timeout=60000)
+    assert "dense" in page.locator("#layer option:checked").inner_text()
+    # why did it say 1?
+    draw_a_one(page)
+    page.wait_for_function("() => document.querySelector('#guess').textContent !== '?' && "
+                           "document.querySelector('#why-note').getAttribute('aria-busy') === 'false'")
+    if model[1]:
+        assert page.locator("#guess").inner_text() == "1"
+    assert page.locator("#heat").evaluate(INKED) > 0 and page.locator("#seen").evaluate(INKED) > 0
+    assert "Integrated gradients" in page.locator("#why-note").inner_text()
+    page.screenshot(path=str(shots / "inside.png"), full_page=True)
+    page.click("#clear")
+    assert page.locator("#guess").inner_text() == "?"
     clean(page)
 
 

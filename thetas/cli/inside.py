@@ -1,9 +1,12 @@
-"""``thetas inside MODEL``: what each unit of a saved classifier has learned (Le et al. 2012): its optimal stimulus
-(the input of the test images' mean norm, in their range, that excites it most), the class the model gives that
-stimulus, and the test images that excite it most.
+"""``thetas inside MODEL``: what each unit of a saved network has learned (Le et al. 2012): its optimal stimulus
+(the input of the test images' mean norm, in their range, that excites it most), the class a classifier gives that
+stimulus, and the test images that excite it most. For an autoencoder, trained without labels, Le et al.'s
+read-out too: for every digit, the single unit that detects it best, beside the same network with its initial
+random weights and the best single pixel.
 
     thetas inside lenet.safetensors --plot inside/          # every class: its ideal picture beside its top 9
     thetas inside digits.safetensors --layer 1 --unit 3 --json
+    thetas inside ae.safetensors --plot inside/             # thetas train mnist --model autoencoder --save ae...
 """
 import os
 import time
@@ -15,17 +18,23 @@ from .common import (CLIError, add_json, check_writable, load_model, load_task, 
 
 PICTURES = ("mnist", "fashion-mnist", "digits")   # data scaled into [0, 1] (digits-1v2 too): the stimulus' box
 TOP = 9                                           # Le et al.'s top stimuli: a 3×3 grid
+MAX_ROWS = 16                                     # --plot draws at most this many units (a row each)
 
 
 def add_parser(subparsers):
-    r = subparsers.add_parser("inside", help="what each unit of a saved classifier has learned: its optimal "
-                              "stimulus and its top test images",
-                              description="For each unit of a layer (default: the output, one unit per class): "
-                              "its optimal stimulus by projected gradient ascent on the sphere of the test images' "
-                              "mean L2 norm, the class the model gives it, and the 9 test images that excite it "
-                              "most (th.inside.unit_stimuli).")
-    r.add_argument("model", metavar="MODEL", help="a classifier saved by thetas train DATASET --save PATH")
-    r.add_argument("--layer", default="output", help="'output' (default) or a layer name from model.named_modules()")
+    r = subparsers.add_parser("inside", help="what each unit of a saved network has learned: its optimal "
+                              "stimulus and its top test images (and, for an autoencoder, which unit detects "
+                              "each digit)",
+                              description="For each unit of a layer (default: a classifier's output, one unit per "
+                              "class; an autoencoder's code): its optimal stimulus by projected gradient ascent on "
+                              "the sphere of the test images' mean L2 norm, the class a classifier gives it, and the "
+                              "9 test images that excite it most (th.inside.unit_stimuli). For an autoencoder also "
+                              "Le et al.'s read-out (th.inside.selectivity): per class the unit that detects it best "
+                              "on a class-balanced test set, beside the untrained network and the best pixel.")
+    r.add_argument("model", metavar="MODEL", help="a classifier or an autoencoder saved by thetas train DATASET "
+                   "--save PATH")
+    r.add_argument("--layer", help="'output' (a classifier's default), 'encoder' (an autoencoder's code, its "
+                   "default) or a layer name from model.named_modules()")
     r.add_argument("--unit", type=nonnegative_int, help="only this unit (a column, or a channel of a feature map)")
     r.add_argument("--steps", type=positive_int, default=200, help="gradient ascent steps (default 200)")
     r.add_argument("--samples", type=positive_int, help="search the top stimuli in the first N test images only")
@@ -38,11 +47,16 @@ def add_parser(subparsers):
 
 
 def _check(args, model, user):
-    """Every mistake before any work: not a classifier, no data set, a bad layer or unit, --plot."""
+    """Every mistake before any work: neither a classifier nor an autoencoder, no data set, a bad layer or unit,
+    --plot."""
     from .. import inside
-    if user.get("task") != "classification" or user.get("binary_logit"):
-        raise CLIError(f"{args.model} is not a many-class classifier; inside needs one (thetas train digits --save "
-                       "PATH)")
+    from ..models import Autoencoder
+    if isinstance(model, Autoencoder):
+        args.layer = args.layer or "encoder"
+    elif user.get("task") != "classification" or user.get("binary_logit"):
+        raise CLIError(f"{args.model} is neither a many-class classifier nor an autoencoder; inside needs one "
+                       "(thetas train digits --save PATH, or thetas train mnist --model autoencoder --save PATH)")
+    args.layer = args.layer or "output"
     if not user.get("dataset"):
         raise CLIError(f"{args.model} does not record the data set it was trained on (thetas train DATASET --save)")
     try:
@@ -68,6 +82,7 @@ def _picture(shape):
 
 def run(args):
     from .. import inside
+    from ..models import Autoencoder
     from ..train import predict
     model, user = load_model(args.model)
     shape, n_units = _check(args, model, user)
@@ -88,43 +103,97 @@ def run(args):
     t0 = time.perf_counter()
     stimuli, tops = inside.unit_stimuli(model, args.layer, units, shape, images, k=TOP, norm=norm, box=box,
                                         steps=args.steps, seed=args.seed)
-    logits = predict(model, stimuli.astype(images.dtype))
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    classes = user.get("classes") or list(range(p.shape[1]))
-    rows = []
-    for u, probs, (idx, acts) in zip(units, p, tops):
-        c = int(np.argmax(probs))
-        rows.append({"unit": u, "predicted_class": str(classes[c] if c < len(classes) else c),  # as predict's
-                     "probability": round(float(probs[c]), 6), "top": [int(i) for i in idx],
-                     "top_activations": [round(float(a), 6) for a in acts]})
+    classes = user.get("classes") or list(range(int(user.get("num_classes") or 0)))
+    rows = [{"unit": u, "top": [int(i) for i in idx], "top_activations": [round(float(a), 6) for a in acts]}
+            for u, (idx, acts) in zip(units, tops)]
+    if not isinstance(model, Autoencoder):     # a classifier: the class it gives each stimulus
+        logits = predict(model, stimuli.astype(images.dtype))
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        classes = classes or list(range(p.shape[1]))
+        for r, probs in zip(rows, p):
+            c = int(np.argmax(probs))
+            r.update(predicted_class=str(classes[c] if c < len(classes) else c),   # as predict's
+                     probability=round(float(probs[c]), 6))
     result = {"model": args.model, "layer": args.layer, "dataset": task.name, "norm": round(norm, 6),
               "steps": args.steps, "units": rows}
+    shown = units[:MAX_ROWS]
+    if isinstance(model, Autoencoder):
+        labels = np.asarray(task.test.y[:args.samples] if args.samples else task.test.y)
+        result["selectivity"] = _selectivity(model, args.layer, images, labels, classes)
+        for r, (idx, _) in zip(rows, tops):
+            r["top_labels"] = [str(classes[int(labels[i])]) for i in idx]
+        shown = [] if args.unit is not None else [s["unit"] for s in result["selectivity"]["classes"].values()]
+        shown = shown or units
     if args.plot:
-        result["plot"] = _plot(args.plot, args.layer, units, stimuli, images, tops, rows)
+        result["plot"] = _plot(args.plot, args.layer, units, shown, stimuli, images, tops, rows, result)
     result["seconds"] = round(time.perf_counter() - t0, 3)
     result["peak_memory_mb"] = peak_memory_mb()
     if not args.json:
-        for r in rows:
-            print(f"unit {r['unit']}: its optimal stimulus is classed {r['predicted_class']} "
-                  f"({100 * r['probability']:.1f}%); top test images {r['top']}")
-    report(args, result, [f"{len(rows)} unit(s) of layer {args.layer}", f"{result['seconds']} s"] +
-           ([f"plot {result['plot']}"] if args.plot else []))
+        if "selectivity" in result:
+            _print_selectivity(result["selectivity"])
+        else:
+            for r in rows:
+                print(f"unit {r['unit']}: its optimal stimulus is classed {r['predicted_class']} "
+                      f"({100 * r['probability']:.1f}%); top test images {r['top']}")
+    summary = [f"{len(rows)} unit(s) of layer {args.layer}", f"{result['seconds']} s"]
+    if "selectivity" in result:
+        sel = result["selectivity"]
+        summary.insert(0, f"best single unit per class: mean accuracy {sel['mean_accuracy']:.3f} (untrained "
+                          f"{sel['mean_random_accuracy']:.3f}, best pixel {sel['mean_pixel_accuracy']:.3f})")
+    report(args, result, summary + ([f"plot {result['plot']}"] if args.plot else []))
     return 0
 
 
-def _plot(path, layer, units, stimuli, images, tops, rows):
-    """One PNG, a row per unit: its optimal stimulus beside its top 9 test images (Le et al.'s figures)."""
+def _selectivity(model, layer, images, labels, classes):
+    """Le et al.'s read-out of ``layer``'s units on the test images, beside the same network rebuilt with its
+    initial random weights (its config holds the seed) and the best single pixel, each on the same balanced sets."""
+    from .. import inside
+    from ..nn.module import build
+    untrained = build(model.config())
+    found, units, acc = inside.selectivity(model, layer, images, labels)
+    _, _, rand = inside.selectivity(untrained, layer, images, labels)
+    _, pix_units, pix = inside.class_selectivity(images.reshape(len(images), -1), labels)
+    rows = {}
+    for c, u, a, r, pu, p in zip(found, units, acc, rand, pix_units, pix):
+        name = str(classes[int(c)]) if int(c) < len(classes) else str(int(c))
+        rows[name] = {"unit": int(u), "accuracy": round(float(a), 4), "random_accuracy": round(float(r), 4),
+                      "pixel_accuracy": round(float(p), 4), "pixel": int(pu)}
+    return {"classes": rows, "mean_accuracy": round(float(acc.mean()), 4),
+            "mean_random_accuracy": round(float(rand.mean()), 4), "mean_pixel_accuracy": round(float(pix.mean()), 4),
+            "thresholds": 20, "reference": "Le et al. 2012, best single neuron: faces 81.7 %, human bodies 76.7 %, "
+            "cat faces 74.8 %"}
+
+
+def _print_selectivity(sel):
+    print("class  unit  accuracy  untrained  best pixel   (the best single unit, balanced test set, 20 thresholds)")
+    for name, r in sel["classes"].items():
+        print(f"{name:>5}  {r['unit']:>4}  {r['accuracy']:8.3f}  {r['random_accuracy']:9.3f}  "
+              f"{r['pixel_accuracy']:10.3f}")
+    print(f" mean        {sel['mean_accuracy']:8.3f}  {sel['mean_random_accuracy']:9.3f}  "
+          f"{sel['mean_pixel_accuracy']:10.3f}")
+
+
+def _plot(path, layer, units, shown, stimuli, images, tops, rows, result):
+    """One PNG, a row per unit of ``shown`` (at most MAX_ROWS): its optimal stimulus beside its top 9 test images
+    (Le et al.'s figures). An autoencoder's rows are each class's best unit."""
     from .. import inside
     plt = pyplot()
     if not path.lower().endswith(".png"):
         os.makedirs(path, exist_ok=True)
         path = os.path.join(path, f"inside-{layer}.png")
-    fig, axes = plt.subplots(len(units), 2, figsize=(4.5, 2.2 * len(units)), squeeze=False,
+    shown = list(shown)[:MAX_ROWS]
+    at = {u: i for i, u in enumerate(units)}
+    best = {v["unit"]: (k, v["accuracy"]) for k, v in result.get("selectivity", {}).get("classes", {}).items()}
+    fig, axes = plt.subplots(len(shown), 2, figsize=(4.5, 2.2 * len(shown)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 1]})
-    for (a, b), u, s, (idx, acts), r in zip(axes, units, stimuli, tops, rows):
+    for (a, b), u in zip(axes, shown):
+        i = at[u]
+        s, (idx, acts), r = stimuli[i], tops[i], rows[i]
         inside.plot_stimuli([s], ax=a, ncols=1)    # a flat square input is drawn square
-        a.set_title(f"unit {u}: {r['predicted_class']} ({100 * r['probability']:.0f}%)", fontsize=8)
+        a.set_title(f"unit {u}: {r['predicted_class']} ({100 * r['probability']:.0f}%)" if "predicted_class" in r
+                    else f"unit {u}: class {best[u][0]} ({100 * best[u][1]:.1f}%)" if u in best else f"unit {u}",
+                    fontsize=8)
         inside.plot_top_stimuli(images, idx, acts, ax=b, ncols=3)
         b.set_title(f"top {len(idx)} test images", fontsize=8)
     fig.tight_layout()

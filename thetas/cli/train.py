@@ -5,6 +5,7 @@
     thetas train xor --hidden 8              # ... one hidden layer can
     thetas train data.csv --target label     # your own data
     thetas train mnist --model lenet --save lenet.safetensors --plot plots/
+    thetas train mnist --model autoencoder --save ae.safetensors   # no labels; then: thetas inside ae.safetensors
 """
 import os
 import time
@@ -38,6 +39,11 @@ DEFAULTS = {
     "fashion-mnist": dict(hidden="256,256", activation="relu", dropout=0.2, optimizer="adam", lr=1e-3, epochs=20,
                           batch_size=128),
     "digits:lenet": dict(hidden="120,84", activation="relu", optimizer="adam", lr=2e-3, epochs=30, batch_size=32),
+    # learning without labels: a k-sparse denoising autoencoder (3 of 400 units per image, 80 % of the pixels
+    # dropped in training); Le et al.'s read-out of its single units: thetas inside MODEL
+    "mnist:autoencoder": dict(hidden="400", optimizer="adam", lr=1e-3, epochs=10, batch_size=128),
+    "fashion-mnist:autoencoder": dict(hidden="400", optimizer="adam", lr=1e-3, epochs=10, batch_size=128),
+    "digits:autoencoder": dict(hidden="100", optimizer="adam", lr=1e-3, epochs=100, batch_size=32),
 }
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 
@@ -51,11 +57,16 @@ def add_parser(subparsers):
     t.add_argument("dataset", metavar="DATASET")
     t.add_argument("--target", help="the label column of a CSV file")
     t.add_argument("--model", choices=ARCHITECTURES, default="mlp",
-                   help="mlp (dense layers), logistic (one neuron per class) or lenet (a conv net, for images)")
+                   help="mlp (dense layers), logistic (one neuron per class), lenet (a conv net, for images) or "
+                   "autoencoder (a sparse autoencoder of images, trained without their labels)")
     t.add_argument("--hidden", type=layer_widths,
                    help="hidden layer widths, e.g. 32,32 (mlp; lenet: its dense layers); '' for none")
     t.add_argument("--channels", type=layer_widths, default="6,16",
                    help="lenet: output channels of its two conv layers (default 6,16)")
+    t.add_argument("--active", type=positive_int, default=3,
+                   help="autoencoder: code units kept per image, the k of a k-sparse code (default 3)")
+    t.add_argument("--noise", type=probability, default=0.8,
+                   help="autoencoder: the share of pixels dropped from each training image (default 0.8)")
     t.add_argument("--activation", choices=ACTIVATIONS)
     t.add_argument("--dropout", type=probability, help="dropout probability after each hidden layer")
     t.add_argument("--loss", choices=LOSSES)
@@ -131,6 +142,15 @@ def _check(args):
         check_writable("--save", args.save)
 
 
+def _reconstruction(model, X, chunk=4096):
+    """An autoencoder's report on images X: loss, the mean −LL of an image in nats (the training loss), and mse,
+    the mean squared error of a reconstructed pixel (in chunks: no copy of the whole set)."""
+    ll = model.log_likelihood(X)
+    se = sum(float(((model.reconstruct(X[i:i + chunk]) - X[i:i + chunk]) ** 2).sum())
+             for i in range(0, len(X), chunk))
+    return {"loss": float(-ll.mean()), "mse": se / X.size}
+
+
 def step_work(model, batch_size):
     """Multiply-adds of one training step, roughly: forward and backward are 3 products per weight per example for
     a model of Linear layers; None (unknown: let the idle cores decide) for one with convolutions, whose work
@@ -153,20 +173,27 @@ def run(args):
     _check(args)
     set_threads(args)
     task = load_task(args.dataset, args.seed, args.target, args.samples)
-    obj = objective(task, args.loss, one_logit=args.model == "logistic")
+    ae = args.model == "autoencoder"     # learns the images alone: no objective, the labels never read
+    obj = None if ae else objective(task, args.loss, one_logit=args.model == "logistic")
     channels = widths(args.channels, "--channels") if args.model == "lenet" else (6, 16)
     try:
         model = build_model(task, obj, args.model, hidden=widths(args.hidden, "--hidden"), channels=channels,
-                            activation=args.activation, dropout=args.dropout, seed=args.seed)
+                            activation=args.activation, dropout=args.dropout, seed=args.seed, active=args.active,
+                            noise=args.noise)
     except ValueError as e:
         raise CLIError(f"--model {args.model}: {e}") from None
     if not args.threads:   # a small model's products are too short to share: one thread (see _runtime.SMALL_WORK)
         auto_threads(work=step_work(model, args.batch_size))
     optimizer = _optimizer(args, model)
-    train_loader = data.DataLoader(task.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    test_loader = data.DataLoader(task.test, batch_size=1024)
+    if ae:   # the image is its own target
+        train_loader = data.DataLoader((task.train.X, task.train.X), batch_size=args.batch_size, shuffle=True,
+                                       seed=args.seed)
+        test_loader = data.DataLoader((task.test.X, task.test.X), batch_size=1024)
+    else:
+        train_loader = data.DataLoader(task.train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+        test_loader = data.DataLoader(task.test, batch_size=1024)
     whole = task.test is task.train        # four-pixels: its 8 images are the whole world, there is no test set
-    fit_metrics = ("accuracy",) if obj.task == "classification" and not obj.binary_logit and \
+    fit_metrics = ("accuracy",) if not ae and obj.task == "classification" and not obj.binary_logit and \
         obj.loss == "cross_entropy" else ()
     path = checkpoint_paths(args)
     dataset = os.path.realpath(args.dataset) if os.path.isfile(args.dataset) else args.dataset  # one file, one name
@@ -184,10 +211,11 @@ def run(args):
                 "more to train; the results are the checkpoint's")
     sizes = f"{len(task.train)} examples, no test set" if whole else f"{len(task.train)} train / {len(task.test)} test"
     log(f"thetas: {args.model} {model.num_parameters():,} parameters on {task.name} "
-        f"({sizes}), loss {obj.loss}, {args.optimizer} lr {args.lr}")
+        f"({sizes}), loss {'−LL of the pixels (no labels)' if ae else obj.loss}, {args.optimizer} lr {args.lr}")
     t0 = time.perf_counter()
+    loss = model.loss if ae else obj
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run: the NaN guard and stopped_reason say it
-        history = resumable(lambda: fit(model, obj, optimizer, train_loader, val_loader=test_loader,
+        history = resumable(lambda: fit(model, loss, optimizer, train_loader, val_loader=test_loader,
                                         epochs=args.epochs, metrics=fit_metrics, verbose=not args.quiet,
                                         scheduler=scheduler, checkpoint=ckpt, resume=args.resume),
                             "train", add_parser, given, path)
@@ -195,8 +223,12 @@ def run(args):
         return INTERRUPTED
     seconds = time.perf_counter() - t0
     with np.errstate(over="ignore", invalid="ignore"):
-        test_outputs = predict(model, task.test.X, batch_size=512)
-        train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)
+        if ae:
+            test_outputs = None
+            train_m, test_m = (_reconstruction(model, part.X) for part in (task.train, task.test))
+        else:
+            test_outputs = predict(model, task.test.X, batch_size=512)
+            train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)
     result = {"dataset": task.name, "model": args.model, "parameters": model.num_parameters()}
     result.update({f"train_{k}": round(v, 6) for k, v in train_m.items()})
     result.update({f"test_{k}": round(v, 6) for k, v in test_m.items()})
@@ -219,19 +251,22 @@ def run(args):
         log(f"thetas train: warning: {reason}")
     if args.save and learned:
         meta = {"dataset": os.path.abspath(args.dataset) if task.name.lower().endswith(".csv") else args.dataset,
-                "seed": args.seed, "target": args.target, "loss": obj.loss, "binary_logit": obj.binary_logit,
-                "task": task.task, "num_classes": task.num_classes, "classes": _jsonable(task.classes)}
+                "seed": args.seed, "target": args.target, "loss": "nll" if ae else obj.loss,
+                "binary_logit": False if ae else obj.binary_logit, "task": "autoencoder" if ae else task.task,
+                "num_classes": task.num_classes, "classes": _jsonable(task.classes)}
         try:
             save(model, args.save, metadata=meta)
         except OSError as e:
             raise CLIError(f"cannot write {args.save}: {e.strerror or e}") from None
         result["saved"] = args.save
     if args.plot and learned:
-        from ..viz import save_training_plots
-        result["plot"] = save_training_plots(args.plot, history, model, task, obj, test_outputs)
+        from ..viz import save_autoencoder_plots, save_training_plots
+        result["plot"] = save_autoencoder_plots(args.plot, history, model, task) if ae else \
+            save_training_plots(args.plot, history, model, task, obj, test_outputs)
     split = "train" if whole else "test"
-    main = f"{split} accuracy {test_m['accuracy']:.4f}" if "accuracy" in test_m else \
-        f"{split} rmse {test_m['rmse']:.4f}"
+    main = f"{split} −LL {test_m['loss']:.2f} nats per image (mse {test_m['mse']:.4f} per pixel); its units: " \
+        f"thetas inside {args.save or 'MODEL'}" if ae else f"{split} accuracy {test_m['accuracy']:.4f}" \
+        if "accuracy" in test_m else f"{split} rmse {test_m['rmse']:.4f}"
     if whole:
         main += f" (the {len(task.train)} {'images' if task.name == 'four-pixels' else 'examples'} are the whole " \
                 "data set: no test set)"

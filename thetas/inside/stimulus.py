@@ -16,7 +16,7 @@ from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn.module import _recording
 from ..tensor import Tensor
 
-__all__ = ["optimal_stimulus", "top_stimuli"]
+__all__ = ["optimal_stimulus", "optimal_stimuli", "top_stimuli"]
 
 
 def _dtype(model, default=np.float32):
@@ -137,12 +137,13 @@ def _check_input_shape(model, module, input_shape, dtype):
     return input_shape, tuple(y.shape[1:])
 
 
-def _blur(x, sigma):
-    """A Gaussian blur over the last two axes (the last one for a vector), edges repeated."""
+def _blur(x, sigma, ndim):
+    """A Gaussian blur of each example of ``x`` (an example has ``ndim`` axes) over its last two axes (its only
+    axis for a vector), edges repeated."""
     radius = max(1, int(np.ceil(2 * sigma)))
     k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     k /= k.sum()
-    for axis in ([-1] if x.ndim < 2 else [-2, -1]):
+    for axis in ([-1] if ndim < 2 else [-2, -1]):
         pad = [(0, 0)] * x.ndim
         pad[axis] = (radius, radius)
         xp = np.pad(x, pad, mode="edge")
@@ -151,11 +152,11 @@ def _blur(x, sigma):
     return x
 
 
-def _tv_gradient(x):
-    """∇ of the (squared) total variation TV(x) = Σ (x[i+1, j] − x[i, j])² + (x[i, j+1] − x[i, j])² over the last
-    two axes (the last one for a vector)."""
+def _tv_gradient(x, ndim):
+    """∇ of the (squared) total variation TV(x) = Σ (x[i+1, j] − x[i, j])² + (x[i, j+1] − x[i, j])² of each example
+    over its last two axes (its only axis for a vector)."""
     g = np.zeros_like(x)
-    for axis in ([-1] if x.ndim < 2 else [-2, -1]):
+    for axis in ([-1] if ndim < 2 else [-2, -1]):
         d = np.diff(x, axis=axis)
         hi = [slice(None)] * x.ndim
         lo = [slice(None)] * x.ndim
@@ -165,14 +166,32 @@ def _tv_gradient(x):
     return g
 
 
+def _norms(x):
+    return np.linalg.norm(x.reshape(len(x), -1), axis=1).reshape(-1, *[1] * (x.ndim - 1))
+
+
 def _project(x, norm, box):
-    """Onto the sphere ‖x‖ = norm; with a box, into the box and then onto the ball ‖x‖ ≤ norm (the sphere and the
-    box may not meet: on [0, 1]⁷⁸⁴ a sphere of radius 30 does not)."""
+    """Each example onto the sphere ‖x‖ = norm; with a box, into the box and then onto the ball ‖x‖ ≤ norm (the
+    sphere and the box may not meet: on [0, 1]⁷⁸⁴ a sphere of radius 30 does not)."""
     if box is None:
-        return x * (norm / max(np.linalg.norm(x), 1e-12))
+        return x * (norm / np.maximum(_norms(x), 1e-12))
     x = np.clip(x, *box)
-    n = np.linalg.norm(x)
-    return np.clip(x * (norm / n), *box) if n > norm else x
+    n = _norms(x)
+    return np.where(n > norm, np.clip(x * (norm / np.maximum(n, 1e-12)), *box), x)
+
+
+def _units_of(y, units):
+    """(N,) example n's unit ``units[n]``: one of the ``_unit_of`` forms, the same form for every example."""
+    if isinstance(units[0], tuple):
+        return _unit_of(y, units[0]) if len(set(units)) == 1 else _stack_units(y, units)
+    n = y.shape[0]
+    z = y[np.arange(n), np.asarray(units)]
+    return z.reshape(n, -1).mean(1) if z.ndim > 1 else z
+
+
+def _stack_units(y, units):
+    from ..autograd import ops
+    return ops.stack([_unit_of(y[i:i + 1], u)[0] for i, u in enumerate(units)])
 
 
 def optimal_stimulus(model, layer, unit, input_shape, *, norm=1.0, steps=200, lr=0.05, seed=0, box=None,
@@ -201,52 +220,81 @@ def optimal_stimulus(model, layer, unit, input_shape, *, norm=1.0, steps=200, lr
         return_history: also return the unit's activation a(x_t) at t = 0..steps (steps + 1 numbers).
     Returns: x (``input_shape``, float64), or (x, history) with ``return_history=True``.
     """
+    x, history = optimal_stimuli(model, layer, [unit], input_shape, norm=norm, steps=steps, lr=lr, seed=seed,
+                                 box=box, jitter=jitter, blur_every=blur_every, blur_sigma=blur_sigma, tv=tv, l2=l2,
+                                 return_history=True)
+    return (x[0], history[0]) if return_history else x[0]
+
+
+def optimal_stimuli(model, layer, units, input_shape, *, norm=1.0, steps=200, lr=0.05, seed=0, box=None,
+                    jitter=0, blur_every=0, blur_sigma=0.5, tv=0.0, l2=0.0, return_history=False, callback=None,
+                    start=None):
+    """``optimal_stimulus`` of several units of one layer at once: one ascent on a batch whose row i climbs unit
+    ``units[i]`` (the rows do not meet: eval mode, and the gradient of Σ_i a_{u_i}(x_i) with respect to x_i is
+    a_{u_i}'s alone). Every row starts from the same x₀ of ``seed``, so each equals ``optimal_stimulus`` of its
+    unit. ``callback(t, x, activations)``, if given, is called after the start and after every step (the lab
+    draws the ascent as it goes). ``start``: where the ascent begins instead of the random x₀, one input
+    (``input_shape``) or one per unit, projected first (an ascent goes on from where an earlier one stopped).
+
+    Returns: x (len(units), *input_shape) float64, or (x, history (len(units), steps + 1)).
+    """
     module = _check_layer(model, layer)
     dtype = _dtype(model, np.float64)
     input_shape, out_shape = _check_input_shape(model, module, input_shape, dtype)
-    unit = _check_unit(unit, out_shape, layer)
+    units = [_check_unit(u, out_shape, layer) for u in units]
+    if not units:
+        raise ValueError("units is empty: give at least one unit")
+    if isinstance(units[0], tuple) != all(isinstance(u, tuple) for u in units):
+        raise ValueError(f"units mixes ints and tuples: {units}")
     if norm <= 0 or steps < 0 or lr <= 0:
         raise ValueError(f"norm and lr must be positive and steps ≥ 0, got norm={norm}, lr={lr}, steps={steps}")
     if box is not None and not (len(box) == 2 and box[0] < box[1]):
         raise ValueError(f"box must be (low, high) with low < high, got {box!r}")
 
     def score(m, xt):
-        return _unit_of(_layer_output(m, module, xt), unit)
+        return _units_of(_layer_output(m, module, xt), units)
 
     rng = np.random.default_rng(seed)
-    x = _project(rng.standard_normal(input_shape), norm, box)
+    ndim = len(input_shape)
+    x0 = rng.standard_normal(input_shape) if start is None else np.asarray(start, np.float64)
+    if x0.shape not in (input_shape, (len(units), *input_shape)):
+        raise ValueError(f"start must have shape {input_shape} or {(len(units), *input_shape)}, got {x0.shape}")
+    x = _project(np.broadcast_to(x0, (len(units), *input_shape)).copy(), norm, box)
     history = []
-    axes = (-1,) if len(input_shape) < 2 else (-2, -1)
+    axes = (-1,) if ndim < 2 else (-2, -1)
     for t in range(steps):
         if jitter:
             shift = tuple(int(s) for s in rng.integers(-jitter, jitter + 1, size=len(axes)))
-            g, _ = input_gradient(model, np.roll(x, shift, axes)[None], score)
-            g = np.roll(g[0].astype(np.float64), tuple(-s for s in shift), axes)
-            if return_history:
-                history.append(_activation(model, score, x, dtype))
+            g, _ = input_gradient(model, np.roll(x, shift, axes), score)
+            g = np.roll(g.astype(np.float64), tuple(-s for s in shift), axes)
+            if return_history or callback:
+                history.append(_activations(model, score, x, dtype))
         else:
-            g, a = input_gradient(model, x[None], score)
-            g = g[0].astype(np.float64)
-            history.append(float(a[0]))
+            g, a = input_gradient(model, x, score)
+            g = g.astype(np.float64)
+            history.append(a.astype(np.float64))
+        if callback:
+            callback(t, x, history[-1])
         if tv:
-            g = g - tv * _tv_gradient(x)
+            g = g - tv * _tv_gradient(x, ndim)
         if l2:
             g = g - l2 * x
-        gn = np.linalg.norm(g)
-        if gn > 0:
-            x = x + lr * norm * g / gn
+        gn = _norms(g)
+        x = x + lr * norm * g / np.where(gn > 0, gn, np.inf)
         if blur_every and (t + 1) % blur_every == 0:
-            x = _blur(x, blur_sigma)
+            x = _blur(x, blur_sigma, ndim)
         x = _project(x, norm, box)
-    if not return_history:
+    if not (return_history or callback):
         return x
-    history.append(_activation(model, score, x, dtype))
-    return x, np.asarray(history, dtype=np.float64)
+    history.append(_activations(model, score, x, dtype))
+    if callback:
+        callback(steps, x, history[-1])
+    return (x, np.stack(history, 1)) if return_history else x
 
 
-def _activation(model, score, x, dtype):
+def _activations(model, score, x, dtype):
     with _Frozen(model), no_grad():
-        return float(score(model, Tensor(np.asarray(x[None], dtype))).data[0])
+        return np.asarray(score(model, Tensor(np.asarray(x, dtype))).data, np.float64)
 
 
 def top_stimuli(model, layer, unit, images, k=9, batch_size=256):

@@ -3,7 +3,8 @@ optimal stimulus with its top stimuli (Le et al. 2012's figures: one row per uni
 """
 import numpy as np
 
-from .stimulus import _check_input_shape, _check_layer, _dtype, optimal_stimulus, top_stimuli
+from .selectivity import layer_activations
+from .stimulus import _check_input_shape, _check_layer, _dtype, optimal_stimuli
 
 __all__ = ["input_shape", "num_units", "unit_stimuli"]
 
@@ -37,16 +38,21 @@ def num_units(model, layer, input_shape):
     return int(out_shape[0]) if out_shape else 1
 
 
-def unit_stimuli(model, layer, units, input_shape, images=None, k=9, **ascent):
-    """For each unit in ``units`` of ``layer``: its optimal stimulus (``optimal_stimulus(model, layer, unit,
-    input_shape, **ascent)``: ``norm``, ``box``, ``steps``, ...) and, with ``images`` (N, ...), its top ``k``
-    stimuli among them (``top_stimuli``; k at most N).
+def unit_stimuli(model, layer, units, input_shape, images=None, k=9, chunk=256, **ascent):
+    """For each unit in ``units`` of ``layer``: its optimal stimulus (``optimal_stimuli(model, layer, units,
+    input_shape, **ascent)``: ``norm``, ``box``, ``steps``, ...; ``chunk`` units climb together) and, with
+    ``images`` (N, ...), its top ``k`` stimuli among them (``top_stimuli``; k at most N).
 
     Returns: (stimuli (len(units), *input_shape), tops), tops a list of (indices (k,), activations (k,)) per unit,
     empty without ``images``."""
-    stimuli = np.stack([optimal_stimulus(model, layer, int(u), input_shape, **ascent) for u in units])
+    units = [int(u) for u in units]
+    stimuli = np.concatenate([optimal_stimuli(model, layer, units[i:i + chunk], input_shape, **ascent)
+                              for i in range(0, len(units), chunk)])
     tops = []
     if images is not None:
-        images = np.asarray(images)
-        tops = [top_stimuli(model, layer, int(u), images, k=min(int(k), len(images))) for u in units]
+        acts = layer_activations(model, layer, images)           # one pass over the images for every unit
+        k = min(int(k), len(acts))
+        for u in units:
+            order = np.argsort(-acts[:, u], kind="stable")[:k]    # as top_stimuli: the highest first, ties by index
+            tops.append((order, acts[order, u]))
     return stimuli, tops

@@ -28,13 +28,14 @@ from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
 from starlette.staticfiles import StaticFiles
 
-from . import apple, digits, fourpixel, knowledge, optimisers, playground
+from . import apple, digits, fourpixel, inside, knowledge, optimisers, playground
 from .pages import api_list, render
 from .schema import LabError, obj
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
-PAGES = (digits.PAGE, playground.PAGE, fourpixel.PAGE, optimisers.PAGE, knowledge.PAGE, apple.PAGE)
+PAGES = (digits.PAGE, inside.PAGE, playground.PAGE, fourpixel.PAGE, optimisers.PAGE, knowledge.PAGE,
+         apple.PAGE)
 INDEX = ("/", "index.html", "Home")
 log = logging.getLogger("thetas.lab")
 
@@ -194,9 +195,11 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
     ``students``: a file of students' answers (from the command line only) that the Knowledge page opens with;
     one that is missing or malformed raises knowledge.StudentsFileError (a ValueError) saying why."""
     compute = threading.Lock()
+    digits_service = DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs,
+                                   samples=train_samples, autostart=False)
     services = {
-        "digits": DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs,
-                                samples=train_samples, autostart=False),
+        "digits": digits_service,
+        "inside": inside.InsideService(digits_service),
         "playground": playground.Sessions(),
         "knowledge": knowledge.KnowledgeService(compute, cache=cache),
         "apple": apple.AppleService(compute, cache=cache),

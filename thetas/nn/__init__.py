@@ -8,7 +8,7 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Buffer, Module, Parameter, build
 from .normalization import BatchNorm1d, BatchNorm2d
-from .preprocessing import Standardize
+from .preprocessing import L2Normalize, Standardize
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from ..losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,  # noqa: F401
                       NLLLoss)

@@ -38,3 +38,29 @@ class Standardize(Module):
 
     def extra_repr(self):
         return f"features={self.mean.shape[0]}"
+
+
+class L2Normalize(Module):
+    """y = scale · x / ‖x‖₂ per example (over every axis but the batch's): each input rescaled to one length.
+
+    Le et al. (2012) normalised contrast before their features; here a faint "1" and a bold "8" reach the next
+    layer with the same length, so a unit answers to the shape of a digit, not to how much ink it has. An
+    all-zero input stays zero (‖x‖ is floored at ``eps``). Backward: dy/dx = (scale/‖x‖)(I − x̂x̂ᵀ), x̂ = x/‖x‖, by
+    the chain rule through the library's sqrt, sum and div.
+
+    Shape: (N, ...) -> same.
+    """
+
+    def __init__(self, scale=1.0, eps=1e-6):
+        if not scale > 0 or not eps > 0:
+            raise ValueError(f"L2Normalize: scale and eps must be positive, got scale={scale}, eps={eps}")
+        self.scale, self.eps = float(scale), float(eps)
+
+    def forward(self, x):
+        x = ops._t(x)
+        axes = tuple(range(1, len(x.shape)))
+        length = ops.sqrt(ops.add(ops.sum(ops.mul(x, x), axis=axes, keepdims=True), self.eps ** 2))
+        return ops.mul(ops.div(x, length), self.scale)
+
+    def extra_repr(self):
+        return f"scale={self.scale:g}"

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from .plots import _pyplot, plot_confusion_matrix, plot_decision_boundary, plot_history, savefig
+from .plots import _pyplot, plot_confusion_matrix, plot_decision_boundary, plot_history, plot_weights, savefig
 from .vision import plot_feature_maps, plot_filters, plot_misclassified
 
 
@@ -64,4 +64,39 @@ def save_training_plots(path, history, model, task, objective, test_outputs=None
     if convs:
         save(plot_filters(convs[0]), "filters.png")
         save(plot_feature_maps(model, task.test.X[:1]), "feature_maps.png")
+    return written
+
+
+def save_autoencoder_plots(path, history, model, task, n=12):
+    """The pictures of a trained ``Autoencoder``, in the folder ``path``: ``history.png`` (−LL per image, train vs
+    test), ``reconstructions.png`` (the first ``n`` test images above what the network rebuilt from its few active
+    units) and ``weights.png`` (the encoder's first 64 units θ_j, each drawn as an image: the prototypes).
+    Returns the list of files written."""
+    from ..models.builder import image_shape
+    plt = _pyplot()
+    written = []
+
+    def save(fig, name):
+        written.append(savefig(fig, os.path.join(path, name)))
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    plot_history(history, ax=ax)
+    ax.set_title(f"{task.name}: −LL per image, train vs test")
+    save(fig, "history.png")
+    shape = image_shape(task)
+    if shape is None:
+        return written
+    side = shape[1:]
+    x = task.test.X[:n]
+    fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x), 2.6), squeeze=False)
+    for j, (a, b) in enumerate(zip(x, model.reconstruct(x))):
+        for row, img in ((0, a), (1, b)):
+            axes[row, j].imshow(np.asarray(img).reshape(side), cmap="gray_r", vmin=0, vmax=1)
+            axes[row, j].axis("off")
+    axes[0, 0].set_title("test image", fontsize=8, loc="left")
+    axes[1, 0].set_title(f"rebuilt from {model.k} units", fontsize=8, loc="left")
+    save(fig, "reconstructions.png")
+    linear = next(m for m in model.encoder.modules() if hasattr(m, "in_features"))
+    save(plot_weights(linear.weight.data[:64], side), "weights.png")
     return written
