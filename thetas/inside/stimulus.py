@@ -37,9 +37,31 @@ def _check_layer(model, layer):
     return modules[layer]
 
 
-def _layer_output(model, module, x):
+def _before_relu(module):
+    """The ReLU whose input the ascent climbs for a unit of ``module``: the module itself if it is a ReLU, or a
+    container's last layer if that is one; else None. ReLU(z) is flat where z < 0, so a unit that is off at the
+    start has no gradient to climb; z has one, and wherever z > 0 can be reached both have the same maximiser."""
+    from ..nn.activation import ReLU
+    if isinstance(module, ReLU):
+        return module
+    leaves = [m for m in module.modules() if not any(True for _ in m.children())] if module is not None else []
+    return leaves[-1] if leaves and isinstance(leaves[-1], ReLU) else None
+
+
+def _layer_output(model, module, x, before=None):
     """Run ``x`` through ``model`` and return ``module``'s output (its last call) as a Tensor in the graph, or the
-    model's output when ``module`` is None."""
+    model's output when ``module`` is None; with ``before`` (a ReLU, see ``_before_relu``), that ReLU's input."""
+    if before is not None:
+        outer, _recording.calls = _recording.calls, []
+        try:
+            model(x)
+            calls = _recording.calls
+        finally:
+            _recording.calls = outer
+        ins = [args[0] for m, args, _ in calls if m is before and args and isinstance(args[0], Tensor)]
+        if not ins:
+            raise ValueError(f"layer {type(before).__name__} was not called with a Tensor in the forward pass")
+        return ins[-1]
     if module is None:
         return model(x)
     outer, _recording.calls = _recording.calls, []
@@ -233,8 +255,10 @@ def optimal_stimuli(model, layer, units, input_shape, *, norm=1.0, steps=200, lr
     ``units[i]`` (the rows do not meet: eval mode, and the gradient of Σ_i a_{u_i}(x_i) with respect to x_i is
     a_{u_i}'s alone). Every row starts from the same x₀ of ``seed``, so each equals ``optimal_stimulus`` of its
     unit. ``callback(t, x, activations)``, if given, is called after the start and after every step (the lab
-    draws the ascent as it goes). ``start``: where the ascent begins instead of the random x₀, one input
-    (``input_shape``) or one per unit, projected first (an ascent goes on from where an earlier one stopped).
+    draws the ascent as it goes). A unit of a ReLU layer (or of a block that ends in one) is climbed through the
+    ReLU's input z, and its history is z: ReLU(z) has no gradient where the unit is off. ``start``: where the
+    ascent begins instead of the random x₀, one input (``input_shape``) or one per unit, projected first (an
+    ascent goes on from where an earlier one stopped).
 
     Returns: x (len(units), *input_shape) float64, or (x, history (len(units), steps + 1)).
     """
@@ -251,8 +275,10 @@ def optimal_stimuli(model, layer, units, input_shape, *, norm=1.0, steps=200, lr
     if box is not None and not (len(box) == 2 and box[0] < box[1]):
         raise ValueError(f"box must be (low, high) with low < high, got {box!r}")
 
+    before = _before_relu(module)
+
     def score(m, xt):
-        return _units_of(_layer_output(m, module, xt), units)
+        return _units_of(_layer_output(m, module, xt, before), units)
 
     rng = np.random.default_rng(seed)
     ndim = len(input_shape)
