@@ -121,3 +121,20 @@ def test_autoencoder_mistakes_are_one_line(capsys, tmp_path):
     assert main(["train", "digits", "--model", "autoencoder", "--active", "200"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "k (units kept per example) must be between 1 and hidden=100" in err[0]
+
+
+def test_evaluate_an_autoencoder_and_refuse_it_where_a_classifier_is_needed(capsys, digits_ae, tmp_path):
+    path, r = digits_ae
+    assert main(["evaluate", str(path), "--json"]) == 0
+    e = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert e["test_loss"] == pytest.approx(r["test_loss"]) and e["test_mse"] == pytest.approx(r["test_mse"])
+    from PIL import Image
+    picture = np.full((28, 28), 255, np.uint8)
+    picture[4:24, 12:16] = 0
+    Image.fromarray(picture).save(tmp_path / "one.png")
+    assert main(["predict", str(path), str(tmp_path / "one.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is an autoencoder" in err[0] and "thetas inside" in err[0]
+    from thetas.lab.digits import DigitModel
+    with pytest.raises(ValueError, match="an autoencoder rebuilds digits"):
+        DigitModel.load(str(path))

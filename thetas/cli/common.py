@@ -306,6 +306,15 @@ def task_metrics(model, objective, dataset, outputs=None):
     return objective.metrics(outputs, dataset.y, loss)
 
 
+def reconstruction_metrics(model, X, chunk=4096):
+    """An autoencoder's report on images X: loss, the mean −LL of an image in nats (its training loss), and mse,
+    the mean squared error of a rebuilt pixel (in chunks: no copy of the whole set)."""
+    ll = model.log_likelihood(X)
+    se = sum(float(((model.reconstruct(X[i:i + chunk]) - X[i:i + chunk]) ** 2).sum())
+             for i in range(0, len(X), chunk))
+    return {"loss": float(-ll.mean()), "mse": se / X.size}
+
+
 def resume_command(command, add_parser, given, path):
     """The command line that goes on from the checkpoint ``path``: ``thetas COMMAND``, its positional arguments,
     and the options the user typed that differ from their defaults, with ``--resume PATH`` in place of

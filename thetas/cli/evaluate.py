@@ -2,9 +2,10 @@
 
     thetas evaluate model.safetensors digits
     thetas evaluate model.safetensors            # the data set recorded by thetas train --save
+    thetas evaluate ae.safetensors               # an autoencoder: test_loss (−LL per image) and test_mse
 """
 from .common import (CLIError, add_json, check_fits, data_path, default_loss, load_model, load_task,
-                     nonnegative_int, objective, report, task_metrics)
+                     nonnegative_int, objective, reconstruction_metrics, report, task_metrics)
 
 
 def add_parser(subparsers):
@@ -35,13 +36,18 @@ def _recorded_dataset(user, model_path):
 
 
 def run(args):
+    from ..models import Autoencoder
     model, user = load_model(args.model)
     dataset = args.dataset or _recorded_dataset(user, args.model)
     seed = args.seed if args.seed is not None else user.get("seed", 0)
     task = load_task(dataset, seed, args.target or user.get("target"))
-    obj = objective(task, user.get("loss") or default_loss(task), one_logit=bool(user.get("binary_logit")))
-    check_fits(model, task.test.X, args.model, task.name, outputs=obj.outputs)
-    m = task_metrics(model, obj, task.test)
+    if isinstance(model, Autoencoder):                    # how well it rebuilds the test images
+        check_fits(model, task.test.X, args.model, task.name)
+        m = reconstruction_metrics(model, task.test.X)
+    else:
+        obj = objective(task, user.get("loss") or default_loss(task), one_logit=bool(user.get("binary_logit")))
+        check_fits(model, task.test.X, args.model, task.name, outputs=obj.outputs)
+        m = task_metrics(model, obj, task.test)
     result = {"dataset": task.name, "model": args.model, **{f"test_{k}": round(v, 6) for k, v in m.items()},
               "samples": len(task.test)}
     report(args, result, [f"{k} {v}" for k, v in result.items() if k.startswith("test_")])

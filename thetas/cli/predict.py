@@ -39,6 +39,10 @@ def run(args):
         if not args.explain.lower().endswith(".png"):
             raise CLIError(f"--explain {args.explain}: give a .png file name (the picture is a PNG)")
     model, user = load_model(args.model)
+    if user.get("task") == "autoencoder" or type(model).__name__ == "Autoencoder":
+        raise CLIError(f"{args.model} is an autoencoder: it rebuilds pictures, it does not name them; predict needs a "
+                       f"classifier (thetas train mnist --save PATH), and thetas inside {args.model} shows which of "
+                       "its units detect which digit")
     if user.get("binary_logit") or user.get("task") == "regression":
         raise CLIError(f"{args.model} is not a many-class classifier; predict needs one (e.g. trained on mnist)")
     dataset = str(user.get("dataset") or "mnist")

@@ -14,8 +14,8 @@ import numpy as np
 
 from .common import (FAILED, INTERRUPTED, OK, CLIError, add_checkpoint, add_json, add_quiet, add_threads,
                      check_writable, checkpoint_paths, layer_widths, load_task, log, nonnegative_float, nonnegative_int,
-                     objective, peak_memory_mb, positive_float, positive_int, probability, pyplot, report, resumable,
-                     set_threads, task_metrics, widths)
+                     objective, peak_memory_mb, positive_float, positive_int, probability, pyplot,
+                     reconstruction_metrics, report, resumable, set_threads, task_metrics, widths)
 
 # Per-dataset defaults: a user runs ``thetas train NAME`` without tuning.
 DEFAULTS = {
@@ -142,15 +142,6 @@ def _check(args):
         check_writable("--save", args.save)
 
 
-def _reconstruction(model, X, chunk=4096):
-    """An autoencoder's report on images X: loss, the mean −LL of an image in nats (the training loss), and mse,
-    the mean squared error of a reconstructed pixel (in chunks: no copy of the whole set)."""
-    ll = model.log_likelihood(X)
-    se = sum(float(((model.reconstruct(X[i:i + chunk]) - X[i:i + chunk]) ** 2).sum())
-             for i in range(0, len(X), chunk))
-    return {"loss": float(-ll.mean()), "mse": se / X.size}
-
-
 def step_work(model, batch_size):
     """Multiply-adds of one training step, roughly: forward and backward are 3 products per weight per example for
     a model of Linear layers; None (unknown: let the idle cores decide) for one with convolutions, whose work
@@ -225,7 +216,7 @@ def run(args):
     with np.errstate(over="ignore", invalid="ignore"):
         if ae:
             test_outputs = None
-            train_m, test_m = (_reconstruction(model, part.X) for part in (task.train, task.test))
+            train_m, test_m = (reconstruction_metrics(model, part.X) for part in (task.train, task.test))
         else:
             test_outputs = predict(model, task.test.X, batch_size=512)
             train_m, test_m = task_metrics(model, obj, task.train), task_metrics(model, obj, task.test, test_outputs)

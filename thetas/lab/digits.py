@@ -48,7 +48,11 @@ class DigitModel:
     """A saved digit classifier (LeNet or an MLP from ``thetas train``) and how to feed it a drawing."""
 
     def __init__(self, model, metadata=None, source=""):
+        from ..models import Autoencoder
         user = (metadata or {}).get("user") or {}
+        if isinstance(model, Autoencoder):
+            raise ValueError(f"{source}: an autoencoder rebuilds digits, it does not name them: give a classifier "
+                             "(thetas train mnist --model lenet --save PATH)")
         self.model, self.source = model.eval(), str(source)
         self.dataset = str(user.get("dataset") or ("digits" if getattr(model, "image_size", 28) == 8 else "mnist"))
         self.side = 8 if self.dataset.lower().startswith("digits") else 28
