@@ -19,6 +19,7 @@ from thetas.data import synthetic_students
 from thetas.lab import knowledge as kt
 from thetas.lab.knowledge import MAX_LEN, NUM_STUDENTS
 from thetas.lab.schema import from_b64
+from thetas.lab.server import PAGES
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -301,7 +302,7 @@ def test_the_page_in_a_browser(cache, tmp_path, monkeypatch):
     with serve(app) as url, sync_playwright() as p:
         b, pg, errors = new_page(p)
         pg.goto(url + "/knowledge")                 # a fresh cache: "training…" first, then the heatmap
-        assert pg.locator("header.nav nav a").count() == 6
+        assert pg.locator("header.nav nav a").count() == len(PAGES)
         assert pg.locator("header.nav nav a.active").inner_text() == "Knowledge tracing"
         pg.wait_for_function("() => +(document.querySelector('#heatmap').dataset.steps || 0) > 0",
                              timeout=120_000)
