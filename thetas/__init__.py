@@ -14,6 +14,7 @@ from .autograd.ops import (abs, add, cat, clip, concatenate, div, exp, leaky_rel
 from . import data, losses, metrics, models, nn, optim, train, viz  # noqa: F401
 from . import knowledge, rl, tutor  # noqa: F401  (th.tutor is th.knowledge.tutor)
 from . import inside  # noqa: F401  (looking inside a network; matplotlib only when a plot is drawn)
+from . import export  # noqa: F401  (to PyTorch and back; torch imported only when called)
 from .autograd.gradcheck import gradcheck  # noqa: F401
 from .objective import Objective  # noqa: F401
 from .io import load, load_into, load_metadata, load_state_dict, save  # noqa: F401
