@@ -69,4 +69,31 @@ class Autoencoder(nn.Module):
         return self.decoder(h)
 
 
-MODELS = {"LeNet": LeNet, "LogisticRegression": LogisticRegression, "Autoencoder": Autoencoder}
+class DKT(nn.Module):
+    """thetas.models.DKT: x (B, T, 2) int [question, answer] pairs, question −1 for padding; the input at step t is
+    one-hot(q_t + M·a_t) (all zeros for padding), or that row of the fixed random projection; then the recurrent
+    layer, dropout and the output layer: one logit per question, (B, T, M)."""
+
+    def __init__(self, model, kids):
+        super().__init__()
+        self.rnn, self.drop, self.out, self.num_questions = kids["rnn"], kids["drop"], kids["out"], model.num_questions
+        if model.projection is not None:
+            self.register_buffer("projection", torch.zeros(tuple(model.projection.data.shape)))
+        else:
+            self.projection = None
+
+    def forward(self, x):
+        q, a = x[..., 0], x[..., 1]
+        valid = q >= 0
+        index = torch.where(valid, q + self.num_questions * a, torch.full_like(q, -1))
+        dtype = self.out.weight.dtype
+        if self.projection is not None:
+            inputs = self.projection[index]                       # row −1: the zero row, "no input"
+        else:
+            inputs = nn.functional.one_hot(index.clamp(min=0), 2 * self.num_questions).to(dtype)
+            inputs = inputs * valid.unsqueeze(-1).to(dtype)
+        h, _ = self.rnn(inputs)
+        return self.out(self.drop(h))
+
+
+MODELS = {"LeNet": LeNet, "LogisticRegression": LogisticRegression, "Autoencoder": Autoencoder, "DKT": DKT}
