@@ -26,12 +26,12 @@ Imports go one way: a command imports the library, and nothing in the library im
 """
 import sys
 
-from . import dkt, evaluate, gradcheck, inside, lab, predict, rl, train
+from . import dkt, evaluate, export, gradcheck, inside, lab, predict, rl, train
 from .common import INTERRUPTED, MISTAKE, CLIError, Parser, UsageError, log
 
 __all__ = ["main", "build_parser", "CLIError", "COMMANDS"]
 
-COMMANDS = (train, evaluate, predict, inside, gradcheck, dkt, lab, rl)    # in the order ``thetas --help`` lists them
+COMMANDS = (train, evaluate, predict, inside, export, gradcheck, dkt, lab, rl)   # as ``thetas --help`` lists them
 
 
 def build_parser():

@@ -373,6 +373,12 @@ def check_writable(option, path, folder_ok=False):
         raise CLIError(f"{option} {path}: no such folder {folder}")
     if not os.access(folder, os.W_OK | os.X_OK) or os.path.exists(path) and not os.access(path, os.W_OK):
         raise CLIError(f"{option} {path}: cannot write there (permission denied)")
+    try:                     # the permission bits can say yes where writing fails (/proc, a read-only mount): try
+        import tempfile
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise CLIError(f"{option} {path}: cannot write in {folder} ({e.strerror or e})") from None
 
 
 def checkpoint_paths(args):

@@ -118,11 +118,22 @@ def run(args):
     result = {"model": args.model, "layer": args.layer, "dataset": task.name, "norm": round(norm, 6),
               "steps": args.steps, "units": rows}
     shown = units[:MAX_ROWS]
-    if isinstance(model, Autoencoder):
-        labels = np.asarray(task.test.y[:args.samples] if args.samples else task.test.y)
-        result["selectivity"] = _selectivity(model, args.layer, images, labels, classes)
-        for r, (idx, _) in zip(rows, tops):
-            r["top_labels"] = [str(classes[int(labels[i])]) for i in idx]
+    if isinstance(model, Autoencoder):   # the read-out always on the whole test set (--samples: the top images)
+        every = np.asarray(task.test.X).reshape(len(task.test.X), *shape)
+        labels = np.asarray(task.test.y)
+        result["selectivity"] = _selectivity(model, args.layer, every, labels, classes)
+        acts = inside.layer_activations(model, args.layer, images)
+        fires = (acts > 0).sum(0)
+        for r, (idx, a) in zip(rows, tops):
+            keep = [int(i) for i, v in zip(idx, a) if v > 0]     # a sparse unit: only the images it fires on
+            r.update(top=keep, top_activations=r["top_activations"][:len(keep)], fires_on=int(fires[r["unit"]]),
+                     top_labels=[str(classes[int(labels[i])]) for i in keep])
+        tops = [(np.asarray(r["top"], int), np.asarray(r["top_activations"])) for r in rows]
+        silent = int((acts.max(0) <= 0).sum())
+        result["selectivity"]["silent_units"] = silent
+        if silent == acts.shape[1]:
+            log(f"thetas inside: warning: all {silent} units of layer {args.layer} are silent on the test images: "
+                "the network learned nothing to read out (did its training diverge?)")
         shown = [] if args.unit is not None else [s["unit"] for s in result["selectivity"]["classes"].values()]
         shown = shown or units
     if args.plot:
@@ -182,6 +193,8 @@ def _plot(path, layer, units, shown, stimuli, images, tops, rows, result):
     if not path.lower().endswith(".png"):
         os.makedirs(path, exist_ok=True)
         path = os.path.join(path, f"inside-{layer}.png")
+    if len(shown) > MAX_ROWS:
+        log(f"thetas inside: --plot draws the first {MAX_ROWS} of {len(shown)} units (--unit U draws another)")
     shown = list(shown)[:MAX_ROWS]
     at = {u: i for i, u in enumerate(units)}
     best = {v["unit"]: (k, v["accuracy"]) for k, v in result.get("selectivity", {}).get("classes", {}).items()}
@@ -194,8 +207,13 @@ def _plot(path, layer, units, shown, stimuli, images, tops, rows, result):
         a.set_title(f"unit {u}: {r['predicted_class']} ({100 * r['probability']:.0f}%)" if "predicted_class" in r
                     else f"unit {u}: class {best[u][0]} ({100 * best[u][1]:.1f}%)" if u in best else f"unit {u}",
                     fontsize=8)
-        inside.plot_top_stimuli(images, idx, acts, ax=b, ncols=3)
-        b.set_title(f"top {len(idx)} test images", fontsize=8)
+        if len(idx):
+            inside.plot_top_stimuli(images, idx, acts, ax=b, ncols=3)
+        else:
+            b.axis("off")
+        fires = f" (fires on {r['fires_on']} of {len(images)})" if "fires_on" in r else ""
+        b.set_title(f"top {len(idx)} test images{fires}" if len(idx) else f"fires on no test image{fires}",
+                    fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

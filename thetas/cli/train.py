@@ -63,9 +63,9 @@ def add_parser(subparsers):
                    help="hidden layer widths, e.g. 32,32 (mlp; lenet: its dense layers); '' for none")
     t.add_argument("--channels", type=layer_widths, default="6,16",
                    help="lenet: output channels of its two conv layers (default 6,16)")
-    t.add_argument("--active", type=positive_int, default=3,
+    t.add_argument("--active", type=positive_int,
                    help="autoencoder: code units kept per image, the k of a k-sparse code (default 3)")
-    t.add_argument("--noise", type=probability, default=0.8,
+    t.add_argument("--noise", type=probability,
                    help="autoencoder: the share of pixels dropped from each training image (default 0.8)")
     t.add_argument("--activation", choices=ACTIVATIONS)
     t.add_argument("--dropout", type=probability, help="dropout probability after each hidden layer")
@@ -102,6 +102,29 @@ def apply_defaults(args):
             setattr(args, k, v)
     if args.momentum is None:
         args.momentum = 0.9 if args.optimizer == "sgd" else 0.0
+    args.active = 3 if args.active is None else args.active
+    args.noise = 0.8 if args.noise is None else args.noise
+
+
+AUTOENCODER_ONLY = ("active", "noise")
+NOT_FOR_AUTOENCODER = ("activation", "dropout", "loss", "target")   # its code units are ReLUs, its loss the −LL
+
+
+def _check_model_options(args):
+    """Options that the chosen model would silently ignore: a mistake to say, not to swallow."""
+    def option(name):
+        return "--" + name.replace("_", "-")
+    if args.model == "autoencoder":
+        given = [option(k) for k in NOT_FOR_AUTOENCODER if getattr(args, k) is not None]
+        if given:
+            raise CLIError(f"{given[0]} does not apply to --model autoencoder (its code units are ReLUs, its loss "
+                           "the images' −LL, its noise --noise P)")
+        if args.hidden is not None and not widths(args.hidden, "--hidden"):
+            raise CLIError("--hidden '': an autoencoder needs its number of code units, e.g. --hidden 400")
+    else:
+        given = [option(k) for k in AUTOENCODER_ONLY if getattr(args, k) is not None]
+        if given:
+            raise CLIError(f"{given[0]} applies to --model autoencoder only")
 
 
 def _optimizer(args, model):
@@ -160,6 +183,7 @@ def run(args):
     from ..train import Checkpoint, CheckpointError, check_resume, fit, predict
 
     given = dict(vars(args))  # the options as typed, for the resume hint after a Ctrl-C
+    _check_model_options(args)
     apply_defaults(args)
     _check(args)
     set_threads(args)

@@ -82,7 +82,8 @@ def save_autoencoder_plots(path, history, model, task, n=12):
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_history(history, ax=ax)
-    ax.set_title(f"{task.name}: −LL per image, train vs test")
+    ax.set_title(f"{task.name}: −LL per image; train with {100 * model.noise:.0f} % of the pixels dropped, "
+                 "test with none", fontsize=10)
     save(fig, "history.png")
     shape = image_shape(task)
     if shape is None:
