@@ -20,8 +20,9 @@ from ..nn import recurrent as R
 from .torch import ExportError
 
 OPSET = 17
-_GATES = {R.LSTM: [0, 3, 1, 2], R.GRU: [1, 0, 2], R.RNN: [0]}     # thetas' gate blocks in ONNX's order
-_OPS = {R.LSTM: "LSTM", R.GRU: "GRU", R.RNN: "RNN"}
+_GATES = {R.LSTM: [0, 3, 1, 2], R.GRU: [1, 0, 2], R.RNN: [0],     # thetas' gate blocks in ONNX's order
+          R.LSTMCell: [0, 3, 1, 2], R.GRUCell: [1, 0, 2], R.RNNCell: [0]}
+_OPS = {R.LSTM: "LSTM", R.GRU: "GRU", R.RNN: "RNN", R.LSTMCell: "LSTM", R.GRUCell: "GRU", R.RNNCell: "RNN"}
 
 
 def _onnx():
@@ -71,6 +72,37 @@ def _conv_pads(m):
     return [ph, pw, ph, pw]
 
 
+def _operator(g, kind, h, order, y, weights, nonlinearity):
+    """One ONNX RNN / GRU / LSTM operator over y (T, B, D) with thetas' (w_ih, w_hh, b_ih, b_hh), its gate blocks
+    permuted to ONNX's order; returns its outputs (Y, Y_h[, Y_c])."""
+    w_ih, w_hh, b_ih, b_hh = weights
+
+    def blocks(a):
+        return np.concatenate([a[i * h:(i + 1) * h] for i in order])
+    inputs = [y, g.const(blocks(w_ih)[None], "W"), g.const(blocks(w_hh)[None], "R")]
+    if b_ih is not None:
+        inputs.append(g.const(np.concatenate([blocks(b_ih), blocks(b_hh)])[None], "B"))
+    attrs = {"hidden_size": h}
+    if _OPS[kind] == "GRU":
+        attrs["linear_before_reset"] = 1
+    if _OPS[kind] == "RNN":
+        attrs["activations"] = ["Relu" if nonlinearity == "relu" else "Tanh"]
+    return g.op(_OPS[kind], inputs, outputs=3 if _OPS[kind] == "LSTM" else 2, **attrs)
+
+
+def _cell(g, m, x):
+    """One step of an RNNCell / GRUCell / LSTMCell from the zero state: a one-step sequence through the operator.
+    Returns (h', [c'] for an LSTMCell)."""
+    kind = type(m)
+    weights = (m.weight_ih.data, m.weight_hh.data, None if m.bias_ih is None else m.bias_ih.data,
+               None if m.bias_hh is None else m.bias_hh.data)
+    y = g.op("Unsqueeze", [x, g.const([0], dtype=np.int64)])                    # (B, D) -> (1, B, D)
+    outs = _operator(g, kind, m.hidden_size, _GATES[kind], y, weights, getattr(m, "nonlinearity", "tanh"))
+    squeeze = g.const([0], dtype=np.int64)
+    states = [g.op("Squeeze", [o, squeeze]) for o in outs[1:]]                  # (1, B, H) -> (B, H)
+    return states[0], states[1:]
+
+
 def _recurrent(g, m, x, rank):
     """A (batch_first) RNN / GRU / LSTM over x (B, T, D): one ONNX operator per layer, time first inside.
     Returns (the output (B, T, H), [the final states (layers, B, H), ...])."""
@@ -80,19 +112,8 @@ def _recurrent(g, m, x, rank):
     y = g.op("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else x
     finals = [[], []]
     for layer in range(m.num_layers):
-        w_ih, w_hh, b_ih, b_hh = (None if t is None else t.data for t in m._weights(layer))
-
-        def blocks(a):
-            return np.concatenate([a[i * h:(i + 1) * h] for i in order])
-        inputs = [y, g.const(blocks(w_ih)[None], "W"), g.const(blocks(w_hh)[None], "R")]
-        if b_ih is not None:
-            inputs.append(g.const(np.concatenate([blocks(b_ih), blocks(b_hh)])[None], "B"))
-        attrs = {"hidden_size": h}
-        if kind is R.GRU:
-            attrs["linear_before_reset"] = 1
-        if kind is R.RNN:
-            attrs["activations"] = ["Relu" if m.nonlinearity == "relu" else "Tanh"]
-        outs = g.op(_OPS[kind], inputs, outputs=3 if kind is R.LSTM else 2, **attrs)
+        weights = tuple(None if t is None else t.data for t in m._weights(layer))
+        outs = _operator(g, kind, h, order, y, weights, getattr(m, "nonlinearity", "tanh"))
         y = g.op("Squeeze", [outs[0], g.const([1], dtype=np.int64)])             # (T, 1, B, H) -> (T, B, H)
         finals[0].append(outs[1])
         if kind is R.LSTM:
@@ -144,6 +165,11 @@ def _emit(g, m, x, rank, path):
         sq = g.op("ReduceSum", [g.op("Mul", [x, x]), axes], keepdims=1)
         length = g.op("Sqrt", [g.op("Add", [sq, g.const(m.eps ** 2)])])
         return g.op("Mul", [g.op("Div", [x, length]), g.const(m.scale)]), rank, []
+    if isinstance(m, R._Cell):
+        if rank != 2:
+            raise ExportError(f"layer {path or '(the model)'!r}: a {type(m).__name__} takes (batch, features)")
+        h, extra = _cell(g, m, x)
+        return h, 2, extra
     if isinstance(m, R._Recurrent):
         if rank != 3:
             raise ExportError(f"layer {path or '(the model)'!r}: a {type(m).__name__} takes (batch, time, "
@@ -217,7 +243,8 @@ def to_onnx(model, path, example_input, opset=OPSET):
     the input's dtype and shape, the first axis left dynamic ("batch"; for a DKT or a batch-first recurrent layer
     the second too, "time"). The graph is checked with
     ``onnx.checker.check_model(full_check=True)`` before it is written (atomically). Its input is named "input",
-    its output "output" (a bare RNN / GRU / LSTM adds "h_n", and "c_n").
+    its output "output" (a bare RNN / GRU / LSTM adds "h_n", and "c_n"; an LSTMCell's "output" is h' and it adds
+    c' as "h_n"). A cell runs one step from the zero state, as ``cell(x)`` does.
 
     Returns the path. Raises ExportError naming the path and type of a layer with no translation; ImportError
     without the onnx package.
