@@ -35,44 +35,52 @@ def _children(module):
     return list(module.named_children())
 
 
+def _bias(layer):
+    """Whether a layer has a bias: its ``bias`` flag (recurrent layers, torch cells), its bias Parameter or None,
+    or for a thetas cell its ``bias_ih``."""
+    b = layer.bias if hasattr(layer, "bias") else layer.bias_ih
+    return b if isinstance(b, bool) else b is not None
+
+
+# thetas class, torch.nn name, constructor arguments: positional and keyword, read by the same attribute names on
+# both sides (thetas names them as PyTorch does); "bias" is whether the layer has one
+LAYERS = [
+    (L.Linear, "Linear", ("in_features", "out_features"), ("bias",)),
+    (V.Conv2d, "Conv2d", ("in_channels", "out_channels", "kernel_size"), ("stride", "padding", "bias")),
+    (V.MaxPool2d, "MaxPool2d", ("kernel_size", "stride", "padding"), ()),
+    (V.AvgPool2d, "AvgPool2d", ("kernel_size", "stride", "padding"), ()),
+    (V.Flatten, "Flatten", ("start_dim",), ()),
+    (N.BatchNorm1d, "BatchNorm1d", ("num_features",), ("eps", "momentum", "affine")),
+    (N.BatchNorm2d, "BatchNorm2d", ("num_features",), ("eps", "momentum", "affine")),
+    (D.Dropout, "Dropout", ("p",), ()),
+    (A.Softmax, "Softmax", ("dim",), ()),
+    (A.LogSoftmax, "LogSoftmax", ("dim",), ()),
+    (A.LeakyReLU, "LeakyReLU", ("negative_slope",), ()),
+    (A.Sigmoid, "Sigmoid", (), ()),
+    (A.Tanh, "Tanh", (), ()),
+    (A.ReLU, "ReLU", (), ()),
+    (A.Identity, "Identity", (), ()),
+    (R.RNN, "RNN", ("input_size", "hidden_size"), ("num_layers", "nonlinearity", "bias", "batch_first", "dropout")),
+    (R.LSTM, "LSTM", ("input_size", "hidden_size"), ("num_layers", "bias", "batch_first", "dropout")),
+    (R.GRU, "GRU", ("input_size", "hidden_size"), ("num_layers", "bias", "batch_first", "dropout")),
+    (R.RNNCell, "RNNCell", ("input_size", "hidden_size"), ("bias", "nonlinearity")),
+    (R.LSTMCell, "LSTMCell", ("input_size", "hidden_size"), ("bias",)),
+    (R.GRUCell, "GRUCell", ("input_size", "hidden_size"), ("bias",)),
+]
+
+
+def _build(cls, source, positional, keywords):
+    """``cls`` made with ``source``'s values of the named arguments."""
+    def value(name):
+        return _bias(source) if name == "bias" else getattr(source, name)
+    return cls(*[value(a) for a in positional], **{k: value(k) for k in keywords})
+
+
 def _leaf(m, nn):
     """The torch layer for a thetas leaf layer (None when it has no direct counterpart)."""
-    if isinstance(m, L.Linear):
-        return nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if isinstance(m, V.Conv2d):
-        return nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
-                         bias=m.bias is not None)
-    if isinstance(m, V.MaxPool2d):
-        return nn.MaxPool2d(m.kernel_size, m.stride, m.padding)
-    if isinstance(m, V.AvgPool2d):
-        return nn.AvgPool2d(m.kernel_size, m.stride, m.padding)
-    if isinstance(m, V.Flatten):
-        return nn.Flatten(m.start_dim)
-    if isinstance(m, N.BatchNorm2d):
-        return nn.BatchNorm2d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine)
-    if isinstance(m, N.BatchNorm1d):
-        return nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine)
-    if isinstance(m, D.Dropout):
-        return nn.Dropout(m.p)
-    if isinstance(m, A.LogSoftmax):
-        return nn.LogSoftmax(m.dim)
-    if isinstance(m, A.Softmax):
-        return nn.Softmax(m.dim)
-    if isinstance(m, A.LeakyReLU):
-        return nn.LeakyReLU(m.negative_slope)
-    simple = {A.Sigmoid: nn.Sigmoid, A.Tanh: nn.Tanh, A.ReLU: nn.ReLU, A.Identity: nn.Identity}
-    if type(m) in simple:
-        return simple[type(m)]()
-    if isinstance(m, R._Recurrent):
-        kind = {R.RNN: nn.RNN, R.LSTM: nn.LSTM, R.GRU: nn.GRU}[type(m)]
-        kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=m.dropout)
-        if isinstance(m, R.RNN):
-            kw["nonlinearity"] = m.nonlinearity
-        return kind(m.input_size, m.hidden_size, **kw)
-    if isinstance(m, R._Cell):
-        kind = {R.RNNCell: nn.RNNCell, R.LSTMCell: nn.LSTMCell, R.GRUCell: nn.GRUCell}[type(m)]
-        kw = {"nonlinearity": m.nonlinearity} if isinstance(m, R.RNNCell) else {}
-        return kind(m.input_size, m.hidden_size, bias=m.bias_ih is not None, **kw)
+    for ours, name, positional, keywords in LAYERS:
+        if type(m) is ours:
+            return _build(getattr(nn, name), m, positional, keywords)
     return None
 
 
@@ -88,12 +96,12 @@ def _convert(m, path, torch):
     if isinstance(m, P.L2Normalize):
         return T.L2Normalize(m.scale, m.eps)
     if name in T.MODELS:                      # a thetas model that computes more than its layers
-        kids = {k: _convert(c, f"{path}.{k}" if path else k, torch) for k, c in _children(m)}
+        kids = {k: _convert(c, _join(path, k), torch) for k, c in _children(m)}
         return T.MODELS[name](m, kids)
     if isinstance(m, C.Sequential):
-        return nn.Sequential(*[_convert(c, f"{path}.{k}" if path else k, torch) for k, c in _children(m)])
+        return nn.Sequential(*[_convert(c, _join(path, k), torch) for k, c in _children(m)])
     if isinstance(m, C.ModuleList):
-        return nn.ModuleList([_convert(c, f"{path}.{k}" if path else k, torch) for k, c in _children(m)])
+        return nn.ModuleList([_convert(c, _join(path, k), torch) for k, c in _children(m)])
     raise ExportError(f"layer {path or '(the model)'!r} is a {name}, which has no PyTorch translation in "
                       "thetas.export (supported: the layers of thetas.nn and the models of thetas.models)")
 
@@ -123,54 +131,26 @@ def to_torch(model):
 def _from_plain(net, path, torch):
     """A thetas layer for a plain torch layer (no thetas_config)."""
     nn = torch.nn
-    if isinstance(net, nn.Linear):
-        return L.Linear(net.in_features, net.out_features, bias=net.bias is not None)
-    if isinstance(net, nn.Conv2d):
-        if net.groups != 1 or tuple(net.dilation) != (1, 1) or net.padding_mode != "zeros":
-            raise ExportError(f"layer {path!r}: a Conv2d with groups, dilation or {net.padding_mode} padding has no "
-                              "thetas translation")
-        return V.Conv2d(net.in_channels, net.out_channels, tuple(net.kernel_size), stride=tuple(net.stride),
-                        padding=net.padding if isinstance(net.padding, str) else tuple(net.padding),
-                        bias=net.bias is not None)
-    if isinstance(net, nn.MaxPool2d):
-        return V.MaxPool2d(net.kernel_size, net.stride, net.padding)
-    if isinstance(net, nn.AvgPool2d):
-        return V.AvgPool2d(net.kernel_size, net.stride, net.padding)
-    if isinstance(net, nn.Flatten):
-        return V.Flatten(net.start_dim)
-    if isinstance(net, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        kind = N.BatchNorm2d if isinstance(net, nn.BatchNorm2d) else N.BatchNorm1d
-        return kind(net.num_features, eps=net.eps, momentum=net.momentum, affine=net.affine)
-    if isinstance(net, nn.Dropout):
-        return D.Dropout(net.p)
-    if isinstance(net, nn.LogSoftmax):
-        return A.LogSoftmax(net.dim)
-    if isinstance(net, nn.Softmax):
-        return A.Softmax(net.dim)
-    if isinstance(net, nn.LeakyReLU):
-        return A.LeakyReLU(net.negative_slope)
-    simple = {nn.Sigmoid: A.Sigmoid, nn.Tanh: A.Tanh, nn.ReLU: A.ReLU, nn.Identity: A.Identity}
-    if type(net) in simple:
-        return simple[type(net)]()
-    if isinstance(net, (nn.RNN, nn.LSTM, nn.GRU)):
-        if net.bidirectional or getattr(net, "proj_size", 0):
-            raise ExportError(f"layer {path!r}: a bidirectional or projected {type(net).__name__} has no thetas "
-                              "translation")
-        kind = {nn.RNN: R.RNN, nn.LSTM: R.LSTM, nn.GRU: R.GRU}[type(net)]
-        kw = dict(num_layers=net.num_layers, bias=net.bias, batch_first=net.batch_first, dropout=net.dropout)
-        if isinstance(net, nn.RNN):
-            kw["nonlinearity"] = net.nonlinearity
-        return kind(net.input_size, net.hidden_size, **kw)
-    if isinstance(net, (nn.RNNCell, nn.LSTMCell, nn.GRUCell)):
-        kind = {nn.RNNCell: R.RNNCell, nn.LSTMCell: R.LSTMCell, nn.GRUCell: R.GRUCell}[type(net)]
-        kw = {"nonlinearity": net.nonlinearity} if isinstance(net, nn.RNNCell) else {}
-        return kind(net.input_size, net.hidden_size, bias=net.bias, **kw)
+    where = repr(path or "(the model)")
+    if isinstance(net, nn.Conv2d) and (net.groups != 1 or tuple(net.dilation) != (1, 1) or
+                                       net.padding_mode != "zeros"):
+        raise ExportError(f"layer {where}: a Conv2d with groups, dilation or {net.padding_mode} padding has no "
+                          "thetas translation")
+    if isinstance(net, nn.RNNBase) and (net.bidirectional or getattr(net, "proj_size", 0)):
+        raise ExportError(f"layer {where}: a bidirectional or projected {type(net).__name__} has no thetas "
+                          "translation")
+    for ours, name, positional, keywords in LAYERS:
+        if type(net) is getattr(nn, name):
+            return _build(ours, net, positional, keywords)
     if isinstance(net, nn.Sequential):
-        return C.Sequential(*[_from(c, f"{path}.{k}" if path else k, torch) for k, c in net.named_children()])
+        return C.Sequential(*[_from(c, _join(path, k), torch) for k, c in net.named_children()])
     if isinstance(net, nn.ModuleList):
-        return C.ModuleList([_from(c, f"{path}.{k}" if path else k, torch) for k, c in net.named_children()])
-    raise ExportError(f"layer {path or '(the model)'!r} is a torch {type(net).__name__}, which has no thetas "
-                      "translation")
+        return C.ModuleList([_from(c, _join(path, k), torch) for k, c in net.named_children()])
+    raise ExportError(f"layer {where} is a torch {type(net).__name__}, which has no thetas translation")
+
+
+def _join(path, name):
+    return f"{path}.{name}" if path else name
 
 
 def _from(net, path, torch):

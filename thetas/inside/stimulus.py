@@ -48,29 +48,27 @@ def _before_relu(module):
     return leaves[-1] if leaves and isinstance(leaves[-1], ReLU) else None
 
 
+def _calls(model, x):
+    """Run ``x`` through ``model`` and return every module call as (module, args, output), in the graph."""
+    outer, _recording.calls = _recording.calls, []
+    try:
+        model(x)
+        return _recording.calls
+    finally:
+        _recording.calls = outer
+
+
 def _layer_output(model, module, x, before=None):
     """Run ``x`` through ``model`` and return ``module``'s output (its last call) as a Tensor in the graph, or the
     model's output when ``module`` is None; with ``before`` (a ReLU, see ``_before_relu``), that ReLU's input."""
     if before is not None:
-        outer, _recording.calls = _recording.calls, []
-        try:
-            model(x)
-            calls = _recording.calls
-        finally:
-            _recording.calls = outer
-        ins = [args[0] for m, args, _ in calls if m is before and args and isinstance(args[0], Tensor)]
+        ins = [args[0] for m, args, _ in _calls(model, x) if m is before and args and isinstance(args[0], Tensor)]
         if not ins:
             raise ValueError(f"layer {type(before).__name__} was not called with a Tensor in the forward pass")
         return ins[-1]
     if module is None:
         return model(x)
-    outer, _recording.calls = _recording.calls, []
-    try:
-        model(x)
-        calls = _recording.calls
-    finally:
-        _recording.calls = outer
-    outs = [out for m, _, out in calls if m is module]
+    outs = [out for m, _, out in _calls(model, x) if m is module]
     if not outs or not isinstance(outs[-1], Tensor):
         raise ValueError(f"layer {type(module).__name__} was not called with a Tensor output in the forward pass")
     return outs[-1]

@@ -11,6 +11,14 @@ from .plots import _pyplot, plot_confusion_matrix, plot_decision_boundary, plot_
 from .vision import plot_feature_maps, plot_filters, plot_misclassified
 
 
+def _saver(plt, folder, written):
+    """``save(fig, name)``: write ``fig`` as ``folder/name``, close it, and add the path to ``written``."""
+    def save(fig, name):
+        written.append(savefig(fig, os.path.join(folder, name)))
+        plt.close(fig)
+    return save
+
+
 def save_training_plots(path, history, model, task, objective, test_outputs=None):
     """The pictures of a trained classifier or regressor on ``task`` (a ``th.data.Task``); returns what it wrote.
 
@@ -38,11 +46,7 @@ def save_training_plots(path, history, model, task, objective, test_outputs=None
         plt.close(fig)
         return path
     written = []
-
-    def save(fig, name):
-        written.append(savefig(fig, os.path.join(path, name)))
-        plt.close(fig)
-
+    save = _saver(plt, path, written)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_history(history, ax=ax)
     ax.set_title(f"{task.name}: train vs test")
@@ -75,11 +79,7 @@ def save_autoencoder_plots(path, history, model, task, n=12):
     from ..models.builder import image_shape
     plt = _pyplot()
     written = []
-
-    def save(fig, name):
-        written.append(savefig(fig, os.path.join(path, name)))
-        plt.close(fig)
-
+    save = _saver(plt, path, written)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     plot_history(history, ax=ax)
     ax.set_title(f"{task.name}: −LL per image; train with {100 * model.noise:.0f} % of the pixels dropped, "
