@@ -2,6 +2,7 @@
 status and message, and the server keeps working after each one."""
 import base64
 import json
+import math
 import os
 import re
 import subprocess
@@ -573,3 +574,67 @@ def test_thetas_lab_refuses_a_bad_students_file_before_it_starts(tmp_path):
                            env={**os.environ, "THETAS_CACHE": str(tmp_path / "cache")})
         assert r.returncode == 2 and "--students" in r.stderr and message in r.stderr, r.stderr
         assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.safetensors"))
+
+
+# ---------------------------------------------------------------------------------------------- hostile requests
+def test_no_hostile_body_gets_a_500_on_any_endpoint(client):
+    """Each POST route gets a 401-digit integer, 40 KB of nested JSON, and wrong kinds of values: never a 500 (there
+    were: OverflowError, RecursionError, IndexError), a message with every 4xx, and the lab still answers after."""
+    sid = new_session(client)["id"]
+    routes = [r for r in client.get("/api").json()["routes"] if r["method"] == "POST"]
+    assert len(routes) >= 18
+    bodies = [{"steps": 10 ** 400}, {"layer": -10 ** 30, "unit": 10 ** 19}, {"x": [[[[[[[[[[1]]]]]]]]]]},
+              {"drawing": {"width": 10 ** 50, "height": 1, "pixels": ""}}, {"csv": "5\n1,2,3\n4,5,6"}]
+    nested = ("[" * 20000 + "]" * 20000).encode()
+    for route in routes:
+        path = route["path"].replace("{sid}", sid)
+        for body in bodies:
+            r = client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+            assert r.status_code < 500 or r.status_code == 503, (path, body, r.status_code, r.text[:200])  # 503: training
+            assert r.status_code == 200 or json.loads(r.text)["error"]      # a field a route does not read: ignored
+        r = client.post(path, content=nested, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "nested too deeply" in r.json()["error"], (path, r.text[:200])
+    r = client.post("/api/mms", content=b'{"n": ' + b"9" * 401 + b"}", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "401 digits" in r.json()["error"]
+    ok(client)
+
+
+def test_playground_csv_edge_cases_are_answered_not_crashed(client):
+    sid = new_session(client)["id"]
+    r = client.post(f"/api/playground/{sid}/csv", json={"csv": "5\n1,2,3\n4,5,6"})   # "5": a header of one
+    assert r.status_code == 200 and r.json()["train_points"] + r.json()["test_points"] == 2, r.text
+    r = client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2\n1,2,3\n4,5,6"})
+    assert r.status_code == 422 and "expected 3 columns" in r.json()["error"]
+    r = client.post(f"/api/playground/{sid}/csv", json={"csv": "x\n1,2,a\n3,4,b\n5,6,a"})
+    assert r.status_code == 200, r.text                                # a header shorter than the rows
+    r = client.post(f"/api/playground/{sid}/csv", json={"csv": "1e308,-1e308,a\n-1e308,1e308,b\n0,0,a"})
+    assert r.status_code == 200, r.text
+    points = r.json()["points"]
+    assert all(math.isfinite(v) for p in points for v in p[:2]) and max(abs(p[0]) for p in points) <= 1.8
+
+
+def test_a_host_with_userinfo_or_garbage_is_refused(lenet_path):
+    with TestClient(create_app(model_path=lenet_path, allowed_hosts=["127.0.0.1", "localhost"]),
+                    base_url="http://127.0.0.1:8000") as c:
+        for host in ("localhost:80@evil.example", "localhost:x", "127.0.0.1:8000:1", "evil.example"):
+            refused(c.get("/api/digits/status", headers={"host": host}), 400, "Host")
+        assert c.get("/api/digits/status", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_the_lab_can_listen_again_at_once_on_a_port_left_in_time_wait():
+    """A lab just stopped leaves TIME-WAIT sockets on its port: the check before listening binds as uvicorn does
+    (SO_REUSEADDR), so `thetas lab` starts again at once on the same port."""
+    import socket
+
+    from thetas.cli.lab import _check_port
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client_side = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    conn.close()                     # the server closes first: its side of the connection waits in TIME-WAIT
+    client_side.close()
+    server.close()
+    _check_port("127.0.0.1", port)   # raised "Address already in use" before

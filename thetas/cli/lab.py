@@ -47,7 +47,8 @@ def _check_port(host, port):
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.bind((host, port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds: a lab just stopped
+            s.bind((host, port))                                       # leaves TIME-WAIT sockets, not a listener
     except OSError as e:
         hint = f" (another program, or another thetas lab, uses it: try --port {port + 1})" if e.errno in (98, 48) \
             else ""

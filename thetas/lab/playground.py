@@ -130,7 +130,7 @@ def parse_csv(text):
             return math.isfinite(float(c))
         except ValueError:
             return False
-    header = rows[0] if not (numeric(rows[0][0]) and numeric(rows[0][1])) else None
+    header = rows[0] if not (len(rows[0]) >= 2 and numeric(rows[0][0]) and numeric(rows[0][1])) else None
     rows = rows[1:] if header else rows
     if len(rows) > LIMITS["csv_rows"]:
         raise LabError(413, f"the CSV has {len(rows):,} rows; at most {LIMITS['csv_rows']:,} are accepted")
@@ -152,10 +152,10 @@ def parse_csv(text):
                       f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}")
     y = np.array([names.index(v) for v in labels], np.int64)
     lo, hi = X.min(0), X.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    X = (X - lo) / span * 3.6 - 1.8
-    scaling = [{"column": (header[j] if header else f"x{j + 1}")[:40], "min": float(lo[j]), "max": float(hi[j])}
-               for j in range(2)]
+    half = np.where(hi > lo, hi / 2 - lo / 2, 0.5)          # halves: ±1e308 columns do not overflow to inf
+    X = (X / 2 - lo / 2) / half * 1.8 - 1.8
+    scaling = [{"column": (header[j] if header and j < len(header) else f"x{j + 1}")[:40], "min": float(lo[j]),
+                "max": float(hi[j])} for j in range(2)]
     return X.astype(np.float32), y, [v[:40] for v in names], scaling
 
 

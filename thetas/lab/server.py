@@ -17,6 +17,7 @@ processes.
 import json
 import logging
 import math
+import re
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +50,16 @@ SECURITY_HEADERS = [
 ]
 
 
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _host_name(host):
+    """The name of a Host header ``name[:port]`` (an IPv6 address in brackets), or None when it is not one:
+    'localhost:80@evil.example' is not a host name with a port."""
+    m = _HOST.fullmatch(host)
+    return m.group(1) if m else None
+
+
 class _Guard:
     """ASGI middleware: security headers on every response; with ``allowed_hosts``, a request whose Host header
     names another host is refused (a web page elsewhere cannot reach the lab through DNS rebinding)."""
@@ -61,7 +72,7 @@ class _Guard:
             return await self.app(scope, receive, send)
         if self.allowed is not None:
             host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            name = _host_name(host)
             if name not in self.allowed:
                 response = _error(400, f"unexpected Host header {host[:60]!r}: open the lab at its own address")
                 return await response(scope, receive, send)
@@ -97,6 +108,20 @@ def _error(status, message):
     return _JSON({"error": message, "status": status}, status_code=status)
 
 
+MAX_DIGITS = 18          # an integer in a request: no field of the lab needs more digits
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _bounded_int(text):
+    """A JSON integer, refused past MAX_DIGITS digits (a 401-digit int overflowed float() in the checks: a 500)."""
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits; at most {MAX_DIGITS} are accepted")
+    return int(text)
+
+
 async def _body(request, limit):
     """The request's JSON object, read with a size limit."""
     length = request.headers.get("content-length")
@@ -115,9 +140,11 @@ async def _body(request, limit):
     if not raw.strip():
         return {}
     try:
-        payload = json.loads(raw.decode("utf-8"), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        payload = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_int=_bounded_int)
     except (UnicodeDecodeError, ValueError) as e:
         raise LabError(400, f"the request body is not valid JSON ({str(e)[:120]})") from None
+    except RecursionError:
+        raise LabError(400, "the request body is nested too deeply to be a lab request") from None
     return obj(payload)
 
 
