@@ -266,6 +266,14 @@ def test_bad_uploads_are_refused_with_the_file_named(client, monkeypatch):
     assert client.get("/api/knowledge/status").json()["state"] == "ready"      # still answering
 
 
+def test_a_giant_csv_cell_is_a_422_and_leaves_no_scratch_file(client, cache):
+    """An ASSISTments upload with a 200,000-character cell was a 500 (csv.Error) and left its upload-*.tmp."""
+    text = "order_id,user_id,skill_id,correct\n1,7,3,1\n2,7,\"" + "x" * 200_000 + "\",0\n3,8,3,1\n4,8,3,0\n"
+    r = client.post("/api/knowledge/datasets", json={"name": "giant.csv", "text": text})
+    assert r.status_code == 422 and "giant.csv" in r.json()["error"], r.text[:300]
+    assert not list(cache.glob("upload-*.tmp"))
+
+
 def test_old_files_make_room_and_the_command_line_file_is_the_default(tmp_path, monkeypatch, students_text):
     monkeypatch.setattr(kt, "MAX_FILES", 1)
     small = dkt_text(synthetic_students(num_students=20, num_questions=6, num_concepts=2, seed=2))

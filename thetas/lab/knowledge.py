@@ -271,8 +271,8 @@ class KnowledgeService:
             if students.num_questions > MAX_FILE_QUESTIONS:
                 raise invalid(f"{name} has {students.num_questions:,} different questions; the lab's DKT takes at "
                               f"most {MAX_FILE_QUESTIONS:,}")
-        except LabError:
-            scratch.unlink()
+        except BaseException:                         # whatever refused it: no upload-*.tmp left behind
+            scratch.unlink(missing_ok=True)
             raise
         os.replace(scratch, text_path)
         ds = Dataset(key, name, "file", self.compute, self.lock, text_path=text_path,
