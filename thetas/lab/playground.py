@@ -13,6 +13,7 @@ Limits (a request beyond them is refused with a message): ``LIMITS``.
 """
 import io
 import math
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ PLANE = 2.0                       # points live in [-PLANE, PLANE]²
 LIMITS = dict(points=2000, layers=6, units=32, steps=500, sessions=32, csv_rows=2000, csv_chars=200_000,
               add=500, idle_seconds=3600, history=2000)
 BOUNDARY, NEURON = 64, 32         # grid sides: the decision boundary and each neuron's heatmap
+STEP_SECONDS = 0.1                # a step request's training stops after this long (the reply says so)
 _GENERATORS = {"xor": toy.xor, "circles": toy.circles, "spiral": toy.spiral, "moons": toy.moons,
                "gaussians": toy.gaussians}
 
@@ -256,11 +258,21 @@ class Session:
         self.scaling = self.csv_labels = None
 
     # ------------------------------------------------------------------ training
-    def step(self, k, neurons=True):
-        """k optimizer steps (mini-batches; one epoch is len(train) / batch_size of them), then the state."""
+    def step(self, k, neurons=True, seconds=STEP_SECONDS):
+        """Up to k optimizer steps (mini-batches; one epoch is len(train) / batch_size of them), then the state.
+
+        The steps stop once they have taken ``seconds``, so that one request never holds the lab for long (2,000
+        points through six layers of 32 for 500 steps took 30-45 s, and every other student waited): the state
+        says how many ran (``steps_run``) and whether the time cap cut them short (``capped``); the page asks
+        again."""
+        ran, capped = 0, False
         if self.loader is not None and not self.diverged:
             self.model.train()
+            t0 = time.perf_counter()
             for _ in range(int(k)):
+                if ran and time.perf_counter() - t0 > seconds:
+                    capped = True
+                    break
                 batch = next(self.batches, None)
                 if batch is None:
                     self.batches = iter(self.loader)
@@ -274,8 +286,9 @@ class Session:
                 loss.backward()
                 self.optimizer.step()
                 self.steps += 1
+                ran += 1
             self.model.eval()
-        return self.state(neurons=neurons, record=True)
+        return {**self.state(neurons=neurons, record=True), "steps_run": ran, "capped": capped}
 
     def _losses(self):
         from ..autograd.grad_mode import no_grad
@@ -426,7 +439,8 @@ PAGE = Page("playground", "/playground", "playground.html", "Playground", summar
           "{config} -> a fresh network (new data if the data settings changed)"),
     Route("POST", "/api/playground/{sid}/points", _points, '{"add": [[x, y, label], ...]} or {"clear": true}'),
     Route("POST", "/api/playground/{sid}/csv", _csv, '{"csv": text}: two feature columns and a label', CSV_LIMIT),
-    Route("POST", "/api/playground/{sid}/step", _step, '{"steps": k, "neurons": bool} -> the state after k steps'),
+    Route("POST", "/api/playground/{sid}/step", _step,
+          '{"steps": k, "neurons": bool} -> the state after up to k steps (steps_run, capped: at most 0.1 s)'),
     Route("POST", "/api/playground/{sid}/reset", _reset, "fresh thetas"),
     Route("GET", "/api/playground/{sid}/code", lambda sessions, _, sid: {"code": sessions.get(sid).code()},
           "the thetas Python for this setup"),
