@@ -651,3 +651,50 @@ def test_a_huge_step_request_is_cut_short_and_says_so(client):
     small = client.post(f"/api/playground/{new_session(client)['id']}/step", json={"steps": 3}).json()
     assert small["capped"] is False and small["steps_run"] == 3
     ok(client)
+
+
+def test_a_class_keeps_its_sessions_while_one_client_opens_a_thousand():
+    """200 clients with a session each, then one client opens 1,000: no one else's session goes (before, one client
+    opening 32 playgrounds made everyone else's answer 404)."""
+    from thetas.lab.schema import LabError
+    from thetas.lab.sessions import PER_CLIENT, SessionStore, as_client, new_id
+    store = SessionStore(limit=256, idle=3600, what="playground")
+    class_ids = [new_id() for _ in range(200)]
+    for i, sid in enumerate(class_ids):
+        with as_client(f"student-{i}", "127.0.0.1"):
+            store.add(sid, object())
+    greedy = [new_id() for _ in range(1000)]
+    with as_client("greedy", "127.0.0.1"):
+        for sid in greedy:
+            store.add(sid, object())
+    for sid in class_ids:
+        store.get(sid)                                   # every student's session is still there
+    assert len(store) == 200 + PER_CLIENT
+    store.get(greedy[-1])
+    with pytest.raises(LabError):
+        store.get(greedy[0])                             # the greedy client only pushed out its own
+    # a full store makes room at the expense of whoever holds most
+    small = SessionStore(limit=4, idle=3600, what="playground", per_client=3)
+    a = [new_id() for _ in range(3)]
+    with as_client("a", None):
+        for sid in a:
+            small.add(sid, object())
+    b = "b" * 10
+    with as_client("b", None):
+        small.add(b, object())
+    with as_client("c", None):
+        small.add("c" * 10, object())
+    small.get(b)
+    with pytest.raises(LabError):
+        small.get(a[0])
+
+
+def test_the_pages_client_id_keeps_sessions_apart_over_http(lenet_path):
+    """The X-Lab-Client header (the pages send their browser's id) decides whose sessions make room."""
+    with TestClient(create_app(model_path=lenet_path)) as c:
+        c.app.lab.services["playground"].limit = 6          # a small store: bob's 12 sessions fill it twice
+        mine = c.post("/api/playground/sessions", json={"config": {}}, headers={"x-lab-client": "alice"}).json()["id"]
+        for _ in range(12):
+            c.post("/api/playground/sessions", json={"config": {}}, headers={"x-lab-client": "bob"})
+        assert c.post(f"/api/playground/{mine}/step", json={"steps": 1},
+                      headers={"x-lab-client": "alice"}).status_code == 200

@@ -23,7 +23,7 @@ from .schema import LabError, flag, number
 from .sessions import SessionStore, new_id
 
 MAX_SPEED = 40
-SESSIONS = 16
+SESSIONS = 64
 IDLE_SECONDS = 1800
 TRAIN_FREQ = 4
 LEARNING_STARTS = 500

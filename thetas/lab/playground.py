@@ -29,7 +29,7 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 LOSSES = ("bce", "cross_entropy", "mse", "mae")
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 PLANE = 2.0                       # points live in [-PLANE, PLANE]²
-LIMITS = dict(points=2000, layers=6, units=32, steps=500, sessions=32, csv_rows=2000, csv_chars=200_000,
+LIMITS = dict(points=2000, layers=6, units=32, steps=500, sessions=256, csv_rows=2000, csv_chars=200_000,
               add=500, idle_seconds=3600, history=2000)
 BOUNDARY, NEURON = 64, 32         # grid sides: the decision boundary and each neuron's heatmap
 STEP_SECONDS = 0.1                # a step request's training stops after this long (the reply says so)
@@ -366,8 +366,9 @@ class Session:
 
 
 class Sessions(SessionStore):
-    """Playground sessions by id: at most ``LIMITS['sessions']`` (the least recently used goes first), each
-    dropped after ``LIMITS['idle_seconds']`` without a request."""
+    """Playground sessions by id: at most ``LIMITS['sessions']``, at most ``PER_CLIENT`` per client (see
+    ``SessionStore``: room is made at the expense of whoever holds most), each dropped after
+    ``LIMITS['idle_seconds']`` without a request."""
 
     def __init__(self, limit=LIMITS["sessions"], idle=LIMITS["idle_seconds"]):
         super().__init__(limit, idle, "playground")

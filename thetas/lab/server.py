@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from . import apple, digits, fourpixel, inside, knowledge, optimisers, playground
 from .pages import api_list, render
 from .schema import LabError, obj
+from .sessions import as_client
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
@@ -167,8 +168,10 @@ class Lab:
                     payload = await _body(request, route.limit)
                 params = dict(request.path_params)
 
+                who = (request.headers.get("x-lab-client"), request.client.host if request.client else None)
+
                 def run():
-                    with self.compute:
+                    with as_client(*who), self.compute:
                         return route.handler(service, payload, **params)
                 return _JSON(await run_in_threadpool(run))
             except LabError as e:

@@ -28,10 +28,22 @@ const Lab = (() => {
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  // This browser's own random id, sent with every request: the server keeps each client's sessions apart, so
+  // that a classmate opening many tabs never pushes out yours (getRandomValues works on a classroom's plain http).
+  const CLIENT = (() => {
+    const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
+    try {
+      let id = localStorage.getItem("thetas-lab-client");
+      if (!id) { id = fresh(); localStorage.setItem("thetas-lab-client", id); }
+      return id;
+    } catch (e) { return fresh(); }
+  })();
+
   // GET when body is undefined, else POST of JSON. A refusal shows its message and throws ApiError.
   async function api(path, body, { quiet = false } = {}) {
-    const init = body === undefined ? { method: "GET" } :
-      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    const init = body === undefined ? { method: "GET", headers: { "X-Lab-Client": CLIENT } } :
+      { method: "POST", headers: { "Content-Type": "application/json", "X-Lab-Client": CLIENT },
+        body: JSON.stringify(body) };
     let response;
     try {
       response = await fetch(path, init);
