@@ -1,6 +1,7 @@
 """The Knowledge tracing page: its API through Starlette's TestClient (a DKT trained at first use, in a temporary
 cache), then the page itself in headless Chromium (skipped without Playwright or Chromium)."""
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -289,12 +290,43 @@ def test_old_files_make_room_and_the_command_line_file_is_the_default(tmp_path, 
         keys = [d["key"] for d in c.get(f"/api/knowledge/status?dataset={third}").json()["datasets"]]
         assert first in keys and third in keys and other not in keys          # the default file stays
         refused(c.get(f"/api/knowledge/status?dataset={other}"), 404, "no such data set")
+        digest = other.removeprefix("file-")                                   # and its files left the cache
+        assert not [p for p in (tmp_path / "c").iterdir() if digest in p.name]
     with pytest.raises(ValueError, match="line 3"):
         bad = tmp_path / "bad.txt"
         bad.write_text("3\n1,2,3\n1,0\n")
         create_app(cache=str(tmp_path / "c"), autostart=False, students=str(bad))
     with pytest.raises(kt.StudentsFileError, match="no such file"):
         create_app(cache=str(tmp_path / "c"), autostart=False, students=str(tmp_path / "missing.txt"))
+
+
+def test_ten_uploads_at_once_keep_the_cache_bounded(tmp_path, monkeypatch):
+    """Ten uploads in a row: at most MAX_FILES data sets stay, the others are cancelled and their files removed,
+    and at most MAX_TRAININGS children train at once (the rest wait their turn)."""
+    from thetas.lab import jobs
+    running, most = [], [0]
+
+    def fake_child(self, args):          # stands in for the training process: counts who runs at once
+        running.append(self)
+        most[0] = max(most[0], len(running))
+        time.sleep(0.2)
+        running.remove(self)
+        raise RuntimeError("no training in this test")
+    monkeypatch.setattr(jobs.BackgroundJob, "_run_child", fake_child)
+    texts = [dkt_text(synthetic_students(num_students=12, num_questions=5, num_concepts=1, seed=s))
+             for s in range(10)]
+    cache = tmp_path / "c"
+    with TestClient(create_app(cache=str(cache), autostart=False)) as c:
+        for i, text in enumerate(texts):
+            assert c.post("/api/knowledge/datasets", json={"name": f"u{i}.csv", "text": text}).status_code == 200
+        datasets = c.get("/api/knowledge/status").json()["datasets"]
+        assert len([d for d in datasets if d["kind"] == "file"]) == kt.MAX_FILES
+        assert len(list(cache.glob("students-*.txt"))) == kt.MAX_FILES
+        deadline = time.monotonic() + 60
+        while any(d["state"] == "training" for d in c.get("/api/knowledge/status").json()["datasets"]) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert 1 <= most[0] <= jobs.MAX_TRAININGS
 
 
 # ---------------------------------------------------------------------------------------------- the browser

@@ -28,6 +28,43 @@ import time
 from pathlib import Path
 
 BROKEN = (ValueError, OSError, KeyError, TypeError, AttributeError)     # what loading a damaged file raises
+MAX_TRAININGS = 2       # training children at once (a laptop's 2 cores); the others wait their turn, first come first
+
+
+class _Queue:
+    """The turns of the training children: at most ``MAX_TRAININGS`` run, the others wait in order and their page
+    shows their place ("waiting: 2 trainings ahead")."""
+
+    def __init__(self):
+        self.cond, self.running, self.waiting = threading.Condition(), 0, []
+
+    def acquire(self, job):
+        with self.cond:
+            self.waiting.append(job)
+            try:
+                while not job._closed and not (self.running < MAX_TRAININGS and self.waiting[0] is job):
+                    ahead = self.waiting.index(job) + self.running - MAX_TRAININGS + 1
+                    with job.lock:
+                        job.message = f"waiting for its turn: {max(ahead, 1)} training(s) ahead (at most " \
+                                      f"{MAX_TRAININGS} run at once)"
+                        job.progress["queued"] = max(ahead, 1)
+                    self.cond.wait(0.5)
+            finally:
+                self.waiting.remove(job)
+                self.cond.notify_all()
+            if job._closed:
+                raise RuntimeError("the training was cancelled")
+            self.running += 1
+            with job.lock:
+                job.progress.pop("queued", None)
+
+    def release(self):
+        with self.cond:
+            self.running -= 1
+            self.cond.notify_all()
+
+
+TRAININGS = _Queue()
 
 
 def cache_dir():
@@ -136,8 +173,18 @@ class BackgroundJob:
 
     # ------------------------------------------------------------------ the child process
     def run_child(self, args):
-        """Run ``python -m *args`` (``child_env``), merge each JSON line it prints into ``progress``, and wait; a
-        non-zero exit raises RuntimeError with the end of its stderr, and so does a child that wrote no ``path``."""
+        """When its turn comes (``TRAININGS``), run ``python -m *args`` (``child_env``), merge each JSON line it
+        prints into ``progress``, and wait; a non-zero exit raises RuntimeError with the end of its stderr, and so
+        does a child that wrote no ``path``."""
+        TRAININGS.acquire(self)                    # a turn: at most MAX_TRAININGS children at once
+        try:
+            self._run_child(args)
+        finally:
+            TRAININGS.release()
+        if not self.path.is_file():
+            raise RuntimeError(f"the training process wrote no model to {self.path}")
+
+    def _run_child(self, args):
         with tempfile.TemporaryFile() as err:
             with self.lock:
                 if self._closed:
@@ -156,8 +203,6 @@ class BackgroundJob:
                 err.seek(0)
                 tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
                 raise RuntimeError(f"exit status {rc}" + (f": {' / '.join(tail)}" if tail else ""))
-        if not self.path.is_file():
-            raise RuntimeError(f"the training process wrote no model to {self.path}")
 
     def close(self):
         """Stop the child process, if one runs, and start no other (the server is shutting down)."""

@@ -287,10 +287,14 @@ class KnowledgeService:
                           f"questions, {answers:,} answers in all ({len(test_idx):,} students held out)")
         with self.lock:
             self.datasets[key] = ds
-            files = [k for k, d in self.datasets.items() if d.kind == "file"]
-            for k in files[:-MAX_FILES]:
-                if self.datasets[k].state != "training" and k != self.default:
-                    del self.datasets[k]
+            files = [k for k, d in self.datasets.items() if d.kind == "file" and k != self.default]
+            dropped = [self.datasets.pop(k) for k in files[:-MAX_FILES]]
+        for old in dropped:          # the oldest files make room, even while they train: cancelled, files removed
+            old.close()
+            for path in (old.text_path, old.path):
+                if path is not None and Path(path).parent == self.cache:
+                    Path(path).unlink(missing_ok=True)
+        with self.lock:
             if default:
                 self.default = key
         self.ensure(ds)
