@@ -53,7 +53,8 @@ class _Queue:
                 self.waiting.remove(job)
                 self.cond.notify_all()
             if job._closed:
-                raise RuntimeError("the training was cancelled")
+                raise RuntimeError("the training was cancelled (the lab is shutting down, or its data set made room "
+                                   "for newer ones)")
             self.running += 1
             with job.lock:
                 job.progress.pop("queued", None)
