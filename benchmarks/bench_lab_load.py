@@ -3,8 +3,8 @@
 The server runs in its own process (uvicorn, as ``thetas lab`` starts it; the digit model a LeNet, untrained
 unless ``--model`` names one). Each simulated student is an asyncio task with its own connection and its own
 ``X-Lab-Client`` id: it opens a playground session and a knowledge-tracing session, then sends requests without
-pause: nine in ten a playground step (2 steps), one in twenty a 140×140 digit prediction, one in twenty a
-knowledge-tracing answer. Bounded: ``--seconds`` per round, then every task stops; only 127.0.0.1 is contacted.
+pause: eight in ten a playground step (2 steps), one in ten a 140×140 digit prediction, one in ten a
+knowledge-tracing answer (issue 15's mix). Bounded: ``--seconds`` per round, then every task stops; only 127.0.0.1 is contacted.
 
 Reported per round (1, 10, 30 students by default): requests, errors, throughput, p50/p95/p99 of each kind, and
 the server's resident memory before and after. The targets of issue 15 (30 students): 0 errors, prediction p95
@@ -56,14 +56,19 @@ async def student(url, until, stats, i, drawing):
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
         sid = (await http.post("/api/playground/sessions", json={"config": {}})).json()["id"]
-        kt = (await http.post("/api/knowledge/sessions", json={"student": i % 10})).json().get("session")
+        async def new_kt():
+            return (await http.post("/api/knowledge/sessions", json={"student": i % 10})).json().get("session")
+        kt, answers = await new_kt(), 0
         while time.monotonic() < until:
+            if answers >= 50:                   # a student's trace is bounded (MAX_LEN answers): a new one
+                kt, answers = await new_kt(), 0
             r = rng.random()
-            if r < 0.9:
+            if r < 0.8:
                 kind, req = "step", http.post(f"/api/playground/{sid}/step", json={"steps": 2})
-            elif r < 0.95:
+            elif r < 0.9:
                 kind, req = "predict", http.post("/api/digits/predict", json={"drawing": drawing})
             else:
+                answers += 1
                 kind, req = "answer", http.post(f"/api/knowledge/{kt}/answer",
                                                 json={"question": rng.randrange(50), "correct": rng.randrange(2)})
             t0 = time.perf_counter()
