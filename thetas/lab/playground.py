@@ -258,17 +258,18 @@ class Session:
         self.scaling = self.csv_labels = None
 
     # ------------------------------------------------------------------ training
-    def step(self, k, neurons=True, seconds=STEP_SECONDS):
+    def step(self, k, neurons=True, seconds=None):
         """Up to k optimizer steps (mini-batches; one epoch is len(train) / batch_size of them), then the state.
 
-        The steps stop once they have taken ``seconds``, so that one request never holds the lab for long (2,000
+        The steps stop once they have taken ``seconds`` (default ``STEP_SECONDS``), so that one request never holds
+        the lab for long (2,000
         points through six layers of 32 for 500 steps took 30-45 s, and every other student waited): the state
         says how many ran (``steps_run``) and whether the time cap cut them short (``capped``); the page asks
         again."""
         ran, capped = 0, False
         if self.loader is not None and not self.diverged:
             self.model.train()
-            t0 = time.perf_counter()
+            t0, seconds = time.perf_counter(), STEP_SECONDS if seconds is None else seconds
             for _ in range(int(k)):
                 if ran and time.perf_counter() - t0 > seconds:
                     capped = True
