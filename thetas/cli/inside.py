@@ -82,6 +82,7 @@ def _picture(shape):
 
 def run(args):
     from .. import inside
+    from ..inside.stimulus import top_k
     from ..models import Autoencoder
     from ..train import predict
     model, user = load_model(args.model)
@@ -101,8 +102,10 @@ def run(args):
     log(f"thetas inside: {len(units)} unit(s) of layer {args.layer}, {args.steps} steps each, norm {norm:.3g}, "
         f"top {TOP} of {len(images)} test images")
     t0 = time.perf_counter()
-    stimuli, tops = inside.unit_stimuli(model, args.layer, units, shape, images, k=TOP, norm=norm, box=box,
-                                        steps=args.steps, seed=args.seed)
+    stimuli, _ = inside.unit_stimuli(model, args.layer, units, shape, norm=norm, box=box, steps=args.steps,
+                                     seed=args.seed)
+    acts = inside.layer_activations(model, args.layer, images)       # one pass: the top images, fires, read-out
+    tops = [top_k(acts[:, u], min(TOP, len(images))) for u in units]
     classes = user.get("classes") or list(range(int(user.get("num_classes") or 0)))
     rows = [{"unit": u, "top": [int(i) for i in idx], "top_activations": [round(float(a), 6) for a in acts]}
             for u, (idx, acts) in zip(units, tops)]
@@ -121,8 +124,8 @@ def run(args):
     if isinstance(model, Autoencoder):   # the read-out always on the whole test set (--samples: the top images)
         every = np.asarray(task.test.X).reshape(len(task.test.X), *shape)
         labels = np.asarray(task.test.y)
-        result["selectivity"] = _selectivity(model, args.layer, every, labels, classes)
-        acts = inside.layer_activations(model, args.layer, images)
+        every_acts = acts if len(images) == len(every) else inside.layer_activations(model, args.layer, every)
+        result["selectivity"] = _selectivity(model, args.layer, every, every_acts, labels, classes)
         fires = (acts > 0).sum(0)
         for r, (idx, a) in zip(rows, tops):
             keep = [int(i) for i, v in zip(idx, a) if v > 0]     # a sparse unit: only the images it fires on
@@ -156,13 +159,14 @@ def run(args):
     return 0
 
 
-def _selectivity(model, layer, images, labels, classes):
-    """Le et al.'s read-out of ``layer``'s units on the test images, beside the same network rebuilt with its
-    initial random weights (its config holds the seed) and the best single pixel, each on the same balanced sets."""
+def _selectivity(model, layer, images, acts, labels, classes):
+    """Le et al.'s read-out of ``layer``'s units (``acts``: their activations on the test ``images``), beside the
+    same network rebuilt with its initial random weights (its config holds the seed) and the best single pixel,
+    each on the same balanced sets."""
     from .. import inside
     from ..nn.module import build
     untrained = build(model.config())
-    found, units, acc = inside.selectivity(model, layer, images, labels)
+    found, units, acc = inside.class_selectivity(acts, labels)
     _, _, rand = inside.selectivity(untrained, layer, images, labels)
     _, pix_units, pix = inside.class_selectivity(images.reshape(len(images), -1), labels)
     rows = {}

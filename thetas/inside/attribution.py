@@ -13,9 +13,8 @@ gradients come from the library's own backward pass, with the model's parameters
 """
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .stimulus import _dtype, _Frozen, input_gradient
+from .stimulus import _dtype, input_gradient
 
 __all__ = ["saliency", "gradient_x_input", "integrated_gradients", "occlusion"]
 
@@ -30,7 +29,7 @@ def _batch(x):
 
 def _targets(model, x, target):
     """``target`` as (N,) ints, checked against the model's number of outputs."""
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         out = model(Tensor(np.asarray(x[:1], _dtype(model, x.dtype))))
     k = 1 if out.ndim == 1 else int(np.prod(out.shape[1:]))
     t = np.broadcast_to(np.asarray(target), (len(x),)) if np.ndim(target) == 0 else np.asarray(target)
@@ -112,7 +111,7 @@ def _adaptive_path(model, score, x, base, steps, batch_size):
     dtype = _dtype(model, np.float64)
     F = np.empty((fine + 1, n))
     per = max(1, batch_size // n)
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         for i in range(0, fine + 1, per):
             a = grid[i:i + per]
             points = base[None] + a.reshape(-1, *[1] * x.ndim) * (x - base)[None]
@@ -185,7 +184,7 @@ def integrated_gradients(model, x, target, baseline=None, steps=50, return_gap=F
     if not return_gap:
         return attributions
     dtype = _dtype(model, np.float64)
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         fx = scores(np.arange(n), x, dtype)
         fb = scores(np.arange(n), base, dtype)
     gap = attributions.reshape(n, -1).sum(1) - (fx - fb)
@@ -220,10 +219,10 @@ def occlusion(model, x, target, window, stride=None, baseline=0.0, batch_size=25
     dtype = _dtype(model, np.float64)
 
     def scores(batch, targets):
-        with _Frozen(model), no_grad():
+        with model.evaluating():
             return _score(targets, k)(model, Tensor(np.asarray(batch, dtype))).data.astype(np.float64)
 
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         fx = score(model, Tensor(np.asarray(x, dtype))).data.astype(np.float64)
     drop = np.zeros(x.shape, np.float64)
     count = np.zeros(shape, np.float64)

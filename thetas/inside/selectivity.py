@@ -8,9 +8,8 @@ for every "1" and for nothing else scores 1.
 """
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .stimulus import _check_input_shape, _check_layer, _dtype, _Frozen, _layer_output
+from .stimulus import _check_input_shape, _check_layer, _dtype, _layer_output
 
 __all__ = ["class_selectivity", "layer_activations", "selectivity"]
 
@@ -26,7 +25,7 @@ def layer_activations(model, layer, images, batch_size=1024):
     dtype = _dtype(model, np.float64)
     _check_input_shape(model, module, images.shape[1:], dtype)
     out = []
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         for i in range(0, len(images), batch_size):
             y = _layer_output(model, module, Tensor(np.asarray(images[i:i + batch_size], dtype))).data
             y = y.reshape(len(y), -1) if y.ndim <= 2 else y.reshape(*y.shape[:2], -1).mean(2)

@@ -12,7 +12,7 @@ graph kept, so that d(unit)/d(input) comes from the library's own backward pass.
 """
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad
 from ..nn.module import _recording
 from ..tensor import Tensor
 
@@ -144,14 +144,8 @@ def _check_input_shape(model, module, input_shape, dtype):
     if not input_shape or min(input_shape) < 1:
         raise ValueError(f"input_shape must be a non-empty tuple of positive ints (no batch axis), got {input_shape}")
     try:
-        with no_grad():
-            modes = [(m, m.training) for m in model.modules()]
-            model.eval()
-            try:
-                y = _layer_output(model, module, Tensor(np.zeros((1, *input_shape), dtype)))
-            finally:
-                for m, mode in modes:
-                    m.training = mode
+        with model.evaluating():
+            y = _layer_output(model, module, Tensor(np.zeros((1, *input_shape), dtype)))
     except (ValueError, TypeError, IndexError, RuntimeError) as e:   # whatever the model's first layer refuses
         raise ValueError(f"input_shape {input_shape} does not fit the model: {e}") from None
     return input_shape, tuple(y.shape[1:])
@@ -317,7 +311,7 @@ def optimal_stimuli(model, layer, units, input_shape, *, norm=1.0, steps=200, lr
 
 
 def _activations(model, score, x, dtype):
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         return np.asarray(score(model, Tensor(np.asarray(x, dtype))).data, np.float64)
 
 
@@ -338,10 +332,14 @@ def top_stimuli(model, layer, unit, images, k=9, batch_size=256):
     if not 1 <= k <= len(images):
         raise ValueError(f"k must be between 1 and the number of images ({len(images)}), got {k}")
     scores = []
-    with _Frozen(model), no_grad():
+    with model.evaluating():
         for i in range(0, len(images), batch_size):
             xb = Tensor(np.asarray(images[i:i + batch_size], dtype))
             scores.append(np.asarray(_unit_of(_layer_output(model, module, xb), unit).data, np.float64))
-    scores = np.concatenate(scores)
-    order = np.argsort(-scores, kind="stable")[:k]
-    return order, scores[order]
+    return top_k(np.concatenate(scores), k)
+
+
+def top_k(scores, k):
+    """(indices, scores) of the k highest ``scores``, the highest first (ties: the lower index first)."""
+    order = np.argsort(-np.asarray(scores), kind="stable")[:k]
+    return order, np.asarray(scores)[order]

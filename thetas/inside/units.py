@@ -4,7 +4,7 @@ optimal stimulus with its top stimuli (Le et al. 2012's figures: one row per uni
 import numpy as np
 
 from .selectivity import layer_activations
-from .stimulus import _check_input_shape, _check_layer, _dtype, optimal_stimuli
+from .stimulus import _check_input_shape, _check_layer, _dtype, optimal_stimuli, top_k
 
 __all__ = ["input_shape", "num_units", "unit_stimuli"]
 
@@ -52,7 +52,5 @@ def unit_stimuli(model, layer, units, input_shape, images=None, k=9, chunk=256, 
     if images is not None:
         acts = layer_activations(model, layer, images)           # one pass over the images for every unit
         k = min(int(k), len(acts))
-        for u in units:
-            order = np.argsort(-acts[:, u], kind="stable")[:k]    # as top_stimuli: the highest first, ties by index
-            tops.append((order, acts[order, u]))
+        tops = [top_k(acts[:, u], k) for u in units]
     return stimuli, tops

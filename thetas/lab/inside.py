@@ -14,6 +14,7 @@ for it. A unit of a feature map is its channel (the mean over positions); of the
 import numpy as np
 
 from .. import inside
+from ..inside.stimulus import top_k
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .digits import _ready, check_pixels
@@ -73,12 +74,13 @@ class InsideService:
         if self._images is None:
             from ..data import load
             try:
-                X = load(model.dataset).test.X[:TEST_IMAGES]
+                test = load(model.dataset).test
             except (FileNotFoundError, ValueError, ImportError) as e:
                 raise LabError(503, f"the {model.dataset} test images are not on this machine: {e}") from None
-            X = np.asarray(X, model.dtype).reshape(len(X), *model.input_shape[1:])
-            labels = load(model.dataset).test.y[:TEST_IMAGES]
-            self._images = (X, np.asarray(labels), float(np.linalg.norm(X.reshape(len(X), -1), axis=1).mean()))
+            X = np.asarray(test.X[:TEST_IMAGES], model.dtype)
+            X = X.reshape(len(X), *model.input_shape[1:])
+            labels = np.asarray(test.y[:TEST_IMAGES])
+            self._images = (X, labels, float(np.linalg.norm(X.reshape(len(X), -1), axis=1).mean()))
         return self._images
 
     def stimulus(self, payload):
@@ -96,15 +98,10 @@ class InsideService:
         x, history = inside.optimal_stimuli(model.model, name, [unit], shape, norm=norm, box=(0.0, 1.0),
                                             steps=steps, lr=0.05, seed=t, start=None if start is None else
                                             start.reshape(shape), return_history=True)
-        with no_grad():
-            logits = model.model(Tensor(x.astype(model.dtype))).data[0].astype(np.float64)
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
-        c = int(p.argmax())
         return {"layer": index, "unit": unit, "title": title, "t": t + steps, "norm": norm,
                 "x": b64(x[0].reshape(model.side, model.side)),
                 "activations": [float(a) for a in history[0][1:]], "start_activation": float(history[0][0]),
-                "guess": {"label": model.classes[c], "probability": float(p[c])}}
+                "guess": _guess(model, x)[1]}
 
     def top(self, payload):
         """The test images that excite the unit most (Le et al.'s top stimuli), with their labels."""
@@ -114,7 +111,7 @@ class InsideService:
         if name not in self._acts:
             self._acts[name] = inside.layer_activations(model.model, name, X)
         acts = self._acts[name][:, unit]
-        order = np.argsort(-acts, kind="stable")[:TOP]
+        order, _ = top_k(acts, TOP)
         return {"layer": index, "unit": unit, "title": title, "searched": int(len(X)),
                 "images": [{"index": int(i), "label": model.classes[int(y[i])] if int(y[i]) < len(model.classes)
                             else str(int(y[i])), "activation": float(acts[i]),
@@ -128,16 +125,23 @@ class InsideService:
         if not image.any():
             raise invalid("the drawing is blank: draw a digit first")
         x = np.asarray(image, model.dtype).reshape(model.input_shape)
-        with no_grad():
-            logits = model.model(Tensor(x)).data[0].astype(np.float64)
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
-        c = int(p.argmax())
+        c, guess = _guess(model, x)
         att, gap = inside.integrated_gradients(model.model, x, c, steps=IG_STEPS, return_gap=True)
         total = float(att.sum())
-        return {"guess": {"label": model.classes[c], "probability": float(p[c])}, "input": b64(image),
+        return {"guess": guess, "input": b64(image),
                 "attributions": b64(att.reshape(model.side, model.side)), "total": total,
                 "gap": float(gap[0]), "steps": IG_STEPS}
+
+
+def _guess(model, x):
+    """The first guess of ``model`` (a DigitModel) for one input ``x``: (its class index, {"label",
+    "probability"}), the probability a softmax of the logits."""
+    with no_grad():
+        z = model.model(Tensor(np.asarray(x, model.dtype).reshape(model.input_shape))).data[0].astype(np.float64)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    c = int(p.argmax())
+    return c, {"label": model.classes[c], "probability": float(p[c])}
 
 
 def _image(entry, side):

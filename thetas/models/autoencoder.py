@@ -3,7 +3,6 @@ from one, trained on 10 million unlabelled YouTube frames)."""
 import numpy as np
 
 from ..autograd import ops
-from ..autograd.grad_mode import no_grad
 from ..losses import binary_cross_entropy_with_logits
 from ..nn.activation import ReLU
 from ..nn.containers import Sequential
@@ -80,34 +79,34 @@ class Autoencoder(Module):
 
     def encode(self, x, batch_size=1024):
         """The code h (dense, before the k-sparse cut) of each image, as NumPy (N, hidden); eval mode, no graph."""
-        x = np.asarray(x)
-        dtype = next(p.dtype for p in self.parameters())
-        with no_grad(), self.evaluating():
-            return np.concatenate([self.encoder(Tensor(np.asarray(x[i:i + batch_size], dtype))).data
-                                   for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, self.hidden))
+        from ..train import predict
+        x = self._cast(x)
+        return predict(self.encoder, x, batch_size) if len(x) else np.zeros((0, self.hidden))
 
     def log_likelihood(self, x, batch_size=1024):
-        """LL of each image (N,): Σ_pixels x log x̂ + (1 − x) log(1 − x̂), computed from the logits z as
-        x·z − log(1 + e^z) (stable for any z); −LL is the training loss. Eval mode (no noise), no graph."""
-        x = np.asarray(x)
-        dtype = next(p.dtype for p in self.parameters())
-        out = []
-        with no_grad(), self.evaluating():
-            for i in range(0, len(x), batch_size):
-                xb = np.asarray(x[i:i + batch_size], dtype)
-                z = self(Tensor(xb)).data.astype(np.float64)
-                t = xb.reshape(len(xb), -1).astype(np.float64)
-                out.append((t * z - np.logaddexp(0.0, z)).sum(1))
-        return np.concatenate(out)
+        """LL of each image (N,): Σ_pixels x log x̂ + (1 − x) log(1 − x̂) (``bernoulli_log_likelihood`` of the
+        logits); −LL is the training loss. Eval mode (no noise), no graph; ``batch_size`` images at a time."""
+        from ..train import predict
+        x = self._cast(x)
+        return np.concatenate([bernoulli_log_likelihood(x[i:i + batch_size], predict(self, x[i:i + batch_size]))
+                               for i in range(0, len(x), batch_size)])
 
     def reconstruct(self, x, batch_size=1024):
         """x̂ = σ(decoder(h_k)) for each image, as NumPy in x's shape."""
-        x = np.asarray(x)
-        dtype = next(p.dtype for p in self.parameters())
-        with no_grad(), self.evaluating():
-            z = np.concatenate([self(Tensor(np.asarray(x[i:i + batch_size], dtype))).data
-                                for i in range(0, len(x), batch_size)])
-        return (1 / (1 + np.exp(-z))).reshape(x.shape)
+        from ..train import predict
+        x = self._cast(x)
+        return (1 / (1 + np.exp(-predict(self, x, batch_size)))).reshape(x.shape)
+
+    def _cast(self, x):
+        return np.asarray(x, next(p.dtype for p in self.parameters()))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, hidden={self.hidden}, k={self.k}, scale={self.scale}"
+
+
+def bernoulli_log_likelihood(x, logits):
+    """Σ_pixels x log σ(z) + (1 − x) log(1 − σ(z)) of each image (N,), from the logits z as x·z − log(1 + e^z):
+    stable for any z (float64)."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    z = np.asarray(logits, np.float64).reshape(len(x), -1)
+    return (x * z - np.logaddexp(0.0, z)).sum(1)
