@@ -10,7 +10,11 @@ Reported per round (1, 10, 30 students by default): requests, errors, throughput
 the server's resident memory before and after. The targets of issue 15 (30 students): 0 errors, prediction p95
 ≤ 150 ms, playground step p95 ≤ 300 ms, answer p95 ≤ 500 ms.
 
-    python benchmarks/bench_lab_load.py [--students 1,10,30] [--seconds 20] [--model lenet.safetensors] [--json]
+Then (``--heavy``) issue 15's heaviest valid request, a 2,000-point playground with six layers of 32 stepped 500
+steps at a time, beside one student drawing: the delay it adds to a prediction.
+
+    python benchmarks/bench_lab_load.py [--students 1,10,30] [--seconds 60] [--heavy 20] [--model lenet.safetensors]
+                                        [--json]
 """
 import argparse
 import asyncio
@@ -28,7 +32,9 @@ import numpy as np
 
 SERVER = """
 import sys, uvicorn
+from thetas._runtime import auto_threads
 from thetas.lab import create_app
+auto_threads(work=0)                    # as `thetas lab`: one BLAS thread for the lab's small computations
 app = create_app(model_path=sys.argv[2] or None, cache=sys.argv[3], train_data="digits")
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
@@ -40,6 +46,13 @@ def a_drawing(size=140):
         y, x = int(20 + 100 * t), int(72 - 6 * t)
         img[y - 6:y + 6, x - 6:x + 6] = 255
     return {"width": size, "height": size, "pixels": base64.b64encode(img.tobytes()).decode()}
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used (/proc/PID/stat, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid):
@@ -91,10 +104,54 @@ async def round_of(url, n, seconds):
     out = {"students": n, "requests": sum(len(v) for k, v in stats.items() if k != "errors"),
            "errors": stats.get("errors", 0)}
     out["throughput_per_s"] = round(out["requests"] / elapsed, 1)
+    out["seconds"] = round(elapsed, 2)
     for kind in ("step", "predict", "answer"):
         v = np.asarray(stats.get(kind, [np.nan])) * 1000
         out[kind] = {f"p{q}": round(float(np.percentile(v, q)), 1) for q in (50, 95, 99)} | {"n": len(v)}
     return out
+
+
+HEAVY = {"dataset": "spiral", "points": 2000, "hidden": [32] * 6, "batch_size": 2000, "test_fraction": 0}
+
+
+async def heavy_round(url, seconds):
+    """Issue 15's heaviest valid request: a playground of 2,000 points, six hidden layers of 32, batch 2,000, no
+    test points, stepped 500 steps at a time without pause by one client, while another student draws (a
+    prediction every 50 ms). The prediction's latency alone, then beside the heavy client: the delay it causes."""
+    import httpx
+    drawing = a_drawing()
+
+    async def predictions(http, until):
+        out = []
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            r = await http.post("/api/digits/predict", json={"drawing": drawing})
+            out.append((time.perf_counter() - t0) * 1000 if r.status_code == 200 else float("inf"))
+            await asyncio.sleep(0.05)
+        return np.asarray(out)
+
+    async def heavy(http, until):
+        sid = (await http.post("/api/playground/sessions", json={"config": HEAVY})).json()["id"]
+        steps = []
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            r = (await http.post(f"/api/playground/{sid}/step", json={"steps": 500})).json()
+            steps.append(((time.perf_counter() - t0) * 1000, r["steps_run"]))
+        return steps
+
+    async with httpx.AsyncClient(base_url=url, headers={"X-Lab-Client": "drawer"}, timeout=60) as drawer, \
+            httpx.AsyncClient(base_url=url, headers={"X-Lab-Client": "heavy"}, timeout=60) as big:
+        alone = await predictions(drawer, time.monotonic() + seconds / 2)
+        until = time.monotonic() + seconds / 2
+        beside, steps = await asyncio.gather(predictions(drawer, until), heavy(big, until))
+    def stat(v):
+        return {"p50": round(float(np.percentile(v, 50)), 1), "p95": round(float(np.percentile(v, 95)), 1),
+                "max": round(float(v.max()), 1), "n": len(v)}
+    ms = np.asarray([t for t, _ in steps])
+    return {"predict_alone": stat(alone), "predict_beside_heavy": stat(beside),
+            "delay_p95_ms": round(float(np.percentile(beside, 95) - np.percentile(alone, 95)), 1),
+            "delay_max_ms": round(float(beside.max() - np.percentile(alone, 50)), 1),
+            "heavy_request_ms": stat(ms), "heavy_steps_per_request": int(np.median([k for _, k in steps]))}
 
 
 def wait_up(url, proc, seconds=300):
@@ -117,8 +174,10 @@ def wait_up(url, proc, seconds=300):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--students", default="1,10,30")
-    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--model", default="", help="a digit model (default: the lab trains one on the 8×8 digits)")
+    p.add_argument("--heavy", type=float, default=20.0, metavar="SECONDS",
+                   help="then the heaviest request beside a student drawing, half alone, half beside (0: skip)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     with socket.socket() as s:
@@ -131,19 +190,29 @@ def main():
         wait_up(url, proc)
         rounds = []
         for n in [int(v) for v in args.students.split(",")]:
-            before = rss_mb(proc.pid)
+            before, cpu0, own0 = rss_mb(proc.pid), cpu_seconds(proc.pid), time.process_time()
             r = asyncio.run(round_of(url, n, args.seconds))
             r["server_rss_mb"] = {"before": before, "after": rss_mb(proc.pid)}
+            r["cores_used"] = {"server": round((cpu_seconds(proc.pid) - cpu0) / r["seconds"], 2),
+                               "students": round((time.process_time() - own0) / r["seconds"], 2)}
             rounds.append(r)
             if not args.json:
                 print(f"{n:>3} students: {r['requests']} requests, {r['errors']} errors, {r['throughput_per_s']}/s; "
                       f"step p50/p95/p99 {r['step']['p50']}/{r['step']['p95']}/{r['step']['p99']} ms; predict p95 "
                       f"{r['predict']['p95']} ms; answer p95 {r['answer']['p95']} ms; server "
-                      f"{before} -> {r['server_rss_mb']['after']} MB", flush=True)
+                      f"{before} -> {r['server_rss_mb']['after']} MB; cores used: server {r['cores_used']['server']}, "
+                      f"students {r['cores_used']['students']}", flush=True)
+        heavy = asyncio.run(heavy_round(url, args.heavy)) if args.heavy > 0 else None
+        if heavy and not args.json:
+            a, b = heavy["predict_alone"], heavy["predict_beside_heavy"]
+            print(f"heaviest request ({heavy['heavy_request_ms']['p50']} ms each, {heavy['heavy_steps_per_request']} "
+                  f"of 500 steps): a prediction's p50/p95/max alone {a['p50']}/{a['p95']}/{a['max']} ms, beside it "
+                  f"{b['p50']}/{b['p95']}/{b['max']} ms: delay p95 {heavy['delay_p95_ms']} ms, worst "
+                  f"{heavy['delay_max_ms']} ms", flush=True)
     finally:
         proc.terminate()
         proc.wait(10)
-    print(json.dumps({"seconds_per_round": args.seconds, "rounds": rounds}))
+    print(json.dumps({"seconds_per_round": args.seconds, "rounds": rounds, "heavy": heavy}))
 
 
 if __name__ == "__main__":

@@ -94,3 +94,19 @@ def test_train_dkt_on_long_students_with_many_questions_learns():
     run = th.knowledge.train_dkt(students[:30], students[30:], hidden=16, epochs=5, batch_size=4, verbose=False)
     assert run.sequences["train"] > 30                               # long students were cut into windows
     assert run.metrics["train"]["auc"] > 0.65 and run.metrics["test"]["auc"] > 0.6 and len(run.history.history["val_dkt_auc"]) == 5
+
+
+@pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("rnn", 1)])
+def test_dkt_run_continues_a_sequence_from_its_state(cell, layers):
+    """run(x[:, :t]) then run(x[:, t:], state) gives the logits of run(x): a history read once can be continued
+    (what the tutor's look-ahead does for each candidate question)."""
+    rng = np.random.default_rng(3)
+    model = DKT(6, 12, cell=cell, num_layers=layers, generator=0)
+    x = np.stack([rng.integers(0, 6, (4, 9)), rng.integers(0, 2, (4, 9))], -1)
+    whole, state = model.run(x)
+    first, mid = model.run(x[:, :5])
+    rest, end = model.run(x[:, 5:], mid)
+    np.testing.assert_allclose(np.concatenate([first.data, rest.data], 1), whole.data, rtol=1e-5, atol=1e-6)
+    for a, b in zip(end if isinstance(end, tuple) else (end,), state if isinstance(state, tuple) else (state,)):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model(x).data, whole.data)

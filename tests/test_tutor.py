@@ -98,11 +98,14 @@ def _slow_gains(model, q, a, candidates):
     return gains
 
 
-def test_suggest_next_equals_a_loop_over_candidates(fixed):
+@pytest.mark.parametrize("chunk", [256, 3])
+def test_suggest_next_equals_a_loop_over_candidates(fixed, chunk):
+    """The history read once and continued from its state (in batches of ``chunk`` hypothetical steps) gives the
+    gains of each hypothetical sequence run from the start."""
     model, students = fixed
     q, a = students[5]
     q, a = q[:8], a[:8]
-    best, gain = tutor.suggest_next(model, q, a)
+    best, gain = tutor.suggest_next(model, q, a, chunk=chunk)
     slow = _slow_gains(model, q, a, range(20))
     assert gain.shape == (20,)
     np.testing.assert_allclose(gain, [slow[c] for c in range(20)], rtol=1e-4, atol=1e-6)

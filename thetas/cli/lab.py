@@ -92,6 +92,9 @@ def run(args):
         import threading
         import webbrowser
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    from .._runtime import auto_threads
+    auto_threads(work=0)        # one BLAS thread (unless the environment says): the lab's products are small, and
+    #                             a second thread spinning after each one took 0.4 of a core under a class's load
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     try:

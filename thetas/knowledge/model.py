@@ -79,12 +79,20 @@ class DKT(Module):
         self.drop = Dropout(dropout, generator=rng)
         self.out = Linear(self.hidden_size, m, generator=rng)
 
-    def forward(self, x):
+    def forward(self, x, state=None):
+        """The logits (B, T, M); ``state`` (from ``run``): go on from there instead of from a fresh student."""
+        return self.run(x, state)[0]
+
+    def run(self, x, state=None):
+        """(logits, state): the logits (B, T, M) and the recurrent state after step T (h_T, and c_T for an LSTM),
+        from which ``run(x_next, state)`` continues the same students: reading a history once and then one more
+        step costs T + 1 steps, not T + 1 steps per continuation. Padding is read as "no input", so continue
+        only from unpadded sequences."""
         q, a, valid = _split(x, self.num_questions)
         index = np.where(valid, q + self.num_questions * a, -1)
         inputs = index if self.projection is None else self.projection.data[index]
-        h, _ = self.rnn(inputs)                                   # padding is at the end: no mask needed
-        return self.out(self.drop(h))
+        h, state = self.rnn(inputs, state)                        # padding is at the end: no mask needed
+        return self.out(self.drop(h)), state
 
     def predict_proba(self, x, batch_size=256):
         """P(correct) on every question after each step: (B, T, M) NumPy, eval mode, no graph."""

@@ -73,20 +73,21 @@ def knowledge_trace(model, questions, answers):
     return model.predict_proba(dkt_batch(q[None], a[None]))[0]                  # (T, M)
 
 
-def suggest_next(model, questions, answers, candidates=None):
+def suggest_next(model, questions, answers, candidates=None, chunk=256):
     """What should Riley do next? The question whose practice most raises the expected mean mastery, by a
     one-step look-ahead over both outcomes (the student gets it right with the predicted probability p_q):
 
         E_q    = p_q · mean_j P(j | history, (q, correct)) + (1 − p_q) · mean_j P(j | history, (q, wrong))
         gain_q = E_q − mean_j P(j | history)
 
-    All 2K hypothetical sequences (K candidates, each answered right and wrong) go through the network in one
-    batch. With no answers yet, p_q and "now" come from the network's state before any input (a rough prior).
-    The look-ahead trusts the network about any question at any point: one trained on students who all follow
-    one order (the simulated data) has never seen most of these steps, so its advice there is a guess.
+    The history is read once; all 2K hypothetical next steps (K candidates, each answered right and wrong) then
+    go through the network in one batch, each continuing from the history's recurrent state (T + 1 steps of
+    work, not 2K·(T + 1)). With no answers yet, p_q and "now" come from the network's state before any input (a
+    rough prior). The look-ahead trusts the network about any question at any point: one trained on students who
+    all follow one order (the simulated data) has never seen most of these steps, so its advice there is a guess.
 
     Args:
-        candidates: the question ids to choose from (default: all M).
+        candidates: the question ids to choose from (default: all M).  chunk: hypothetical steps per batch.
     Returns: ``(best, gain)``: the candidate with the largest expected gain, and gain (M,) with NaN for the
         questions that are not candidates.
     """
@@ -96,16 +97,37 @@ def suggest_next(model, questions, answers, candidates=None):
                                                         "suggest_next", "candidate")
     if len(cand) == 0:
         raise ValueError("suggest_next: no candidate questions to choose from")
-    now = knowledge_trace(model, q, a)[-1] if len(q) else _prior(model)        # (M,)
     K = len(cand)
-    hist = dkt_batch(np.tile(q, (2 * K, 1)), np.tile(a, (2 * K, 1)))           # (2K, T, 2)
     step = np.stack([np.tile(cand, 2), np.repeat([1, 0], K)], -1)[:, None]     # (2K, 1, 2): right, then wrong
-    after = model.predict_proba(np.concatenate([hist, step], 1))[:, -1]        # (2K, M)
+    state, now = None, None
+    with model.evaluating():
+        if len(q):
+            logits, state = model.run(dkt_batch(q[None], a[None]))              # the history, once
+            now = _sigmoid(logits.data[0, -1])                                  # (M,)
+        mean_after = np.concatenate([                                           # (2K,): mean_j P(j | ..., step)
+            _sigmoid(model(step[i:i + chunk], _repeat_state(state, len(step[i:i + chunk]))).data[:, -1]).mean(1)
+            for i in range(0, 2 * K, chunk)])
+    now = _prior(model) if now is None else now
     p = now[cand]
-    expected = p * after[:K].mean(1) + (1 - p) * after[K:].mean(1)             # (K,)
+    expected = p * mean_after[:K] + (1 - p) * mean_after[K:]                   # (K,)
     gain = np.full(M, np.nan)
     gain[cand] = expected - now.mean()
     return int(cand[np.argmax(gain[cand])]), gain
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _repeat_state(state, n):
+    """A recurrent state of one student (tensors of shape (layers, 1, H), or a tuple of them) for n copies; None
+    (a fresh student) stays None."""
+    from ..tensor import Tensor
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(_repeat_state(s, n) for s in state)
+    return Tensor(np.repeat(state.data, n, axis=1))
 
 
 def answer(model, questions, answers, question, correct):

@@ -139,8 +139,7 @@ class TrainedAgent(BackgroundJob):
 class AppleService:
     """The sessions and the trained agent (``trained_agent``, made once in the background)."""
 
-    def __init__(self, compute, cache=None, steps=TRAINED_STEPS):
-        self.compute = compute
+    def __init__(self, cache=None, steps=TRAINED_STEPS):
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.trained_agent = TrainedAgent(self.cache / CACHE_NAME, steps)
         self.sessions = SessionStore(SESSIONS, IDLE_SECONDS, "AppleWorld")
@@ -194,7 +193,7 @@ PAGE = Page("apple", "/apple-world", "apple.html", "AppleWorld", summary=(
     Route("POST", "/api/apple/sessions", AppleService.create,
           '{"seed"?} -> a new AppleWorld session: world, rays, Q-values'),
     Route("POST", "/api/apple/{sid}/step", AppleService.step,
-          '{"speed": 1-40, "learning"?: bool} -> the state after that many steps'),
+          '{"speed": 1-40, "learning"?: bool} -> the state after that many steps', frame=True),
     Route("POST", "/api/apple/{sid}/load", AppleService.load,
           "the trained DQN replaces the session's agent (greedy play)"),
 ))

@@ -98,14 +98,15 @@ def split_file(students, seed=0):
 
 class Dataset(BackgroundJob):
     """One data set of students and its DKT (``model``), made once in the background (``jobs.BackgroundJob``):
-    state 'idle', 'training' (with progress), 'ready' or 'failed'. ``compute``: the lock thetas work runs under."""
+    state 'idle', 'training' (with progress), 'ready' or 'failed'. The work of its thread (loading the model, its AUC,
+    its concept graph) touches only this model, which no request sees before it is 'ready': it needs no lock."""
 
     what = "the DKT"
 
-    def __init__(self, key, name, kind, compute, lock, text_path=None, model_path=None):
+    def __init__(self, key, name, kind, lock, text_path=None, model_path=None):
         super().__init__(model_path, lock)
         self.key, self.name, self.kind = key, name, kind            # kind: 'synthetic' or 'file'
-        self.compute, self.text_path = compute, text_path
+        self.text_path = text_path
         self.graph = self.auc = None
         self.students = None                                       # the students the page offers
         self.held_out = set()                                      # their indices that the model never saw
@@ -131,8 +132,7 @@ class Dataset(BackgroundJob):
     def load(self, path):
         """The DKT saved at ``path``; ValueError for one of another number of questions."""
         import thetas as th
-        with self.compute:
-            model = th.load(str(path))
+        model = th.load(str(path))
         model.eval()
         if getattr(model, "num_questions", None) != self.train.num_questions:
             raise ValueError(f"{path}: a model of {getattr(model, 'num_questions', None)} questions, not "
@@ -166,7 +166,7 @@ class Dataset(BackgroundJob):
         X = dkt_array(self.test.windows(WINDOW).drop_short(2))
         if len(X) == 0:
             return None
-        with self.compute, no_grad():
+        with no_grad():
             auc = dkt_auc(X, model(X))
         return None if auc is None or not np.isfinite(auc) else float(auc)
 
@@ -182,18 +182,17 @@ class Dataset(BackgroundJob):
         k = NUM_CONCEPTS if self.kind == "synthetic" else min(5, M // 3)
         t0 = time.perf_counter()
         try:
-            with self.compute:
-                J = tutor.context_influence(model, train, max_students=GRAPH_STUDENTS)
-                edges = tutor.concept_graph(J, top_k=2)
-                labels = None
-                try:
-                    import sklearn  # noqa: F401
-                except ImportError:
-                    pass
-                else:
-                    if k >= 2:
-                        labels = [int(v) for v in tutor.cluster_questions(model, k, students=train,
-                                                                          max_students=GRAPH_STUDENTS)]
+            J = tutor.context_influence(model, train, max_students=GRAPH_STUDENTS)
+            edges = tutor.concept_graph(J, top_k=2)
+            labels = None
+            try:
+                import sklearn  # noqa: F401
+            except ImportError:
+                pass
+            else:
+                if k >= 2:
+                    labels = [int(v) for v in tutor.cluster_questions(model, k, students=train,
+                                                                      max_students=GRAPH_STUDENTS)]
         except Exception:                                         # noqa: BLE001 - the graph is optional
             return None
         return {"edges": [[int(i), int(j), float(w)] for i, j, w in edges], "labels": labels,
@@ -204,12 +203,12 @@ class KnowledgeService:
     """The data sets, their DKT models and the sessions. A model is loaded from the cache or trained at its data
     set's first ``ensure()`` (in a child process, followed by a thread)."""
 
-    def __init__(self, compute, cache=None, epochs=EPOCHS):
-        self.compute, self.epochs = compute, epochs
+    def __init__(self, cache=None, epochs=EPOCHS):
+        self.epochs = epochs
         self.cache = Path(cache) if cache is not None else cache_dir()
         self.lock = threading.Lock()                               # the data sets and every one's state
         self.datasets = OrderedDict()
-        synthetic = Dataset(SYNTHETIC, "synthetic-5 (simulated students)", "synthetic", compute, self.lock,
+        synthetic = Dataset(SYNTHETIC, "synthetic-5 (simulated students)", "synthetic", self.lock,
                             model_path=self.cache / CACHE_NAME)
         synthetic.epochs = epochs
         synthetic.description = ("read the answers of 2,000 simulated students: 50 exercises over 5 hidden "
@@ -275,7 +274,7 @@ class KnowledgeService:
             scratch.unlink(missing_ok=True)
             raise
         os.replace(scratch, text_path)
-        ds = Dataset(key, name, "file", self.compute, self.lock, text_path=text_path,
+        ds = Dataset(key, name, "file", self.lock, text_path=text_path,
                      model_path=self.cache / f"dkt-file-{CACHE_VERSION}-{digest}.safetensors")
         train_idx, test_idx = split_file(students)
         ds.train, ds.test = students[train_idx], students[test_idx]
@@ -392,14 +391,15 @@ class KnowledgeService:
         if len(session["questions"]) >= MAX_LEN:
             raise LabError(422, f"this session already has {MAX_LEN} answers, the most kept here; "
                                 "pick a student to start again")
-        q, a, _ = tutor.answer(model, session["questions"], session["answers"], question, correct)
+        q, a, trace = tutor.answer(model, session["questions"], session["answers"], question, correct)
         session["questions"], session["answers"] = q, a
-        return self.state_of(model, session)
+        return self.state_of(model, session, trace)
 
-    def state_of(self, model, session):
+    def state_of(self, model, session, trace=None):
+        """The page's view of a session (``trace``: its knowledge trace, when already computed)."""
         from ..knowledge import tutor
         q, a = session["questions"], session["answers"]
-        trace = tutor.knowledge_trace(model, q, a)                                   # (T, M)
+        trace = tutor.knowledge_trace(model, q, a) if trace is None else trace      # (T, M)
         best, gain = tutor.suggest_next(model, q, a)
         now = trace[-1] if len(q) else tutor._prior(model)
         return {"session": session["id"], "dataset": session["dataset"].key, "student": session["student"],

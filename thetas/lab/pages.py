@@ -27,12 +27,15 @@ TITLE_SLOT = f"<title>{SITE}</title>"
 
 @dataclass(frozen=True)
 class Route:
-    """One API endpoint: ``method path``, answered by ``handler``; ``doc`` is its line in the API list."""
+    """One API endpoint: ``method path``, answered by ``handler``; ``doc`` is its line in the API list. ``frame``:
+    the page repeats it while it animates (a training step), so it may wait a little for requests a student is
+    waiting on (``scheduler``)."""
     method: str
     path: str
     handler: Callable
     doc: str
     limit: int = BODY_LIMIT
+    frame: bool = False
 
     def __post_init__(self):
         if self.method not in ("GET", "POST"):

@@ -9,21 +9,18 @@ route with its method, path, body limit and a line on what it takes and gives.
 
 Every request body has a size limit (413 beyond it) and a schema (422 when violated, 400 when not JSON); a GET's
 only input is its query string (read as plain strings, checked the same way); the message comes back as
-``{"error": "..."}`` and the server carries on. Grad mode is per thread, but the sessions (a playground's network
-and optimiser, an AppleWorld agent and its replay buffer) are not safe to step from two threads at once, so every
-computation still runs under one lock, one request at a time. The trainings (``jobs.BackgroundJob``) run in child
-processes.
+``{"error": "..."}`` and the server carries on. Computations run one at a time, in the order of the ``scheduler``
+(earliest deadline first: a student waiting for a guess goes before the next frame of an animation, and a client
+with many requests open waits behind the others); the trainings (``jobs.BackgroundJob``) run in child processes.
 """
 import json
 import logging
 import math
 import re
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
@@ -32,7 +29,8 @@ from starlette.staticfiles import StaticFiles
 from . import apple, digits, fourpixel, inside, knowledge, optimisers, playground
 from .pages import api_list, render
 from .schema import LabError, obj
-from .sessions import as_client
+from .scheduler import Scheduler
+from .sessions import as_client, client_of
 from .training import DigitsService
 
 STATIC = Path(__file__).parent / "static"
@@ -150,16 +148,16 @@ async def _body(request, limit):
 
 
 class Lab:
-    """The app's state: each page's service, by the page's name, and the one lock computations run under."""
+    """The app's state: each page's service, by the page's name, and the scheduler computations wait for."""
 
-    def __init__(self, services, compute):
-        self.services, self.compute = services, compute
+    def __init__(self, services):
+        self.services, self.scheduler = services, Scheduler()
         self.digits = services["digits"]                        # ``thetas lab`` shows its status, closes it
 
     def endpoint(self, route, service):
-        """The Starlette endpoint of a declared route: read and check the input, run the handler in a worker
-        thread under the compute lock, answer JSON; a LabError becomes its status and message, anything else a
-        500 with a short reason."""
+        """The Starlette endpoint of a declared route: read and check the input, run the handler when the
+        ``scheduler`` gives the request its turn (one computation at a time, earliest deadline first), answer JSON;
+        a LabError becomes its status and message, anything else a 500 with a short reason."""
         async def endpoint(request):
             try:
                 if route.method == "GET":
@@ -168,12 +166,12 @@ class Lab:
                     payload = await _body(request, route.limit)
                 params = dict(request.path_params)
 
-                who = (request.headers.get("x-lab-client"), request.client.host if request.client else None)
+                who = client_of(request.headers.get("x-lab-client"), request.client.host if request.client else None)
 
                 def run():
-                    with as_client(*who), self.compute:
+                    with as_client(who):
                         return route.handler(service, payload, **params)
-                return _JSON(await run_in_threadpool(run))
+                return _JSON(await self.scheduler.run(who, route.frame, run))
             except LabError as e:
                 return _error(e.status, e.message)
             except Exception as e:                               # a bug, not the client's fault: log it, carry on
@@ -224,17 +222,16 @@ def create_app(model_path=None, cache=None, allowed_hosts=None, train_data="auto
     ``train_epochs``, ``train_samples`` shorten it). ``allowed_hosts``: Host names accepted (None: any).
     ``students``: a file of students' answers (from the command line only) that the Knowledge page opens with;
     one that is missing or malformed raises knowledge.StudentsFileError (a ValueError) saying why."""
-    compute = threading.Lock()
     digits_service = DigitsService(model_path, cache=cache, data=train_data, epochs=train_epochs,
                                    samples=train_samples, autostart=False)
     services = {
         "digits": digits_service,
         "inside": inside.InsideService(digits_service),
         "playground": playground.Sessions(),
-        "knowledge": knowledge.KnowledgeService(compute, cache=cache),
-        "apple": apple.AppleService(compute, cache=cache),
+        "knowledge": knowledge.KnowledgeService(cache=cache),
+        "apple": apple.AppleService(cache=cache),
     }
-    lab = Lab(services, compute)
+    lab = Lab(services)
     if students is not None:                    # before any training starts: a bad file ends the start cleanly
         lab.services["knowledge"].add_students_file(students)
     if autostart and lab.digits.model is None:

@@ -23,12 +23,16 @@ def client():
     return getattr(_current, "client", "local")
 
 
-class as_client:
-    """``with as_client(header, address):`` the thread answers this client: the header if it is a well-formed id,
-    else the address."""
+def client_of(header, address):
+    """Who sent a request: its ``X-Lab-Client`` header if that is a well-formed id, else its address."""
+    return header if isinstance(header, str) and CLIENT_ID.match(header) else str(address or "local")
 
-    def __init__(self, header, address):
-        self.client = header if isinstance(header, str) and CLIENT_ID.match(header) else str(address or "local")
+
+class as_client:
+    """``with as_client(header, address):`` the thread answers this client (``client_of``)."""
+
+    def __init__(self, header, address=None):
+        self.client = client_of(header, address)
 
     def __enter__(self):
         self.outer, _current.client = client(), self.client
