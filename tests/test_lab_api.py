@@ -702,3 +702,22 @@ def test_the_pages_client_id_keeps_sessions_apart_over_http(lenet_path):
             c.post("/api/playground/sessions", json={"config": {}}, headers={"x-lab-client": "bob"})
         assert c.post(f"/api/playground/{mine}/step", json={"steps": 1},
                       headers={"x-lab-client": "alice"}).status_code == 200
+
+
+def test_mms_over_a_wide_range_stays_bounded_and_exact(client):
+    """1,000 bag counts over 0..100,000 asked for a 74.5 GiB guesses × counts table (a 500); the costs now come
+    from prefix sums on at most 20,000 guesses, and they equal Σ(c − g)² and Σ|c − g| computed directly."""
+    from thetas.lab.optimisers import MAX_GUESSES, _total_costs
+    r = client.post("/api/mms", json={"counts": [i * 100 for i in range(1000)], "steps": 5})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["grid_step"] >= 5 and abs(body["squared"]["exhaustive"] - body["mean"]) <= body["grid_step"]
+    assert abs(body["absolute"]["exhaustive"] - body["median"]) <= body["grid_step"]
+    assert len(np.arange(-5, 99_900 + 5, body["grid_step"])) <= MAX_GUESSES + 1
+    counts, guesses = np.array([3.0, 7, 7, 10, 15]), np.round(np.arange(-2, 20, 0.01), 2)
+    squared, absolute = _total_costs(counts, guesses)
+    d = counts[None] - guesses[:, None]
+    np.testing.assert_allclose(squared, (d ** 2).sum(1), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(absolute, np.abs(d).sum(1), rtol=1e-12, atol=1e-9)
+    refused(client.post("/api/mms", json={"counts": [0, 100000], "lr_absolute": 5000}), 422, "lr_absolute")
+    assert client.post("/api/mms", json={"counts": [0, 100000], "steps": 3}).status_code == 200   # default rate ≤ cap

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from thetas.lab.scheduler import CLICK, FRAME, Scheduler
+from thetas.lab.scheduler import CLICK, FRAME, Gone, Scheduler
 
 
 class Clock:
@@ -89,5 +89,26 @@ def test_a_request_that_goes_away_while_it_waits_is_skipped():
         with pytest.raises(asyncio.CancelledError):
             await gone
         assert s._open == {}                          # nothing left counted against the client
+    asyncio.run(main())
+    assert ran == ["stays"]
+
+
+def test_a_request_whose_client_hung_up_is_not_computed():
+    ran = []
+
+    async def main():
+        s = Scheduler()
+        s.YIELDS = 5
+
+        async def hung_up():
+            return True
+
+        async def still_there():
+            return False
+        gone = asyncio.create_task(s.run("a", False, lambda: ran.append("gone"), gone=hung_up))
+        stays = asyncio.create_task(s.run("b", False, lambda: ran.append("stays") or 1, gone=still_there))
+        with pytest.raises(Gone):
+            await gone
+        assert await stays == 1
     asyncio.run(main())
     assert ran == ["stays"]

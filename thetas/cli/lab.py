@@ -95,7 +95,8 @@ def run(args):
     from .._runtime import auto_threads
     auto_threads(work=0)        # one BLAS thread (unless the environment says): the lab's products are small, and
     #                             a second thread spinning after each one took 0.4 of a core under a class's load
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=3)   # Ctrl-C: requests still queued get 3 s, not every turn
     server = uvicorn.Server(config)
     try:
         server.run()

@@ -125,6 +125,21 @@ def trajectories(payload):
 
 
 # ---------------------------------------------------------------------------------------------- M&Ms
+MAX_GUESSES = 20_000      # points of the exhaustive search
+
+
+def _total_costs(counts, guesses):
+    """Σ_i (c_i − g)² and Σ_i |c_i − g| for every guess g, from the sorted counts' prefix sums:
+    Σ (c − g)² = Σc² − 2gΣc + ng²;  Σ |c − g| = (k g − Σ_{c<g} c) + (Σ_{c≥g} c − (n − k) g), k = #{c < g}."""
+    c = np.sort(counts)
+    n, total = len(c), c.sum()
+    squared = (c ** 2).sum() - 2 * guesses * total + n * guesses ** 2
+    prefix = np.r_[0.0, np.cumsum(c)]
+    k = np.searchsorted(c, guesses)
+    absolute = (k * guesses - prefix[k]) + (total - prefix[k] - (n - k) * guesses)
+    return np.maximum(squared, 0.0), absolute
+
+
 def mms(payload):
     """The cost of every guess under squared and absolute error; exhaustive search and gradient descent."""
     from .. import optim
@@ -138,12 +153,18 @@ def mms(payload):
     steps = number(payload, "steps", 1, MAX_STEPS, default=200, integer=True)
     lo, hi = counts.min(), counts.max()
     start = number(payload, "start", -100_000, 200_000, default=float(lo - 10))
-    guesses = np.round(np.arange(lo - 5, hi + 5 + 1e-9, 0.01), 2)      # exhaustive search: every 0.01
-    d = counts[None, :] - guesses[:, None]
-    result = {"counts": counts.astype(int).tolist(), "mean": float(counts.mean()), "median": float(np.median(counts))}
+    default_absolute = float(min(1000.0, max(1.0, (hi - lo) / 10)))
     rates = {"squared": number(payload, "lr_squared", 1e-4, 0.9, default=0.1),
-             "absolute": number(payload, "lr_absolute", 1e-4, 1000, default=max(1.0, (hi - lo) / 10))}
-    for name, cost, fn in (("squared", (d ** 2).sum(1), mse_loss), ("absolute", np.abs(d).sum(1), l1_loss)):
+             "absolute": number(payload, "lr_absolute", 1e-4, 1000, default=default_absolute)}
+    # exhaustive search: every 0.01 (coarser when the counts span more than MAX_GUESSES / 100), each cost from
+    # sums over the sorted counts, not from a guesses × counts table (1,000 counts over 0..100,000 asked for 74 GiB)
+    span = hi - lo + 10
+    every_step = max(0.01, float(np.ceil(span / MAX_GUESSES * 100) / 100))
+    guesses = np.round(np.arange(lo - 5, hi + 5 + 1e-9, every_step), 2)
+    result = {"counts": counts.astype(int).tolist(), "mean": float(counts.mean()), "median": float(np.median(counts)),
+              "grid_step": every_step}
+    squared_cost, absolute_cost = _total_costs(counts, guesses)
+    for name, cost, fn in (("squared", squared_cost, mse_loss), ("absolute", absolute_cost, l1_loss)):
         best = np.flatnonzero(cost <= cost.min() + 1e-9 * max(1.0, cost.min()))
         exhaustive = float((guesses[best[0]] + guesses[best[-1]]) / 2)      # the middle of a flat minimum
         # gradient descent on the mean cost; the step size anneals to 0 (cosine) so |d|'s constant-size
@@ -171,8 +192,9 @@ def mms(payload):
 PAGE = Page("optimisers", "/optimisers", "optimisers.html", "Optimisers & losses", summary=(
     "Batch gradient descent, SGD, momentum and Adam walking the same loss surface; and how many M&Ms are in a bag "
     "(the mean or the median?)."), routes=(
-    Route("POST", "/api/optim/surface", lambda _, p: surface(p), '{"resolution"} -> the loss over (w, b)'),
+    Route("POST", "/api/optim/surface", lambda _, p: surface(p), '{"resolution"} -> the loss over (w, b)',
+          pure=True),
     Route("POST", "/api/optim/trajectories", lambda _, p: trajectories(p),
-          '{"start", "steps", "optimizers"} -> paths'),
-    Route("POST", "/api/mms", lambda _, p: mms(p), '{"counts", "start", "steps"} -> costs, minimisers'),
+          '{"start", "steps", "optimizers"} -> paths', pure=True),
+    Route("POST", "/api/mms", lambda _, p: mms(p), '{"counts", "start", "steps"} -> costs, minimisers', pure=True),
 ))

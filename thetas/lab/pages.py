@@ -29,13 +29,16 @@ TITLE_SLOT = f"<title>{SITE}</title>"
 class Route:
     """One API endpoint: ``method path``, answered by ``handler``; ``doc`` is its line in the API list. ``frame``:
     the page repeats it while it animates (a training step), so it may wait a little for requests a student is
-    waiting on (``scheduler``)."""
+    waiting on (``scheduler``). ``pure``: its handler reads nothing but its input (a whole training run of the
+    four-pixel network, the optimisers' paths), so it runs in a worker thread beside the queue, one at a time,
+    instead of holding every student's turn for up to a second."""
     method: str
     path: str
     handler: Callable
     doc: str
     limit: int = BODY_LIMIT
     frame: bool = False
+    pure: bool = False
 
     def __post_init__(self):
         if self.method not in ("GET", "POST"):

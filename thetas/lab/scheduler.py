@@ -31,12 +31,17 @@ CLICK = 0.05            # seconds: the budget of a request a student waits for
 FRAME = 0.25            # seconds: the budget of an animation's next frame
 
 
+class Gone(Exception):
+    """The request's client hung up before its turn: nothing was computed for it."""
+
+
 class Scheduler:
     """``await scheduler.run(client, frame, fn)``: ``fn()`` when it is this request's turn (see the module's
     docstring): its result, or its exception. The computations run one at a time, in this event loop's thread;
     between two of them the loop runs ``YIELDS`` times, so that the requests that arrived meanwhile join the queue
-    before the next one is chosen. A request that goes away while it waits is skipped. ``waiting``: how many wait
-    now. ``clock``: seconds (the tests give their own)."""
+    before the next one is chosen. A request that goes away while it waits is skipped: its task cancelled, or
+    ``gone`` (an async callable: has its client hung up?) true when its turn comes (it then raises ``Gone``).
+    ``waiting``: how many wait now. ``clock``: seconds (the tests give their own)."""
 
     YIELDS = 2
 
@@ -48,12 +53,12 @@ class Scheduler:
     def waiting(self):
         return sum(not item[-1].done() for item in self._heap)
 
-    async def run(self, client, frame, fn):
+    async def run(self, client, frame, fn, gone=None):
         self._open[client] += 1
         try:
             deadline = self.clock() + (self.frame if frame else self.click) * self._open[client]
             fut = asyncio.get_running_loop().create_future()
-            heapq.heappush(self._heap, (deadline, next(self._order), fn, fut))
+            heapq.heappush(self._heap, (deadline, next(self._order), fn, gone, fut))
             if self._task is None:
                 self._task = asyncio.get_running_loop().create_task(self._dispatch())
             return await fut
@@ -67,8 +72,10 @@ class Scheduler:
             while self._heap:
                 for _ in range(self.YIELDS):
                     await asyncio.sleep(0)
-                _, _, fn, fut = heapq.heappop(self._heap)
-                if fut.done():                                       # its request went away
+                _, _, fn, gone, fut = heapq.heappop(self._heap)
+                if not fut.done() and gone is not None and await gone():
+                    fut.set_exception(Gone())                        # its client hung up while it waited
+                if fut.done():                                       # nobody waits for it any more
                     continue
                 try:
                     result = fn()

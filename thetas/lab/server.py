@@ -13,6 +13,7 @@ only input is its query string (read as plain strings, checked the same way); th
 (earliest deadline first: a student waiting for a guess goes before the next frame of an animation, and a client
 with many requests open waits behind the others); the trainings (``jobs.BackgroundJob``) run in child processes.
 """
+import asyncio
 import json
 import logging
 import math
@@ -21,6 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.routing import Route as StarletteRoute
@@ -29,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from . import apple, digits, fourpixel, inside, knowledge, optimisers, playground
 from .pages import api_list, render
 from .schema import LabError, obj
-from .scheduler import Scheduler
+from .scheduler import Gone, Scheduler
 from .sessions import as_client, client_of
 from .training import DigitsService
 
@@ -152,6 +154,7 @@ class Lab:
 
     def __init__(self, services):
         self.services, self.scheduler = services, Scheduler()
+        self.beside = asyncio.Semaphore(1)                       # the pure routes' computations: one at a time
         self.digits = services["digits"]                        # ``thetas lab`` shows its status, closes it
 
     def endpoint(self, route, service):
@@ -171,9 +174,16 @@ class Lab:
                 def run():
                     with as_client(who):
                         return route.handler(service, payload, **params)
-                return _JSON(await self.scheduler.run(who, route.frame, run))
+                if route.pure:                               # no shared state: beside the queue, in a thread
+                    async with self.beside:
+                        if await request.is_disconnected():
+                            raise Gone()
+                        return _JSON(await run_in_threadpool(run))
+                return _JSON(await self.scheduler.run(who, route.frame, run, gone=request.is_disconnected))
             except LabError as e:
                 return _error(e.status, e.message)
+            except Gone:                                         # nobody reads this answer
+                return _error(503, "the client went away before its turn")
             except Exception as e:                               # a bug, not the client's fault: log it, carry on
                 log.exception("thetas lab: %s %s failed", request.method, request.url.path)
                 return _error(500, f"internal error: {type(e).__name__}: {str(e)[:200]}")
