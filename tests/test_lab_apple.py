@@ -77,7 +77,7 @@ def test_the_trained_agent(client, cache):
     assert st["state"] == "ready", st
     assert (Path(cache) / CACHE_NAME).is_file()
     s = client.post(f"/api/apple/{sid}/load", json={}).json()
-    assert s["trained"] and not s["learning"] and s["epsilon"] == 0
+    assert s["trained"] and not s["learning"] and s["epsilon"] == pytest.approx(0.05)   # as rldemo: not stuck
     s = client.post(f"/api/apple/{sid}/step", json={"speed": 20, "learning": False}).json()
     check_state(s)
     assert s["trained"] and s["steps"] == 20

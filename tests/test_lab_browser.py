@@ -16,7 +16,7 @@ pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip inst
 pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
 pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright (no browser "
                                          "download needed: Debian's chromium is used)")
-from lab_support import CHROMIUM, serve  # noqa: E402
+from lab_support import CHROMIUM, serious_violations, serve  # noqa: E402
 
 if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
     pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set THETAS_CHROMIUM)",
@@ -122,6 +122,31 @@ def test_every_page_loads_cleanly(page, server, shots):
                 page.wait_for_timeout(2500)             # let the paths finish their animation
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     clean(page)
+
+
+PATHS = ["/"] + [p.path for p in PAGES]
+
+
+@pytest.mark.parametrize("width, height", [(1400, 1000), (1024, 768), (390, 844)])
+def test_every_page_is_accessible_and_fits_the_screen(browser, server, shots, width, height):
+    """axe-core finds no serious or critical violation on any page, and no page is wider than the screen: a laptop,
+    a projector at 1024×768, a phone held upright (390 px: the nav bar wraps, the pictures shrink)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    try:
+        for path in PATHS:
+            pg.goto(server + path)
+            pg.wait_for_load_state("load")
+            pg.wait_for_timeout(700)                   # its first API answers drawn (some pages keep polling)
+            wide = pg.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} at {width}×{height} is {wide} px wide"
+            if width == 1400:
+                assert serious_violations(pg) == [], path
+            elif width == 390:
+                pg.screenshot(path=str(shots / f"phone{path.replace('/', '-') if path != '/' else '-index'}.png"),
+                              full_page=True)
+    finally:
+        context.close()
 
 
 def test_digits_draw_a_one(page, server, shots, model):

@@ -78,7 +78,7 @@
     $("#poison").textContent = `${s.eaten.poison}`;
     $("#learn").textContent = learning ? "Stop learning" : (running ? "Start learning" : "Start learning");
     $("#reward-note").textContent = `now ${Lab.fmt(s.reward_avg, 3)} per step; ` +
-      (s.trained ? "a trained agent, playing greedily" : learning ? "learning" : "not learning (ε = 0.05)");
+      (s.trained ? "a trained agent, playing (ε = 0.05: a random step now and then keeps it from sliding along a wall for ever)" : learning ? "learning" : "not learning (ε = 0.05)");
     drawWorld(s); drawQ(s); drawReward(s);
   }
 

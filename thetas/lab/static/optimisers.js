@@ -142,8 +142,8 @@
   function buildTable() {
     const t = $("#opts");
     for (const o of OPTS) {
-      const lr = Lab.el("input", { type: "number", id: `lr-${o.name}`, value: o.lr, min: "0.00001", max: "20", step: "0.05", style: "width: 80px" });
-      const extra = o.extra ? Lab.el("label", {}, o.extraLabel + " ", Lab.el("input", { type: "number", id: `x-${o.name}`, value: o.value,
+      const lr = Lab.el("input", { type: "number", id: `lr-${o.name}`, "aria-label": `learning rate η of ${o.label}`, value: o.lr, min: "0.00001", max: "20", step: "0.05", style: "width: 80px" });
+      const extra = o.extra ? Lab.el("label", {}, o.extraLabel + " ", Lab.el("input", { type: "number", id: `x-${o.name}`, "aria-label": `${o.extraLabel} of ${o.label}`, value: o.value,
         min: o.extra === "momentum" ? "0" : "1", max: o.extra === "momentum" ? "0.999" : "40", step: o.extra === "momentum" ? "0.05" : "1", style: "width: 64px" })) : "";
       t.append(Lab.el("tr", {}, Lab.el("td", {}, Lab.el("span", { class: "legend" }, (() => { const s = Lab.el("span", { class: "swatch" }); s.style.background = o.colour; return s; })(), o.label)),
         Lab.el("td", {}, lr), Lab.el("td", {}, extra), Lab.el("td", { id: `now-${o.name}`, text: "–" })));
@@ -182,7 +182,7 @@
       ] });
     }
     const t = $("#mm-table");
-    t.replaceChildren(Lab.el("tr", {}, Lab.el("th", { text: "" }), Lab.el("th", { text: "squared" }), Lab.el("th", { text: "absolute" })));
+    t.replaceChildren(Lab.el("tr", {}, Lab.el("th", { text: "method" }), Lab.el("th", { text: "squared" }), Lab.el("th", { text: "absolute" })));
     const row = (name, a, b) => t.append(Lab.el("tr", {}, Lab.el("td", { text: name }), Lab.el("td", { text: a }), Lab.el("td", { text: b })));
     row("exhaustive search", Lab.fmt(r.squared.exhaustive, 2), r.absolute.flat[0] === r.absolute.flat[1] ? Lab.fmt(r.absolute.exhaustive, 2) :
         `${Lab.fmt(r.absolute.flat[0], 2)}…${Lab.fmt(r.absolute.flat[1], 2)} (flat)`);
