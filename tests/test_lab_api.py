@@ -496,7 +496,20 @@ def test_mms_squared_error_gives_the_mean_absolute_the_median(client):
     assert out["squared"]["exhaustive"] == pytest.approx(np.mean(counts), abs=0.005)
     assert out["absolute"]["exhaustive"] == np.median(counts)
     assert out["squared"]["gd"] == pytest.approx(np.mean(counts), abs=1e-3)
-    assert out["absolute"]["gd"] == pytest.approx(np.median(counts), abs=0.05)
+    # one formula: the mean cost, what the page shows and gradient descent follows
+    assert out["squared"]["exhaustive_cost"] == pytest.approx(np.mean((np.array(counts) - np.mean(counts)) ** 2),
+                                                               rel=1e-6)
+    # a constant η: |d|'s slope is ±1 anywhere, so the guess hops within η of the median; shrinking η settles it
+    eta = out["absolute"]["lr"]
+    assert abs(out["absolute"]["gd"] - np.median(counts)) <= eta and not out["absolute"]["diverged"]
+    cosine = client.post("/api/mms", json={"counts": counts, "start": 40, "steps": 300, "schedule": "cosine"}).json()
+    assert cosine["absolute"]["gd"] == pytest.approx(np.median(counts), abs=0.05)
+    # squared error: g − mean is multiplied by (1 − 2η) each step, so η > 1 diverges, and the reply says so
+    ran_off = client.post("/api/mms", json={"counts": counts, "start": 40, "steps": 300, "lr_squared": 1.5}).json()
+    assert ran_off["squared"]["diverged"] and len(ran_off["squared"]["gd_path"]) < 301
+    edge = client.post("/api/mms", json={"counts": counts, "start": 40, "steps": 300, "lr_squared": 0.9}).json()
+    assert not edge["squared"]["diverged"] and edge["squared"]["gd"] == pytest.approx(np.mean(counts), abs=1e-3)
+    refused(client.post("/api/mms", json={"counts": counts, "schedule": "step"}), 422, "schedule")
     # an even number of bags: every guess between the two middle counts costs the same under absolute error
     out = client.post("/api/mms", json={"counts": [50, 52, 60, 61]}).json()
     assert out["absolute"]["flat"] == [52, 60] and out["absolute"]["exhaustive"] == 56 == out["median"]
@@ -721,3 +734,57 @@ def test_mms_over_a_wide_range_stays_bounded_and_exact(client):
     np.testing.assert_allclose(absolute, np.abs(d).sum(1), rtol=1e-12, atol=1e-9)
     refused(client.post("/api/mms", json={"counts": [0, 100000], "lr_absolute": 5000}), 422, "lr_absolute")
     assert client.post("/api/mms", json={"counts": [0, 100000], "steps": 3}).status_code == 200   # default rate ≤ cap
+
+
+def test_playground_inputs_and_regularization(client):
+    """x₁², x₂² and no hidden layer solve the circles (x₁, x₂ alone cannot); L1 and L2 shrink the weights and the
+    loss shown stays the data's own; the code reproduces a regularized session with its features."""
+    def run(steps=600, **config):
+        s = new_session(client, **config)
+        for _ in range(steps // 100):
+            state = client.post(f"/api/playground/{s['id']}/step", json={"steps": 100}).json()
+        return s["id"], state
+    _, squares = run(dataset="circles", features=["x1sq", "x2sq"], hidden=[])
+    _, plain = run(dataset="circles", features=["x1", "x2"], hidden=[])
+    assert squares["parameters"] == 3 and squares["test_accuracy"] >= 0.95 and plain["test_accuracy"] < 0.75
+    sessions = client.app.lab.services["playground"]
+
+    def weights(sid):
+        model = sessions.get(sid).model
+        return np.concatenate([m.weight.data.ravel() for m in model.modules() if hasattr(m, "weight")])
+    base = dict(dataset="xor", hidden=[8], features=["x1", "x2", "x1x2", "sinx1"])
+    none, _ = run(**base)
+    l2, state = run(**base, regularization="l2", reg_rate=0.03)
+    l1, _ = run(**base, regularization="l1", reg_rate=0.03)
+    assert (weights(l2) ** 2).sum() < 0.5 * (weights(none) ** 2).sum()
+    assert np.abs(weights(l1)).sum() < 0.5 * np.abs(weights(none)).sum()
+    assert np.mean(np.abs(weights(l1)) < 1e-2) > np.mean(np.abs(weights(none)) < 1e-2)     # L1: many near 0
+    sid = sessions.get(l2)
+    data_loss = sid.objective(sid.model(th.Tensor(features_of(sid))), sid.y[~sid.test]).item()
+    assert state["loss"] == pytest.approx(data_loss, rel=1e-6)                              # the data's loss
+    refused(client.post("/api/playground/sessions", json={"config": {"features": []}}), 422, "features")
+    refused(client.post("/api/playground/sessions", json={"config": {"features": ["x3"]}}), 422, "x3")
+    refused(client.post("/api/playground/sessions", json={"config": {"regularization": "l3"}}), 422,
+            "regularization")
+
+
+def features_of(session):
+    from thetas.lab.playground import features
+    return features(session.X[~session.test], session.config.features)
+
+
+@pytest.mark.parametrize("config", [
+    dict(dataset="moons", hidden=[5], features=["x1", "x2", "sinx1", "x1x2"], regularization="l1", reg_rate=0.003,
+         optimizer="momentum", lr=0.05, batch_size=25, points=100),
+    dict(dataset="circles", hidden=[], features=["x1sq", "x2sq"], regularization="l2", reg_rate=0.01, points=100,
+         batch_size=25)])
+def test_playground_code_reproduces_features_and_regularization(client, tmp_path, config):
+    s = new_session(client, **config)
+    state = client.post(f"/api/playground/{s['id']}/step", json={"steps": 12}).json()   # 3 epochs of 4 steps
+    code = client.get(f"/api/playground/{s['id']}/code").json()["code"]
+    assert "def features(X)" in code and "def loss_fn(output, target)" in code
+    script = tmp_path / "playground.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.split("test accuracy")[1]) == pytest.approx(state["test_accuracy"], abs=1e-9)

@@ -4,6 +4,7 @@ A server runs on a free port in a thread; every page must load without console e
 to any host but 127.0.0.1. Screenshots of each page go to $THETAS_LAB_SCREENSHOTS (default: pytest's tmp dir).
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,25 @@ def test_every_page_is_accessible_and_fits_the_screen(browser, server, shots, wi
         context.close()
 
 
+def test_optimisers_a_student_makes_a_run_diverge_and_sees_it(page, server):
+    """η above 1 on squared error: each step multiplies the distance to the mean by |1 − 2η| > 1. The page says
+    "diverged" where the result would be, and why; the loss surface has its colour scale."""
+    page.goto(server + "/optimisers")
+    page.wait_for_function("() => document.querySelector('#mm-table').rows.length > 2")
+    assert page.locator("#surface-lo").inner_text() != "–" and page.locator("#surface-hi").inner_text() != "–"
+    assert "diverged" not in page.locator("#mm-table").inner_text()
+    assert "(1/m) Σ (nᵢ − g)²" in page.evaluate("document.body.textContent")  # the formula the server descends
+    page.fill("#lr-sq", "1.5")
+    page.click("#mm-run")
+    page.wait_for_function("() => document.querySelector('#mm-table').textContent.includes('diverged')")
+    assert "|1 − 2η| = 2 > 1" in page.locator("#mm-note").inner_text()
+    page.fill("#lr-sq", "0.9")
+    page.select_option("#mm-schedule", "cosine")
+    page.click("#mm-run")
+    page.wait_for_function("() => !document.querySelector('#mm-table').textContent.includes('diverged')")
+    clean(page)
+
+
 def test_digits_draw_a_one(page, server, shots, model):
     page.goto(server + "/digits")
     page.wait_for_function("() => document.querySelectorAll('#layers .layer').length > 0")
@@ -161,6 +181,12 @@ def test_digits_draw_a_one(page, server, shots, model):
     if model[1]:
         assert guess == "1", "a LeNet trained on MNIST should read a drawn 1"
     assert page.locator("#guess2").inner_text() not in ("?", guess)
+    info = page.locator("#model-info").inner_text()     # the model's test accuracy, not the cache's path
+    assert "test accuracy" in info and model[0] not in info and "lenet.safetensors" in info
+    if model[1]:
+        assert re.search(r"test accuracy \d+\.\d\d %", info), info
+    sure = float(page.locator("#prob1").inner_text().rstrip(" %")) > 99
+    assert page.locator("#confidence-note").is_visible() == sure     # "100 %" is explained where it appears
     # every layer is drawn: each has at least one canvas with pixels on it
     for i in range(LAYERS):
         inked = page.locator("#layers .layer").nth(i).locator("canvas").evaluate_all(
@@ -264,6 +290,33 @@ def test_playground_add_points_and_play(page, server, shots):
     page.goto(server + "/")
     page.goto(url)
     page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('11 training')")
+    clean(page)
+
+
+def test_playground_circles_with_squared_inputs_and_no_hidden_layer(page, server):
+    """The lecture's point, clicked as a student would: one neuron (no hidden layer) cannot separate the circles
+    from x₁, x₂, but fed x₁² and x₂² its straight line is a circle in the plane, and it solves them."""
+    page.goto(server + "/playground")
+    page.wait_for_function("() => document.querySelector('#neurons canvas') !== null")
+    page.click("#datasets button[data-name=circles]")
+    while page.locator("#neurons .neuron-col").count() > 2:          # inputs and the output only: one neuron
+        count = page.locator("#neurons .neuron-col").count()
+        page.click("#remove-layer")
+        page.wait_for_function(f"() => document.querySelectorAll('#neurons .neuron-col').length < {count}")
+    for feature in ("x1sq", "x2sq", "x1", "x2"):                    # take x₁², x₂² in, then x₁, x₂ out
+        was = page.locator(f"button.feature[data-feature={feature}]").get_attribute("aria-pressed")
+        page.click(f"button.feature[data-feature={feature}]")
+        page.wait_for_function(f"() => document.querySelector('button.feature[data-feature={feature}]')"
+                               f".getAttribute('aria-pressed') !== '{was}'")
+    assert "features=x1sq%2Cx2sq" in page.url and "hidden=&" in page.url
+    page.click("#show-code")
+    page.wait_for_function("() => document.querySelector('#code').textContent.includes('def features(X)')")
+    assert "x1 ** 2, x2 ** 2" in page.locator("#code").inner_text()
+    page.click("#close-code")
+    page.click("#play")
+    page.wait_for_function("() => parseInt(document.querySelector('#s-test-acc').textContent) >= 90", timeout=60000)
+    page.click("#play")
+    assert page.locator("#out-note").inner_text().endswith("3 thetas")            # w₁, w₂ and b: one neuron
     clean(page)
 
 

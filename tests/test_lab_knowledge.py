@@ -2,6 +2,7 @@
 cache), then the page itself in headless Chromium (skipped without Playwright or Chromium)."""
 import os
 import time
+import re
 import warnings
 from pathlib import Path
 
@@ -352,9 +353,23 @@ def test_the_page_in_a_browser(cache, tmp_path, monkeypatch):
         pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 1}")
         assert pg.locator("#timeline span.mine").count() == 1
         assert pg.locator("#heatmap").get_attribute("data-steps") == str(before + 1)
+        mastery = float(pg.locator("#mastery").inner_text())
         pg.click("#answer-wrong")
         pg.wait_for_function(f"() => document.querySelectorAll('#timeline span').length === {before + 2}")
         assert "wrong" in pg.locator("#timeline span").last.get_attribute("class")
+        rose = float(pg.locator("#mastery").inner_text()) > mastery + 0.001      # explained when it happens
+        assert pg.locator("#mastery-note").is_visible() == rose
+        if rose:
+            assert "not a grade" in pg.locator("#mastery-note").inner_text()
+        # every few rows are labelled, and hovering a cell names its question, answer and probability
+        assert pg.locator("#kt-axis span").count() >= 10
+        box = pg.locator("#heatmap").bounding_box()
+        pg.mouse.move(box["x"] + box["width"] - 2, box["y"] + 2)
+        assert re.search(r"after answer \d+ \(question \d+, (right|wrong)\): P\(question 0 correct\) = 0\.\d+",
+                         pg.locator("#heatmap").get_attribute("title"))
+        note = pg.locator("#suggestion-note").inner_text()
+        gain = float(re.search(r"mean mastery by ([+−-]?[\d.]+)", note).group(1).replace("−", "-"))
+        assert ("No question is expected to raise" in note) == (gain <= 0)
         pg.select_option("#student", "5")
         pg.wait_for_function("() => document.querySelectorAll('#timeline span.mine').length === 0")
         pg.click("#answer-correct")
@@ -379,6 +394,7 @@ def test_the_page_in_a_browser(cache, tmp_path, monkeypatch):
         pg.wait_for_function("() => document.querySelectorAll('#graph .kt-node').length === 12")
         assert "class-7b.csv" in pg.locator("#dataset option:checked").inner_text()
         assert "from class-7b.csv: 12 questions" in pg.locator("#kt-about").inner_text()
+        assert "Only 48 students to learn from" in pg.locator("#kt-model").inner_text()     # 60, 12 held out
         assert pg.locator("#student option").count() == 60
         assert pg.locator("#student option", has_text="held out").count() == 12
         assert pg.locator("#kt-last-q").inner_text() == "q11"

@@ -269,6 +269,8 @@ def run(args):
                 "seed": args.seed, "target": args.target, "loss": "nll" if ae else obj.loss,
                 "binary_logit": False if ae else obj.binary_logit, "task": "autoencoder" if ae else task.task,
                 "num_classes": task.num_classes, "classes": _jsonable(task.classes)}
+        if "accuracy" in test_m:                          # what the lab's Digits page shows beside the model
+            meta["test_accuracy"] = round(float(test_m["accuracy"]), 6)
         try:
             save(model, args.save, metadata=meta)
         except OSError as e:

@@ -44,6 +44,38 @@ def _data(s):
             f"seed={c.seed})\n")
 
 
+_EXPR = {"x1": "x1", "x2": "x2", "x1sq": "x1 ** 2", "x2sq": "x2 ** 2", "x1x2": "x1 * x2", "sinx1": "np.sin(x1)",
+         "sinx2": "np.sin(x2)"}
+
+
+def _inputs(c):
+    """The features the network reads, as code (nothing when they are the point's own x₁, x₂)."""
+    if c.features == ["x1", "x2"]:
+        return ""
+    from .playground import FEATURE_NAMES
+    shown = ", ".join(FEATURE_NAMES[f] for f in c.features)
+    columns = ", ".join(_EXPR[f] for f in c.features)
+    return "\n".join(["", "", "def features(X):",
+                      f'    """The network\'s inputs from the points (x₁, x₂): {shown}."""',
+                      "    x1, x2 = X[:, 0], X[:, 1]",
+                      f"    return np.column_stack([{columns}]).astype(np.float32)", "", "",
+                      "X_train, X_test = features(X_train), features(X_test)", ""])
+
+
+def _loss(c):
+    """(name, code): the loss th.fit minimises, the objective plus the regularization term when there is one."""
+    if c.regularization == "none" or not c.reg_rate:
+        return "objective", ""
+    term = "w.abs().sum()" if c.regularization == "l1" else "(w ** 2).sum()"
+    what = "Σ|w|" if c.regularization == "l1" else "Σw²"
+    return "loss_fn", "\n".join([
+        "", "", "def loss_fn(output, target):",
+        f'    """The data\'s loss + λ·{what} over the weights ({c.regularization.upper()}; the biases are not '
+        'penalised)."""',
+        "    weights = [m.weight for m in model.modules() if isinstance(m, th.nn.Linear)]",
+        f"    return objective(output, target) + {_num(c.reg_rate)} * sum({term} for w in weights)", "", ""])
+
+
 def playground_code(session):
     s, c, o = session, session.config, session.objective
     if c.optimizer == "adam":
@@ -58,21 +90,22 @@ def playground_code(session):
     per_epoch = max(1, math.ceil(train / (max(train, 1) if c.optimizer == "gd" else c.batch_size)))
     epochs = max(1, math.ceil(s.steps / per_epoch))
     rounded = "" if s.steps % per_epoch == 0 or s.steps == 0 else f", so {epochs * per_epoch} steps here"
+    loss_name, loss_code = _loss(c)
     return f'''"""The thetas playground setup: {c.dataset} data, hidden layers {c.hidden or "none"}, {c.activation}, \
 {c.loss} loss, {c.optimizer}."""
 import numpy as np
 import thetas as th
 
-{_data(s)}
+{_data(s)}{_inputs(c)}
 # what the outputs mean: {_MEANING[c.loss]}
 objective = th.Objective("classification", num_classes=2, loss="{o.loss}", one_logit={o.outputs == 1})
-model = th.models.MLP([2, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{o.outputs}], \
+model = th.models.MLP([{len(c.features)}, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{o.outputs}], \
 activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed})
-
+{loss_code}
 optimizer = {opt}
 {batch_note}loader = th.data.DataLoader((X_train, y_train), batch_size={batch}, shuffle=True, seed={c.seed})
 # the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){rounded}
-history = th.fit(model, objective, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
+history = th.fit(model, {loss_name}, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
                  epochs={epochs}, metrics=(), verbose=False)
 print("training loss", history.history["loss"][-1])
 

@@ -9,6 +9,8 @@ Layers as the page shows them (``layer_groups``): the input; each conv layer wit
 C × H × W); each pooling layer; each dense layer with its activation; the output layer's softmax. Flatten and
 Dropout (the identity in evaluation) are folded into their neighbours.
 """
+from pathlib import Path
+
 import numpy as np
 
 from ..data.images import to_mnist
@@ -88,7 +90,8 @@ class DigitModel:
                          f"{self.side ** 2} pixels ({errors[-1]})")
 
     def describe(self):
-        return {"source": self.source, "dataset": self.dataset, "input": [self.side, self.side],
+        return {"source": self.source, "file": Path(self.source).name if self.source else "",
+                "test_accuracy": self.accuracy, "dataset": self.dataset, "input": [self.side, self.side],
                 "classes": self.classes, "parameters": self.model.num_parameters(),
                 "layers": [{k: g[k] for k in ("kind", "title", "shape", "modules", "output")} for g in self.groups]}
 

@@ -70,6 +70,9 @@ class StudentsFileError(ValueError):
     """A file given as ``thetas lab --students PATH`` that cannot be used (the message says why)."""
 
 
+FEW_STUDENTS = 200      # a file with fewer training students gets a word on how little that is
+
+
 def file_epochs(num_windows, batch_size=32):
     """Epochs for a loaded file's DKT: about ``FILE_STEPS`` optimiser steps, between ``EPOCHS`` and
     ``MAX_EPOCHS`` epochs (30 students: 40 epochs of one batch; 4,000 students: 3 epochs)."""
@@ -156,7 +159,10 @@ class Dataset(BackgroundJob):
         what = "synthetic-5" if self.kind == "synthetic" else self.name
         message = f"DKT (LSTM, {model.hidden_size} hidden) on {what}: {self.path}"
         if self.auc is not None:
-            message += f"; AUC on the {len(self.test)} held-out students {self.auc:.3f}"
+            message += f"; AUC on the {len(self.test)} held-out students {self.auc:.3f} (0.5: guessing)"
+        if self.kind == "file" and len(self.train) < FEW_STUDENTS:
+            message += (f". Only {len(self.train)} students to learn from (the DKT paper had thousands): take its "
+                        "predictions, suggestions and concepts as rough guesses")
         return message
 
     def _held_out_auc(self, model):
@@ -419,7 +425,7 @@ PAGE = Page("knowledge", "/knowledge", "knowledge.html", "Knowledge tracing", su
           '{"edges": [[i, j, w]], "labels"} once ready; the data sets (synthetic-5 and loaded files)'),
     Route("POST", "/api/knowledge/datasets", KnowledgeService.upload,
           '{"name", "text"}: a file of students\' answers (DKT three-line format or ASSISTments CSV) -> its status '
-          "(its DKT starts training)", UPLOAD_LIMIT),
+          "(its DKT starts training)", UPLOAD_LIMIT, beside=True),
     Route("POST", "/api/knowledge/sessions", KnowledgeService.create,
           '{"dataset"?, "student", "steps"?} -> a session: answers, trace, suggestion'),
     Route("POST", "/api/knowledge/{sid}/answer", KnowledgeService.answer,

@@ -4,9 +4,13 @@ Surface: logistic regression ŷ = σ(w·x + b) on a small 1-D set (``DATA``: 40 
 cross-entropy, over a grid of (w, b). Trajectories: batch gradient descent, SGD on mini-batches, momentum and
 Adam, each a real ``th.optim`` optimizer stepping a ``th.nn.Linear(1, 1)``.
 
-M&Ms: "how many M&Ms in a bag?" For a guess g and counts n_1..n_m the cost is Σ (n_i − g)² (squared error) or
-Σ |n_i − g| (absolute error). Exhaustive search tries every guess on a fine grid; gradient descent walks there.
-The squared cost is least at the mean, the absolute cost at the median.
+M&Ms: "how many M&Ms in a bag?" For a guess g and counts n_1..n_m the cost is the mean error,
+L(g) = (1/m) Σ (n_i − g)² (squared) or (1/m) Σ |n_i − g| (absolute): the formula the page shows, the curve it
+draws and what gradient descent follows, g ← g − η dL/dg, with a constant η (or one that shrinks to 0 on a cosine,
+``schedule``). Exhaustive search tries every guess on a fine grid. The squared cost is least at the mean, the
+absolute cost at the median. With squared error, g − mean is multiplied by (1 − 2η) each step: for η > 1 every
+step overshoots by more than it corrects, and the run diverges (the reply says so). The absolute error's slope is
+±1 whatever the distance, so with a constant η the guess ends up hopping around the median.
 """
 import numpy as np
 
@@ -126,6 +130,8 @@ def trajectories(payload):
 
 # ---------------------------------------------------------------------------------------------- M&Ms
 MAX_GUESSES = 20_000      # points of the exhaustive search
+MAX_LR_SQUARED = 5.0      # η beyond 1 makes squared-error descent diverge: a student may try it
+DIVERGED = 1e6            # a guess this far from the start has run off
 
 
 def _total_costs(counts, guesses):
@@ -154,8 +160,11 @@ def mms(payload):
     lo, hi = counts.min(), counts.max()
     start = number(payload, "start", -100_000, 200_000, default=float(lo - 10))
     default_absolute = float(min(1000.0, max(1.0, (hi - lo) / 10)))
-    rates = {"squared": number(payload, "lr_squared", 1e-4, 0.9, default=0.1),
+    rates = {"squared": number(payload, "lr_squared", 1e-4, MAX_LR_SQUARED, default=0.1),
              "absolute": number(payload, "lr_absolute", 1e-4, 1000, default=default_absolute)}
+    schedule = payload.get("schedule", "constant")
+    if schedule not in ("constant", "cosine"):
+        raise invalid(f"'schedule' must be 'constant' or 'cosine', got {str(schedule)[:20]!r}")
     # exhaustive search: every 0.01 (coarser when the counts span more than MAX_GUESSES / 100), each cost from
     # sums over the sorted counts, not from a guesses × counts table (1,000 counts over 0..100,000 asked for 74 GiB)
     span = hi - lo + 10
@@ -163,29 +172,34 @@ def mms(payload):
     guesses = np.round(np.arange(lo - 5, hi + 5 + 1e-9, every_step), 2)
     result = {"counts": counts.astype(int).tolist(), "mean": float(counts.mean()), "median": float(np.median(counts)),
               "grid_step": every_step}
-    squared_cost, absolute_cost = _total_costs(counts, guesses)
+    squared_cost, absolute_cost = (c / len(counts) for c in _total_costs(counts, guesses))     # mean costs
     for name, cost, fn in (("squared", squared_cost, mse_loss), ("absolute", absolute_cost, l1_loss)):
         best = np.flatnonzero(cost <= cost.min() + 1e-9 * max(1.0, cost.min()))
         exhaustive = float((guesses[best[0]] + guesses[best[-1]]) / 2)      # the middle of a flat minimum
-        # gradient descent on the mean cost; the step size anneals to 0 (cosine) so |d|'s constant-size
-        # gradient settles instead of hopping around the median for ever
+        # gradient descent on the same mean cost: g ← g − η dL/dg (η constant, or shrinking on a cosine)
         g = Parameter(np.array([start], np.float64))
         opt = optim.SGD([g], lr=rates[name])
-        sched = optim.CosineAnnealingLR(opt, T_max=steps)
+        sched = optim.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
         target = counts.reshape(1, -1)
-        path = [float(g.data[0])]
+        path, diverged = [float(g.data[0])], False
         for _ in range(steps):
             loss = fn(g.reshape(1, 1) + np.zeros_like(target), target)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            sched.step()
-            path.append(float(g.data[0]))
+            if sched is not None:
+                sched.step()
+            value = float(g.data[0])
+            if not np.isfinite(value) or abs(value - start) > DIVERGED:
+                diverged = True                                   # ran off: the path ends at its last guess
+                break
+            path.append(value)
         every = max(1, len(guesses) // 600)
         result[name] = {"guesses": guesses[::every].tolist(), "cost": np.round(cost[::every], 4).tolist(),
                         "exhaustive": exhaustive, "exhaustive_cost": float(cost.min()),
                         "flat": [float(guesses[best[0]]), float(guesses[best[-1]])],
-                        "gd_path": path, "gd": path[-1], "lr": rates[name]}
+                        "gd_path": path, "gd": path[-1], "lr": rates[name], "diverged": diverged,
+                        "schedule": schedule}
     return result
 
 
@@ -193,8 +207,8 @@ PAGE = Page("optimisers", "/optimisers", "optimisers.html", "Optimisers & losses
     "Batch gradient descent, SGD, momentum and Adam walking the same loss surface; and how many M&Ms are in a bag "
     "(the mean or the median?)."), routes=(
     Route("POST", "/api/optim/surface", lambda _, p: surface(p), '{"resolution"} -> the loss over (w, b)',
-          pure=True),
+          beside=True),
     Route("POST", "/api/optim/trajectories", lambda _, p: trajectories(p),
-          '{"start", "steps", "optimizers"} -> paths', pure=True),
-    Route("POST", "/api/mms", lambda _, p: mms(p), '{"counts", "start", "steps"} -> costs, minimisers', pure=True),
+          '{"start", "steps", "optimizers"} -> paths', beside=True),
+    Route("POST", "/api/mms", lambda _, p: mms(p), '{"counts", "start", "steps"} -> costs, minimisers', beside=True),
 ))

@@ -29,16 +29,17 @@ TITLE_SLOT = f"<title>{SITE}</title>"
 class Route:
     """One API endpoint: ``method path``, answered by ``handler``; ``doc`` is its line in the API list. ``frame``:
     the page repeats it while it animates (a training step), so it may wait a little for requests a student is
-    waiting on (``scheduler``). ``pure``: its handler reads nothing but its input (a whole training run of the
-    four-pixel network, the optimisers' paths), so it runs in a worker thread beside the queue, one at a time,
-    instead of holding every student's turn for up to a second."""
+    waiting on (``scheduler``). ``beside``: its handler touches no session, only its input (a whole training run
+    of the four-pixel network, the optimisers' paths) or state under its service's own lock (an upload being
+    read), so it runs in a worker thread beside the queue, one at a time, instead of holding every student's turn
+    for up to a second or two."""
     method: str
     path: str
     handler: Callable
     doc: str
     limit: int = BODY_LIMIT
     frame: bool = False
-    pure: bool = False
+    beside: bool = False
 
     def __post_init__(self):
         if self.method not in ("GET", "POST"):

@@ -3,7 +3,9 @@
 Two classes of points in the plane [-2, 2]²: A (label 0) and B (label 1). A session holds the points (each a
 training or a test point), a thetas MLP, its loss and optimizer; ``step(k)`` runs k optimizer steps and returns
 what the page draws: both losses, P(B) over the plane (the decision boundary), and every neuron's output over
-the plane.
+the plane. The network reads the features the setup names (``FEATURES``: x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂;
+with x₁², x₂² and no hidden layer one neuron draws a circle), and its loss may add λ·Σ|w| (L1) or λ·Σw² (L2) over
+the weights; the loss shown is the data's own.
 
     s = Session(Config.parse({"dataset": "xor", "hidden": [8], "activation": "tanh"}))
     state = s.step(20)                # {"loss": ..., "test_loss": ..., "boundary": ..., "neurons": [...]}
@@ -25,6 +27,10 @@ from .schema import LabError, choice, flag, int_list, invalid, number, obj
 from .sessions import SessionStore, new_id
 
 DATASETS = ("xor", "circles", "spiral", "moons", "gaussians", "custom")
+FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")     # what the network may read of a point
+FEATURE_NAMES = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂", "sinx1": "sin x₁",
+                 "sinx2": "sin x₂"}
+REGULARIZATIONS = ("none", "l1", "l2")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 LOSSES = ("bce", "cross_entropy", "mse", "mae")
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
@@ -52,6 +58,9 @@ class Config:
     lr: float = 0.03
     batch_size: int = 16
     dropout: float = 0.0
+    features: list = field(default_factory=lambda: ["x1", "x2"])
+    regularization: str = "none"
+    reg_rate: float = 0.0
 
     @classmethod
     def parse(cls, payload, base=None):
@@ -73,7 +82,38 @@ class Config:
                    optimizer=choice(d, "optimizer", OPTIMIZERS),
                    lr=float(number(d, "lr", 1e-6, 10)),
                    batch_size=number(d, "batch_size", 1, LIMITS["points"], integer=True),
-                   dropout=float(number(d, "dropout", 0, 0.9)))
+                   dropout=float(number(d, "dropout", 0, 0.9)),
+                   features=_features(d.get("features")),
+                   regularization=choice(d, "regularization", REGULARIZATIONS),
+                   reg_rate=float(number(d, "reg_rate", 0, 10)))
+
+
+def _features(value):
+    """The network's inputs: a non-empty list of names from FEATURES, kept in FEATURES' order."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise invalid(f"'features' must be a non-empty list of names from {', '.join(FEATURES)}")
+    unknown = [v for v in value if v not in FEATURES]
+    if unknown:
+        raise invalid(f"unknown feature {unknown[0][:20]!r}; the features are {', '.join(FEATURES)}")
+    return [f for f in FEATURES if f in value]
+
+
+def features(X, names):
+    """The network's input for points X (N, 2): the chosen columns of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂
+    (float32; ``code()`` writes the same expressions)."""
+    x1, x2 = X[:, 0], X[:, 1]
+    columns = {"x1": lambda: x1, "x2": lambda: x2, "x1sq": lambda: x1 ** 2, "x2sq": lambda: x2 ** 2,
+               "x1x2": lambda: x1 * x2, "sinx1": lambda: np.sin(x1), "sinx2": lambda: np.sin(x2)}
+    return np.column_stack([columns[n]() for n in names]).astype(np.float32)
+
+
+def penalty(model, kind):
+    """The regularization term over the weights (not the biases): Σ|w| (L1) or Σw² (L2); None for 'none'."""
+    from ..nn.linear import Linear
+    if kind == "none":
+        return None
+    weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
+    return sum(w.abs().sum() for w in weights) if kind == "l1" else sum((w ** 2).sum() for w in weights)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -164,7 +204,7 @@ def parse_csv(text):
 # ---------------------------------------------------------------------------------------------- the network
 def build(config, out):
     from ..models import MLP
-    return MLP([2, *config.hidden, out], activation=config.activation, dropout=config.dropout,
+    return MLP([len(config.features), *config.hidden, out], activation=config.activation, dropout=config.dropout,
                generator=config.seed)
 
 
@@ -226,8 +266,8 @@ class Session:
         from ..data.loader import DataLoader
         train = ~self.test
         batch = max(1, int(train.sum())) if self.config.optimizer == "gd" else self.config.batch_size
-        self.loader = DataLoader((self.X[train], self.y[train]), batch_size=batch, shuffle=True,
-                                 seed=self.config.seed) if train.any() else None
+        self.loader = DataLoader((features(self.X[train], self.config.features), self.y[train]), batch_size=batch,
+                                 shuffle=True, seed=self.config.seed) if train.any() else None
         self.batches = iter(())
 
     def add_points(self, X, y, test=None):
@@ -280,6 +320,9 @@ class Session:
                     batch = next(self.batches)
                 xb, yb = batch
                 loss = self.objective(self.model(xb), yb)
+                extra = penalty(self.model, self.config.regularization) if self.config.reg_rate else None
+                if extra is not None:                            # the data's loss + λ·(Σ|w| or Σw²)
+                    loss = loss + self.config.reg_rate * extra
                 if not math.isfinite(loss.item()):
                     self.diverged = True
                     break
@@ -300,7 +343,7 @@ class Session:
                 if not mask.any():
                     out[name] = out[name.replace("loss", "accuracy")] = None
                     continue
-                o = self.model(Tensor(self.X[mask]))
+                o = self.model(Tensor(features(self.X[mask], self.config.features)))
                 value = self.objective(o, self.y[mask]).item()
                 out[name] = value if math.isfinite(value) else None
                 acc = float(np.mean(self.objective.predict(o.data) == self.y[mask]))
@@ -315,12 +358,13 @@ class Session:
         from ..tensor import Tensor
         from .schema import b64
         with no_grad():
-            p = self.objective.probabilities(self.model(Tensor(_GRIDS[BOUNDARY])).data)[:, 1]     # P(B)
+            grid = features(_GRIDS[BOUNDARY], self.config.features)
+            p = self.objective.probabilities(self.model(Tensor(grid)).data)[:, 1]                  # P(B)
             boundary = np.nan_to_num(np.round(p * 255), nan=128).astype(np.uint8)
             out = {"boundary": b64(boundary.reshape(BOUNDARY, BOUNDARY), np.uint8)}
             if not neurons:
                 return out
-            x, maps, layers = Tensor(_GRIDS[NEURON]), [], list(self.model)
+            x, maps, layers = Tensor(features(_GRIDS[NEURON], self.config.features)), [], list(self.model)
             for i, layer in enumerate(layers):
                 x = layer(x)
                 nxt = layers[i + 1] if i + 1 < len(layers) else None

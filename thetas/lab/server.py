@@ -154,7 +154,7 @@ class Lab:
 
     def __init__(self, services):
         self.services, self.scheduler = services, Scheduler()
-        self.beside = asyncio.Semaphore(1)                       # the pure routes' computations: one at a time
+        self.beside = asyncio.Semaphore(1)               # the computations of Route(beside=True): one at a time
         self.digits = services["digits"]                        # ``thetas lab`` shows its status, closes it
 
     def endpoint(self, route, service):
@@ -174,7 +174,7 @@ class Lab:
                 def run():
                     with as_client(who):
                         return route.handler(service, payload, **params)
-                if route.pure:                               # no shared state: beside the queue, in a thread
+                if route.beside:                             # no session touched: beside the queue, in a thread
                     async with self.beside:
                         if await request.is_disconnected():
                             raise Gone()

@@ -120,8 +120,10 @@
       toggles.append(Lab.el("label", {}, box_, layer.kind === "softmax" ? "softmax" : layer.title.split(":")[0]));
       views.push(makeView(layer, li, maps));
     });
-    const info = [`model: ${model.source}`, `${model.parameters.toLocaleString()} thetas`,
-                  `trained on ${model.dataset}`];
+    const acc = model.test_accuracy;
+    const info = [`${model.parameters.toLocaleString()} thetas`, `trained on ${model.dataset}`,
+                  typeof acc === "number" ? `test accuracy ${(100 * acc).toFixed(2)} %` : "test accuracy not recorded in its file",
+                  `file ${model.file}`];
     $("#model-info").textContent = info.join(" · ");
     if (model.input[0] === 8) {
       $("#small").hidden = false;
@@ -220,6 +222,8 @@
     const [g1, g2] = r.guesses;
     $("#guess1").textContent = g1.label; $("#prob1").textContent = `${(100 * g1.probability).toFixed(1)} %`;
     $("#guess2").textContent = g2.label; $("#prob2").textContent = `${(100 * g2.probability).toFixed(1)} %`;
+    // softmax, p = e^z / Σ e^z': a lead of a few units in z is near-certainty; say so when it claims to be sure
+    $("#confidence-note").hidden = !(g1.probability > 0.99);
     const bars = $("#bars");
     bars.replaceChildren();
     r.probabilities.forEach((p, k) => {

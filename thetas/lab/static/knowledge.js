@@ -98,7 +98,9 @@
     for (const e of document.querySelectorAll(".kt-name")) e.textContent = s.name;
     $("#count").textContent = `${T}` + (s.total > s.original ?
       ` (this student has ${s.total}; the session starts with the first ${s.original})` : "");
-    $("#kt-last-q").textContent = `q${M - 1}`;
+    const every = Math.max(1, Math.ceil(M / 10));            // the rows' labels: every few questions, both ends
+    const ticks = [...Array(M).keys()].filter(j => j % every === 0 || j === M - 1);
+    $("#kt-axis").replaceChildren(...ticks.map(j => Lab.el("span", { text: `q${j}`, ...(j === M - 1 ? { id: "kt-last-q" } : {}) })));
     $("#mastery").textContent = Lab.fmt(s.mean_mastery, 3);
     // the timeline
     const tl = $("#timeline");
@@ -129,23 +131,39 @@
     // the suggestion
     const sug = s.suggestion;
     $("#suggestion").textContent = `${sug.question}`;
+    const again = T > 0 && s.questions[T - 1] === sug.question;
     $("#suggestion-note").textContent = (qname(sug.question) !== `${sug.question}` ?
       `Question ${qname(sug.question)} in the file. ` : "") + `P(correct) now ${Lab.fmt(sug.p_correct, 3)}; practising it changes the ` +
-      `expected mean mastery by ${sug.gain >= 0 ? "+" : ""}${Lab.fmt(sug.gain, 2)}, the most of any question (one ` +
-      `step ahead, both outcomes weighed by P(correct)).`;
+      `expected mean mastery by ${sug.gain >= 0 ? "+" : ""}${Lab.fmt(sug.gain, 3)}, the most of any question (one ` +
+      `step ahead, both outcomes weighed by P(correct)).` +
+      (sug.gain <= 0 ? " No question is expected to raise the mean now: this is the one that lowers it least. The " +
+        "look-ahead sees one answer ahead and trusts the network, so a student who keeps getting things right (or " +
+        "wrong) can be sent to the same question again and again." : "") +
+      (again && sug.gain > 0 ? " The same question as the last answer: one more answer to it still moves the " +
+        "network's predictions most." : "");
     $("#question").value = sug.question;
     $("#question").max = M - 1;
     // mastery now, one bar per question
     const now = $("#now"), nctx = now.getContext("2d"), bw = now.width / M;
     nctx.clearRect(0, 0, now.width, now.height);
     s.mastery.forEach((p, j) => {
-      nctx.fillStyle = j === sug.question ? "#2b8a3e" : Lab.css(Lab.sequential(p));
+      nctx.fillStyle = j === sug.question ? "#237a35" : Lab.css(Lab.sequential(p));
       nctx.fillRect(j * bw + 0.5, now.height * (1 - p), Math.max(1, bw - 1), now.height * p);
     });
     const full = T >= s.max_len;
     $("#answer-correct").disabled = $("#answer-wrong").disabled = full;
     drawGraph();
   }
+
+  $("#heatmap").addEventListener("mousemove", e => {          // which cell: its question, the answer, P(correct)
+    if (!state || !state.questions.length) return;
+    const c = e.target, r = c.getBoundingClientRect(), T = state.questions.length, M = state.num_questions;
+    const t = Math.min(T - 1, Math.floor((e.clientX - r.left) / r.width * T));
+    const j = Math.min(M - 1, Math.floor((e.clientY - r.top) / r.height * M));
+    const p = (state.decoded || (state.decoded = Lab.decode(state.trace)))[t * M + j];
+    c.title = `after answer ${t + 1} (question ${qname(state.questions[t])}, ${state.answers[t] ? "right" : "wrong"}): ` +
+      `P(question ${qname(j)} correct) = ${Lab.fmt(p, 3)}`;
+  });
 
   async function start() {
     if (busy || !status || status.state !== "ready") return;
@@ -159,10 +177,25 @@
   async function answer(correct) {
     if (busy || !state) return;
     setBusy(true);
+    const before = state.mean_mastery;
     try {
       state = await Lab.api(`/api/knowledge/${state.session}/answer`,
                             { question: +$("#question").value, correct: correct ? 1 : 0 });
+      explainChange(before, state.mean_mastery, correct);
     } catch (e) { /* shown */ } finally { setBusy(false); draw(); }
+  }
+
+  // a wrong answer that raises the predicted mastery (or a right one that lowers it) deserves a word
+  function explainChange(before, after, correct) {
+    const note = $("#mastery-note"), d = after - before;
+    const odd = (correct && d < -0.001) || (!correct && d > 0.001);
+    note.hidden = !odd;
+    if (!odd) return;
+    note.textContent = `Mean mastery went ${d > 0 ? "up" : "down"} (${Lab.fmt(before, 3)} → ${Lab.fmt(after, 3)}) after ` +
+      `a ${correct ? "right" : "wrong"} answer. DKT is not a grade: it predicts the next answers from what the ` +
+      `students it learned from did next. ${correct ? "Among them, a right answer here was often followed by wrong " +
+      "ones (a lucky guess, or a harder stretch ahead)." : "Among them, a wrong answer here was often followed by " +
+      "right ones: students who practise a question they missed tend to get the next ones."}`;
   }
 
   // the data sets: synthetic-5 and the loaded files, the chosen one selected

@@ -7,7 +7,7 @@
   const OPTS = [
     { name: "gd", label: "batch GD", colour: "#1d2330", lr: 1.0 },
     { name: "sgd", label: "SGD", colour: "#e8590c", lr: 0.5, extra: "batch_size", extraLabel: "batch", value: 4 },
-    { name: "momentum", label: "momentum", colour: "#2b8a3e", lr: 0.3, extra: "momentum", extraLabel: "μ", value: 0.9 },
+    { name: "momentum", label: "momentum", colour: "#237a35", lr: 0.3, extra: "momentum", extraLabel: "μ", value: 0.9 },
     { name: "adam", label: "Adam", colour: "#ae3ec9", lr: 0.1 },
   ];
   let surf = null, traj = null, frame = 0, anim = null, start = [-2, 3];
@@ -28,7 +28,11 @@
     for (const r of logs) for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); flat.push(v); }
     const img = new Float32Array(n * n);                   // rows top (b high) to bottom
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) img[(n - 1 - i) * n + j] = (logs[i][j] - lo) / (hi - lo);
-    Lab.heatmap(canvas, img, n, n, v => Lab.mix(Lab.sequential(1 - v), [255, 255, 255], 0.25), { smooth: true });
+    const shade = v => Lab.mix(Lab.sequential(1 - v), [255, 255, 255], 0.25);
+    Lab.heatmap(canvas, img, n, n, shade, { smooth: true });
+    const scale = $("#surface-scale");                     // the colour scale: low loss to high, log-spaced
+    Lab.heatmap(scale, new Float32Array(64).map((_, k) => k / 63), 64, 1, shade);
+    $("#surface-lo").textContent = Lab.fmt(Math.exp(lo), 3); $("#surface-hi").textContent = Lab.fmt(Math.exp(hi), 3);
     const g = canvas.getContext("2d");
     // contour lines (marching squares) at evenly spaced log-losses
     g.strokeStyle = "rgba(255,255,255,.55)"; g.lineWidth = 1;
@@ -165,9 +169,18 @@
     let r;
     try {
       r = await Lab.api("/api/mms", { counts, start: +$("#start").value, steps: Math.round(+$("#mm-steps").value),
-                                      lr_squared: +$("#lr-sq").value, lr_absolute: +$("#lr-abs").value });
+                                      lr_squared: +$("#lr-sq").value, lr_absolute: +$("#lr-abs").value,
+                                      schedule: $("#mm-schedule").value });
     } catch (e) { return; }
-    const cost = (kind, g) => counts.reduce((s, n) => s + (kind === "squared" ? (n - g) ** 2 : Math.abs(n - g)), 0);
+    // the same formula as the server's: the mean cost over the bags
+    const cost = (kind, g) => counts.reduce((s, n) => s + (kind === "squared" ? (n - g) ** 2 : Math.abs(n - g)), 0) / counts.length;
+    const notes = [];
+    if (r.squared.diverged) notes.push(`Squared error diverged: with η = ${r.squared.lr} each step multiplies the distance to the ` +
+      `mean by |1 − 2η| = ${Lab.fmt(Math.abs(1 - 2 * r.squared.lr), 2)} > 1, so the guess runs off (the path stops where it left the chart).`);
+    if (r.absolute.diverged) notes.push("Absolute error diverged.");
+    if (!r.absolute.diverged && r.absolute.schedule === "constant") notes.push(`Absolute error: the slope is ±1 at any distance, ` +
+      `so with a constant η = ${r.absolute.lr} the guess ends up hopping around the median; a shrinking η settles it.`);
+    $("#mm-note").textContent = notes.join(" ");
     for (const [kind, id, centre, name] of [["squared", "#mm-sq", r.mean, "mean"], ["absolute", "#mm-abs", r.median, "median"]]) {
       const d = r[kind];
       const lo = Math.min(...d.guesses), hi = Math.max(...d.guesses);
@@ -176,9 +189,9 @@
         { x: d.guesses, y: d.cost, colour: "#3b5bdb" },
         { x: path, y: path.map(g => cost(kind, g)), colour: "#e8590c", width: 0.01, dots: true },
       ], { xLabel: "guess", marks: [
-        { x: centre, colour: "#2b8a3e", label: `${name} ${Lab.fmt(centre, 3)}` },
+        { x: centre, colour: "#237a35", label: `${name} ${Lab.fmt(centre, 3)}` },
         { x: d.exhaustive, colour: "#1d2330", label: `exhaustive search ${Lab.fmt(d.exhaustive, 2)}`, row: 1, dash: [2, 2] },
-        { x: d.gd, colour: "#e8590c", label: `gradient descent ${Lab.fmt(d.gd, 3)}`, row: 2, dash: [6, 2] },
+        { x: d.gd, colour: "#e8590c", label: d.diverged ? "gradient descent: diverged" : `gradient descent ${Lab.fmt(d.gd, 3)}`, row: 2, dash: [6, 2] },
       ] });
     }
     const t = $("#mm-table");
@@ -186,9 +199,9 @@
     const row = (name, a, b) => t.append(Lab.el("tr", {}, Lab.el("td", { text: name }), Lab.el("td", { text: a }), Lab.el("td", { text: b })));
     row("exhaustive search", Lab.fmt(r.squared.exhaustive, 2), r.absolute.flat[0] === r.absolute.flat[1] ? Lab.fmt(r.absolute.exhaustive, 2) :
         `${Lab.fmt(r.absolute.flat[0], 2)}…${Lab.fmt(r.absolute.flat[1], 2)} (flat)`);
-    row("gradient descent", Lab.fmt(r.squared.gd, 3), Lab.fmt(r.absolute.gd, 3));
+    row("gradient descent", r.squared.diverged ? "diverged" : Lab.fmt(r.squared.gd, 3), r.absolute.diverged ? "diverged" : Lab.fmt(r.absolute.gd, 3));
     row("mean / median", `mean ${Lab.fmt(r.mean, 3)}`, `median ${Lab.fmt(r.median, 3)}`);
-    row("least total cost", Lab.fmt(r.squared.exhaustive_cost, 2), Lab.fmt(r.absolute.exhaustive_cost, 2));
+    row("least mean cost", Lab.fmt(r.squared.exhaustive_cost, 3), Lab.fmt(r.absolute.exhaustive_cost, 3));
     // the bags, as a histogram
     const c = $("#mm-hist"), g = c.getContext("2d");
     g.clearRect(0, 0, c.width, c.height);
@@ -203,6 +216,7 @@
     g.fillText(`${counts.length} bags`, 4, 14);
   }
   $("#mm-run").addEventListener("click", mms);
+  $("#mm-schedule").addEventListener("change", mms);
   $("#mm-random").addEventListener("click", () => {
     const bags = Array.from({ length: 15 }, () => {
       let s = 0; for (let k = 0; k < 12; k++) s += Math.random();

@@ -8,7 +8,13 @@
   const BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
   const DATASETS = ["xor", "circles", "spiral", "moons", "gaussians", "custom"];
   const DEFAULTS = { dataset: "xor", points: 200, noise: 0.1, seed: 0, test_fraction: 0.25, hidden: [4, 4],
-                     activation: "tanh", loss: "bce", optimizer: "adam", lr: 0.03, batch_size: 16, dropout: 0 };
+                     activation: "tanh", loss: "bce", optimizer: "adam", lr: 0.03, batch_size: 16, dropout: 0,
+                     features: ["x1", "x2"], regularization: "none", reg_rate: 0 };
+  // what the network may read of a point (x₁, x₂): each one's value over the plane, as (x₁, x₂) -> number
+  const FEATURES = [["x1", "x₁", (a, b) => a], ["x2", "x₂", (a, b) => b], ["x1sq", "x₁²", (a, b) => a * a],
+                    ["x2sq", "x₂²", (a, b) => b * b], ["x1x2", "x₁x₂", (a, b) => a * b],
+                    ["sinx1", "sin x₁", (a, b) => Math.sin(a)], ["sinx2", "sin x₂", (a, b) => Math.sin(b)]];
+  const RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   const MAX_URL_POINTS = 500, MAX_CSV_BYTES = 200000;
 
   let cfg = { ...DEFAULTS }, sid = null, points = [], custom = false;
@@ -39,7 +45,8 @@
   function writeHash() {
     const q = new URLSearchParams({ dataset: cfg.dataset, points: cfg.points, noise: cfg.noise, seed: cfg.seed,
       test: cfg.test_fraction, hidden: cfg.hidden.join(","), activation: cfg.activation, loss: cfg.loss,
-      optimizer: cfg.optimizer, lr: cfg.lr, batch: cfg.batch_size, dropout: cfg.dropout });
+      optimizer: cfg.optimizer, lr: cfg.lr, batch: cfg.batch_size, dropout: cfg.dropout,
+      features: cfg.features.join(","), reg: cfg.regularization, rate: cfg.reg_rate });
     if (custom && points.length <= MAX_URL_POINTS) q.set("pts", packPoints(points));
     history.replaceState(null, "", "#" + q.toString());
   }
@@ -49,7 +56,9 @@
     const num = (k, key) => { if (q.has(k) && q.get(k) !== "" && Number.isFinite(+q.get(k))) c[key] = +q.get(k); };
     if (q.has("dataset")) c.dataset = q.get("dataset");
     num("points", "points"); num("noise", "noise"); num("seed", "seed"); num("test", "test_fraction");
-    num("lr", "lr"); num("batch", "batch_size"); num("dropout", "dropout");
+    num("lr", "lr"); num("batch", "batch_size"); num("dropout", "dropout"); num("rate", "reg_rate");
+    if (q.has("features") && q.get("features")) c.features = q.get("features").split(",");
+    if (q.has("reg")) c.regularization = q.get("reg");
     if (q.has("hidden")) c.hidden = q.get("hidden") === "" ? [] : q.get("hidden").split(",").map(Number);
     for (const k of ["activation", "loss", "optimizer"]) if (q.has(k)) c[k] = q.get(k);
     let pts = null;
@@ -176,17 +185,24 @@
 
   // ------------------------------------------------------------------ the neurons
   function drawNeurons(layers) {
-    const shape = cfg.hidden.join(",") + "|" + cfg.activation;
+    const shape = cfg.hidden.join(",") + "|" + cfg.activation + "|" + cfg.features.join(",");
     const box = $("#neurons");
     if (rendered !== shape) {
       rendered = shape;
       box.replaceChildren();
       const inputs = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text: "inputs" }));
-      for (const [name, f] of [["x₁", (i, j) => j], ["x₂", (i, j) => 31 - i]]) {
-        const c = Lab.el("canvas", { width: 52, height: 52 });
-        const v = new Float32Array(32 * 32).map((_, k) => f(Math.floor(k / 32), k % 32) / 15.5 - 1);
+      for (const [key, name, f] of FEATURES) {           // each feature over the plane; a click takes it in or out
+        const on = cfg.features.includes(key);
+        const c = Lab.el("canvas", { width: 40, height: 40 });
+        const v = new Float32Array(32 * 32).map((_, k) => {
+          const a = (k % 32) / 15.5 - 1, b = 1 - Math.floor(k / 32) / 15.5;
+          return Math.max(-1, Math.min(1, f(PLANE * a, PLANE * b) / (key.endsWith("sq") || key === "x1x2" ? 4 : key.startsWith("sin") ? 1 : PLANE)));
+        });
         Lab.heatmap(c, v, 32, 32, Lab.diverging, { smooth: true });
-        inputs.append(c, Lab.el("div", { class: "lab", text: name }));
+        const b = Lab.el("button", { class: "feature" + (on ? " on" : ""), "aria-pressed": on ? "true" : "false",
+                                     title: on ? `${name}: an input (click to leave it out)` : `${name}: not an input (click to feed it to the network)`,
+                                     "data-feature": key, onclick: () => toggleFeature(key) }, c, Lab.el("span", { text: name }));
+        inputs.append(b);
       }
       box.append(inputs);
       cfg.hidden.forEach((units, li) => {
@@ -214,6 +230,11 @@
         if (c) Lab.heatmap(c, q, n, n, colour, { offset: u * n * n, smooth: true });
       }
     });
+  }
+  function toggleFeature(key) {
+    const on = cfg.features.includes(key);
+    if (on && cfg.features.length === 1) { Lab.showError("the network needs at least one input"); return; }
+    setConfig({ features: on ? cfg.features.filter(f => f !== key) : [...cfg.features, key] });
   }
   function editLayer(li, delta) {
     const hidden = cfg.hidden.slice();
@@ -245,6 +266,9 @@
     options($("#batch_size"), BATCHES, cfg.batch_size);
     $("#batch_size").disabled = cfg.optimizer === "gd";
     $("#dropout").value = `${cfg.dropout}`;
+    $("#regularization").value = cfg.regularization;
+    options($("#reg_rate"), RATES, cfg.reg_rate);
+    $("#reg_rate").disabled = cfg.regularization === "none";
     $("#points").value = cfg.points; $("#v-points").textContent = cfg.points;
     $("#noise").value = cfg.noise; $("#v-noise").textContent = cfg.noise;
     $("#test_fraction").value = cfg.test_fraction; $("#v-test").textContent = `${Math.round(100 * cfg.test_fraction)}%`;
@@ -255,7 +279,9 @@
     $("#datasets").append(Lab.el("button", { text: name, "data-name": name, onclick: () => setConfig({ dataset: name }, true) }));
   }
   for (const k of ["activation", "loss", "optimizer"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: e.target.value }));
-  for (const k of ["lr", "batch_size", "dropout"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }));
+  for (const k of ["lr", "batch_size", "dropout", "reg_rate"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }));
+  $("#regularization").addEventListener("change", e => setConfig({ regularization: e.target.value,
+    reg_rate: e.target.value !== "none" && !cfg.reg_rate ? 0.003 : cfg.reg_rate }));
   for (const k of ["points", "noise", "test_fraction"]) {
     const show = { points: "#v-points", noise: "#v-noise", test_fraction: "#v-test" }[k];
     $(`#${k}`).addEventListener("input", e => { $(show).textContent = k === "test_fraction" ? `${Math.round(100 * e.target.value)}%` : e.target.value; });
