@@ -334,6 +334,63 @@ def test_playground_bad_upload_shows_the_message(page, server, tmp_path):
     assert [e for e in page.errors if "422" not in e] == []   # the refused request itself logs a 422
 
 
+def _hash_points(url):
+    """The points a playground address carries (pts=): [x, y, label, test] each, as the page packs them."""
+    import base64
+    from urllib.parse import parse_qs
+    packed = parse_qs(url.split("#", 1)[1])["pts"][0]
+    raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
+    out = []
+    for i in range(0, len(raw) - 3, 4):
+        v = int.from_bytes(raw[i:i + 4], "big")
+        out.append([(v >> 14 & 4095) / 4095 * 4 - 2, (v >> 2 & 4095) / 4095 * 4 - 2, v >> 1 & 1, v & 1])
+    return out
+
+
+def test_playground_as_on_a_tablet_and_in_a_hurry(page, server, tmp_path):
+    """Class B without a Shift key; two settings changed at once both kept; a neuron's map shown large by a
+    click; the decision discretized; a CSV upload makes the data set 'custom', on the page and in the address."""
+    page.goto(server + "/playground#dataset=custom&hidden=4")
+    page.wait_for_function("() => document.querySelector('#neurons canvas[data-layer]') !== null")
+    plane = page.locator("#plane").bounding_box()
+    page.check("#add-b")                                           # a touch screen has no Shift key
+    page.mouse.click(plane["x"] + plane["width"] * 0.25, plane["y"] + plane["height"] * 0.25)
+    page.check("#add-a")
+    page.mouse.click(plane["x"] + plane["width"] * 0.75, plane["y"] + plane["height"] * 0.75)
+    page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('2 training')")
+    labels = sorted(p[2] for p in _hash_points(page.url))
+    assert labels == [0, 1]
+    # two quick changes: the second is sent before the first is answered, and neither is lost
+    page.select_option("#activation", "relu")
+    page.select_option("#loss", "mse")
+    page.wait_for_function("() => location.hash.includes('activation=relu') && location.hash.includes('loss=mse')")
+    assert page.locator("#activation").input_value() == "relu" and page.locator("#loss").input_value() == "mse"
+    # a hidden neuron's thumbnail, clicked: its map fills the plane; clicked again: the output is back
+    page.click("#step")
+    page.wait_for_function("() => document.querySelector('#s-step').textContent !== '0'")
+    output = page.locator("#plane").evaluate("c => c.toDataURL()")
+    page.locator("#neurons canvas[data-layer='0'][data-unit='1']").click()
+    assert "neuron 2 of hidden layer 1" in page.locator("#plane-note").inner_text()
+    assert page.locator("#plane").evaluate("c => c.toDataURL()") != output
+    page.locator("#neurons canvas[data-layer='0'][data-unit='1']").click()
+    assert page.locator("#plane-note").is_hidden()
+    page.check("#discretize")
+    assert page.locator("#plane").evaluate("c => c.toDataURL()") != output
+    page.uncheck("#discretize")
+    # a CSV of the user's own: the 'custom' button lights up and the address says so
+    data = tmp_path / "mine.csv"
+    data.write_text("height,weight,kind\n" + "".join(f"{i},{(i * 7) % 13},{'big' if i > 10 else 'small'}\n"
+                                                      for i in range(20)))
+    page.click("#datasets button[data-name=xor]")
+    page.wait_for_function("() => location.hash.includes('dataset=xor')")
+    page.set_input_files("#csv", str(data))
+    page.wait_for_function("() => document.querySelector('#data-note').textContent.includes('CSV')")
+    assert "class A = big, B = small" in page.locator("#data-note").inner_text()
+    assert page.locator("#datasets button.on").get_attribute("data-name") == "custom"
+    assert "dataset=custom" in page.url and "dataset=xor" not in page.url
+    clean(page)
+
+
 def test_four_pixels_click_a_weight_and_train(page, server, shots):
     page.goto(server + "/four-pixels")
     page.wait_for_function("() => document.querySelectorAll('#net .cell').length === 80")

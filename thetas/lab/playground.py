@@ -16,7 +16,7 @@ Limits (a request beyond them is refused with a message): ``LIMITS``.
 import io
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -460,6 +460,7 @@ def _csv(sessions, payload, sid):
     X, y, labels, scaling = parse_csv(payload.get("csv"))
     s.set_points(X, y)
     s.csv_labels, s.scaling = labels, scaling
+    s.config = replace(s.config, dataset="custom")           # the page and its address now say so
     return s.state(points=True)
 
 

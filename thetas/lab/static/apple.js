@@ -5,7 +5,9 @@
 (() => {
   const $ = s => document.querySelector(s);
   let state = null, running = false, learning = false, busy = false, timer = null;
-  const KIND = ["#777", "#28aa3c", "#d23232"];
+  // wall, apple, poison: a dark green and an orange, 3.5:1 apart in lightness under simulated deuteranopia (the
+  // old green and red: 1.3:1), and shapes that need no colour at all (apples round, poison a crossed diamond)
+  const KIND = ["#777", "#00664d", "#e69f00"];
 
   function drawWorld(s) {
     const c = $("#world"), ctx = c.getContext("2d"), k = c.width / s.size;
@@ -18,9 +20,18 @@
       ctx.strokeStyle = kind < 0 ? "#bbb" : KIND[kind];
       ctx.beginPath(); ctx.moveTo(X(s.agent[0]), Y(s.agent[1])); ctx.lineTo(X(e[0]), Y(e[1])); ctx.stroke();
     });
-    for (const [items, color] of [[s.apples, KIND[1]], [s.poison, KIND[2]]]) {
-      ctx.fillStyle = color;
-      for (const p of items) { ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), s.item_radius * k, 0, 2 * Math.PI); ctx.fill(); }
+    const rad = s.item_radius * k;
+    ctx.fillStyle = KIND[1];
+    for (const p of s.apples) { ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), rad, 0, 2 * Math.PI); ctx.fill(); }
+    for (const p of s.poison) {
+      const x = X(p[0]), y = Y(p[1]);
+      ctx.fillStyle = KIND[2];
+      ctx.beginPath(); ctx.moveTo(x, y - rad * 1.2); ctx.lineTo(x + rad * 1.2, y); ctx.lineTo(x, y + rad * 1.2);
+      ctx.lineTo(x - rad * 1.2, y); ctx.closePath(); ctx.fill();
+      ctx.strokeStyle = "#6b4a00"; ctx.lineWidth = 1; ctx.stroke();
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.beginPath();
+      ctx.moveTo(x - rad / 2, y - rad / 2); ctx.lineTo(x + rad / 2, y + rad / 2);
+      ctx.moveTo(x + rad / 2, y - rad / 2); ctx.lineTo(x - rad / 2, y + rad / 2); ctx.stroke();
     }
     ctx.strokeStyle = "#3c3c3c"; ctx.lineWidth = 3;
     for (const w of s.walls) { ctx.beginPath(); ctx.moveTo(X(w[0][0]), Y(w[0][1])); ctx.lineTo(X(w[1][0]), Y(w[1][1])); ctx.stroke(); }

@@ -120,11 +120,17 @@
       for (let t = 0; t < T; t++) for (let j = 0; j < M; j++) img[j * T + t] = trace[t * M + j];
       Lab.heatmap(canvas, img, T, M, Lab.sequential);
       const cw = canvas.width / T, ch = canvas.height / M;
-      s.questions.forEach((q, t) => {
-        ctx.fillStyle = s.answers[t] ? "#fff" : "#000";
-        ctx.beginPath();
-        ctx.arc((t + 0.5) * cw, (q + 0.5) * ch, Math.max(1.5, Math.min(cw, ch) / 3), 0, 2 * Math.PI);
-        ctx.fill();
+      s.questions.forEach((q, t) => {             // right: a white dot ringed in black; wrong: a black cross
+        const x = (t + 0.5) * cw, y = (q + 0.5) * ch, r = Math.max(2, Math.min(cw, ch) / 3);
+        if (s.answers[t]) {
+          ctx.fillStyle = "#fff"; ctx.strokeStyle = "#000"; ctx.lineWidth = 1;
+          ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+        } else {
+          for (const [colour, width] of [["#fff", 3], ["#000", 1.5]]) {
+            ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.beginPath();
+            ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); ctx.stroke();
+          }
+        }
       });
     }
     canvas.dataset.steps = `${T}`;

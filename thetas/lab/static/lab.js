@@ -97,20 +97,29 @@ const Lab = (() => {
   const css = c => `rgb(${c[0]},${c[1]},${c[2]})`;
 
   // Draw values (row-major h × w) onto a canvas, each value one pixel scaled up; colour(v) -> [r, g, b].
+  // one offscreen canvas and image per size, reused: a playing Playground paints ~20 maps an update
+  const scratch = new Map();
   function heatmap(canvas, values, w, h, colour, { smooth = false, offset = 0 } = {}) {
-    const small = document.createElement("canvas");
-    small.width = w; small.height = h;
-    const sctx = small.getContext("2d");
-    const img = sctx.createImageData(w, h);
-    for (let i = 0; i < w * h; i++) {
-      const c = colour(values[offset + i]);
-      img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+    let s = scratch.get(`${w}x${h}`);
+    if (!s) {
+      const small = document.createElement("canvas");
+      small.width = w; small.height = h;
+      const sctx = small.getContext("2d");
+      s = { small, sctx, img: sctx.createImageData(w, h) };
+      scratch.set(`${w}x${h}`, s);
     }
-    sctx.putImageData(img, 0, 0);
+    const data = s.img.data, seen = new Map();          // the maps hold few distinct values (uint8, int8): each
+    for (let i = 0; i < w * h; i++) {                    // value's colour is computed once a call
+      const v = values[offset + i];
+      let c = seen.get(v);
+      if (c === undefined) { c = colour(v); seen.set(v, c); }
+      data[4 * i] = c[0]; data[4 * i + 1] = c[1]; data[4 * i + 2] = c[2]; data[4 * i + 3] = 255;
+    }
+    s.sctx.putImageData(s.img, 0, 0);
     const ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = smooth;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+    ctx.drawImage(s.small, 0, 0, canvas.width, canvas.height);
   }
 
   function el(tag, attrs = {}, ...children) {

@@ -15,11 +15,14 @@
                     ["x2sq", "x₂²", (a, b) => b * b], ["x1x2", "x₁x₂", (a, b) => a * b],
                     ["sinx1", "sin x₁", (a, b) => Math.sin(a)], ["sinx2", "sin x₂", (a, b) => Math.sin(b)]];
   const RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  // a data set's own starting network, where the page's default (4, 4) does not solve it in 20 s of play
+  const DATASET_SETUP = { spiral: { hidden: [8, 8] } };
   const MAX_URL_POINTS = 500, MAX_CSV_BYTES = 200000;
 
   let cfg = { ...DEFAULTS }, sid = null, points = [], custom = false;
   let hist = { step: [], loss: [], test: [] };
-  let playing = false, frames = 0, rendered = "", busy = false;
+  let playing = false, frames = 0, rendered = "", busy = false, trainPoints = 0, shown = null, lastLayers = null;
+  let wanted = null, configs = Promise.resolve();
   let upsTimes = [];
 
   // ------------------------------------------------------------------ the URL's hash <-> the setup
@@ -85,15 +88,21 @@
       throw e;
     }
   }
-  async function setConfig(partial, regenerate = false) {
-    const was = playing;
-    stop();
-    const next = { ...cfg, ...partial };
-    try {
-      apply(await call("/config", { config: next, regenerate }));
-    } catch (e) { syncControls(); return; }
-    writeHash();
-    if (was) play();
+  // settings changes, one after another: each request carries every change asked for so far, so two quick
+  // changes never lose the first
+  function setConfig(partial, regenerate = false) {
+    wanted = { ...(wanted || cfg), ...partial };
+    const next = wanted;
+    configs = configs.then(async () => {
+      const was = playing;
+      stop();
+      try {
+        apply(await call("/config", { config: next, regenerate }));
+      } catch (e) { syncControls(); return; } finally { if (wanted === next) wanted = null; }
+      writeHash();
+      if (was) play();
+    });
+    return configs;
   }
 
   function apply(st) {
@@ -115,6 +124,7 @@
     $("#s-test-loss").textContent = Lab.fmt(st.test_loss, 4);
     $("#s-acc").textContent = st.accuracy === null ? "–" : `${Math.round(100 * st.accuracy)}%`;
     $("#s-test-acc").textContent = st.test_accuracy === null ? "–" : `${Math.round(100 * st.test_accuracy)}%`;
+    trainPoints = st.train_points;
     $("#out-note").textContent = `${st.train_points} training + ${st.test_points} test points · ${st.parameters} thetas`;
     if (st.diverged) { stop(); Lab.showError("The loss is no longer a finite number: the learning rate is too large. Lower it, then Reset."); }
     if (st.csv_labels) $("#data-note").textContent = `CSV: class A = ${st.csv_labels[0]}, B = ${st.csv_labels[1]}; ` +
@@ -127,10 +137,16 @@
     if (playing) return;
     playing = true;
     $("#play").textContent = "❚❚ Pause";
+    // the next update is asked for before this one is drawn: the server trains while the browser paints
+    // every neuron's map on every other update (every fourth past 64 neurons); the boundary on each
+    const ask = () => call("/step", { steps: stepsPerUpdate(),
+                                      neurons: frames % (cfg.hidden.reduce((a, b) => a + b, 0) <= 64 ? 2 : 4) === 0 });
+    let next = ask();
     while (playing) {
-      const wantNeurons = cfg.hidden.reduce((a, b) => a + b, 0) <= 64 || frames % 4 === 0;
       let st;
-      try { st = await call("/step", { steps: +$("#speed").value, neurons: wantNeurons }); } catch (e) { stop(); break; }
+      try { st = await next; } catch (e) { stop(); break; }
+      next = playing ? ask() : null;
+      if (next) next.catch(() => {});                  // a failure is handled when it is awaited
       frames++;
       const now = performance.now();
       upsTimes.push(now);
@@ -141,8 +157,14 @@
     }
   }
   function stop() { playing = false; $("#play").textContent = "▶ Play"; }
+  // "1 epoch": as many steps as one pass over the training points takes (TensorFlow Playground's frame)
+  function stepsPerUpdate() {
+    const v = $("#speed").value;
+    if (v !== "epoch") return +v;
+    return cfg.optimizer === "gd" ? 1 : Math.max(1, Math.min(500, Math.ceil(trainPoints / cfg.batch_size)));
+  }
   $("#play").addEventListener("click", () => (playing ? stop() : play()));
-  $("#step").addEventListener("click", async () => { stop(); try { apply(await call("/step", { steps: +$("#speed").value })); } catch (e) {} });
+  $("#step").addEventListener("click", async () => { stop(); try { apply(await call("/step", { steps: stepsPerUpdate() })); } catch (e) {} });
   $("#reset").addEventListener("click", async () => {
     stop();
     try { apply(await call("/reset", {})); } catch (e) {}
@@ -155,10 +177,20 @@
   function drawPlane(st) {
     if (st && st.boundary) boundary = st.boundary;
     const g = plane.getContext("2d");
-    if (boundary) {
+    const hard = $("#discretize").checked;               // P(B) > 1/2 or not: the decision itself
+    const big = shown && lastLayers && lastLayers[shown.layer];
+    if (big) {                                           // a neuron shown large: its output over the plane
+      const q = Lab.decode(big), n = big.shape[1];
+      const sig = big.kind === "output" || cfg.activation === "sigmoid";
+      Lab.heatmap(plane, q, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(sig ? 2 * (v / 127) - 1 : v / 127), 0.6),
+                  { offset: shown.unit * n * n, smooth: true });
+    } else if (boundary) {
       const p = Lab.decode(boundary), n = boundary.shape[0];
-      Lab.heatmap(plane, p, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(2 * v / 255 - 1), 0.6), { smooth: true });
+      Lab.heatmap(plane, p, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(hard ? (v > 127.5 ? 1 : -1) : 2 * v / 255 - 1), 0.6),
+                  { smooth: !hard });
     } else { g.fillStyle = "#fff"; g.fillRect(0, 0, plane.width, plane.height); }
+    $("#plane-note").textContent = big ? `showing ${shown.name} over the plane: click it again, or here, for the output` : "";
+    $("#plane-note").hidden = !big;
     g.strokeStyle = "rgba(0,0,0,.08)"; g.lineWidth = 1;
     for (let t = -PLANE + 1; t < PLANE; t++) {
       const [x] = toPx(t, 0), [, y] = toPx(0, t);
@@ -170,18 +202,35 @@
       const [x, y] = toPx(p[0], p[1]);
       g.beginPath(); g.arc(x, y, 4, 0, 2 * Math.PI);
       g.fillStyle = Lab.css(p[2] ? Lab.B : Lab.A); g.fill();
-      g.lineWidth = p[3] ? 1.5 : 1; g.strokeStyle = p[3] ? "#000" : "#fff"; g.stroke();
+      // an edge in a dark shade of the class's own colour: the orange reads on white (2.3:1 alone)
+      g.lineWidth = p[3] ? 1.5 : 1; g.strokeStyle = p[3] ? "#000" : (p[2] ? "#04466f" : "#8a4b00"); g.stroke();
     }
   }
   plane.addEventListener("click", async e => {
     const r = plane.getBoundingClientRect();
     const x = ((e.clientX - r.left) / r.width) * 2 * PLANE - PLANE, y = PLANE - ((e.clientY - r.top) / r.height) * 2 * PLANE;
-    const label = e.shiftKey ? 1 : 0;
+    const label = e.shiftKey ? 1 - addClass() : addClass();
     points.push([x, y, label, false]);
     drawPlane();
     try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (e) { points.pop(); drawPlane(); }
   });
   $("#show-test").addEventListener("change", () => drawPlane());
+  $("#discretize").addEventListener("change", () => drawPlane());
+  $("#plane-note").addEventListener("click", () => { shown = null; markShown(); drawPlane(); });
+  function addClass() { return $("#add-b").checked ? 1 : 0; }
+  function markShown() {
+    for (const c of document.querySelectorAll("#neurons canvas[data-layer]"))
+      c.classList.toggle("shown", !!shown && +c.dataset.layer === shown.layer && +c.dataset.unit === shown.unit);
+  }
+  $("#neurons").addEventListener("click", e => {      // a neuron's thumbnail: show it large on the output
+    const c = e.target.closest("canvas[data-layer]");
+    if (!c) return;
+    const layer = +c.dataset.layer, unit = +c.dataset.unit;
+    shown = shown && shown.layer === layer && shown.unit === unit ? null :
+      { layer, unit, name: layer === cfg.hidden.length ? "the output P(B)" : `neuron ${unit + 1} of hidden layer ${layer + 1}` };
+    markShown();
+    drawPlane();
+  });
 
   // ------------------------------------------------------------------ the neurons
   function drawNeurons(layers) {
@@ -212,7 +261,8 @@
           Lab.el("span", { text: `${units}` }),
           Lab.el("button", { text: "+", title: "one neuron more", onclick: () => editLayer(li, +1) })));
         col.append(Lab.el("div", { class: "lab", text: `hidden ${li + 1} · ${cfg.activation}` }));
-        for (let u = 0; u < units; u++) col.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": li, "data-unit": u }));
+        for (let u = 0; u < units; u++) col.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": li, "data-unit": u,
+                                                                     title: "click: show it large on the output" }));
         box.append(col);
       });
       const out = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text: "output P(B)" }),
@@ -221,6 +271,9 @@
       $("#net-note").textContent = `${cfg.hidden.length} hidden layer${cfg.hidden.length === 1 ? "" : "s"}` +
         ` · at most 6 layers of 32`;
     }
+    lastLayers = layers;
+    if (shown && !(layers[shown.layer] && shown.unit < layers[shown.layer].shape[0])) shown = null;
+    if (shown) drawPlane();
     layers.forEach((layer, li) => {
       const q = Lab.decode(layer), n = layer.shape[1];
       const sig = layer.kind === "output" || cfg.activation === "sigmoid";
@@ -276,7 +329,8 @@
     for (const b of $("#datasets").children) b.classList.toggle("on", b.dataset.name === cfg.dataset);
   }
   for (const name of DATASETS) {
-    $("#datasets").append(Lab.el("button", { text: name, "data-name": name, onclick: () => setConfig({ dataset: name }, true) }));
+    $("#datasets").append(Lab.el("button", { text: name, "data-name": name,
+                                             onclick: () => setConfig({ dataset: name, ...(DATASET_SETUP[name] || {}) }, true) }));
   }
   for (const k of ["activation", "loss", "optimizer"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: e.target.value }));
   for (const k of ["lr", "batch_size", "dropout", "reg_rate"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }));
