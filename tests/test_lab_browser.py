@@ -391,6 +391,46 @@ def test_playground_as_on_a_tablet_and_in_a_hurry(page, server, tmp_path):
     clean(page)
 
 
+def test_without_a_mouse(page, server, model):
+    """What a click does, the keyboard does too: a point added on the plane, a four-pixel weight set, a Digits
+    unit chosen and explained (under its layer, in view), the optimisers started elsewhere on the surface."""
+    page.goto(server + "/playground#dataset=custom&hidden=4")
+    page.wait_for_function("() => document.querySelector('#neurons canvas[data-layer]') !== null")
+    page.focus("#plane")
+    for key in ("ArrowRight", "ArrowRight", "ArrowUp", "Enter", "Shift+ArrowLeft", "Shift+Enter"):
+        page.keyboard.press(key)
+    page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('2 training')")
+    assert sorted(p[2] for p in _hash_points(page.url)) == [0, 1]                  # Shift+Enter: the other class
+    page.goto(server + "/four-pixels")
+    cell = page.locator("svg rect.cell").first
+    cell.wait_for()
+    before = cell.get_attribute("aria-label")
+    cell.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => document.querySelector('svg rect.cell').getAttribute('aria-label') !== {before!r}")
+    page.goto(server + "/digits")
+    page.wait_for_function("() => document.querySelectorAll('#layers .layer canvas').length > 0")
+    draw_a_one(page)
+    page.wait_for_function("() => document.querySelector('#guess1').textContent !== '?'")
+    conv = page.locator("#layers .layer").nth(1).locator("canvas").nth(2)
+    conv.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#unit-title').textContent.includes('map 2')")
+    first = page.locator("#unit-title").inner_text()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.querySelector('#unit-title').textContent !== {first!r}")
+    assert page.evaluate("() => document.querySelector('#unit-panel').previousElementSibling.classList.contains('layer')")
+    box = page.locator("#unit-panel").bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]                          # where the student is looking
+    page.goto(server + "/optimisers")
+    page.wait_for_function("() => document.querySelector('#now-adam').textContent !== '–'")
+    page.focus("#surface")
+    with page.expect_response(lambda r: r.url.endswith("/api/optim/trajectories")) as answer:
+        page.keyboard.press("ArrowUp")
+    assert answer.value.request.post_data_json["start"] == [-2, 3.1]
+    clean(page)
+
+
 def test_four_pixels_click_a_weight_and_train(page, server, shots):
     page.goto(server + "/four-pixels")
     page.wait_for_function("() => document.querySelectorAll('#net .cell').length === 80")

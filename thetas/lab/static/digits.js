@@ -165,9 +165,41 @@
           if (k >= shape[0]) return;
           unit = [k];
         }
-        selected = { layer: li, unit };
-        if (result) { render(result); explain(li, unit); }
+        choose(unit, cv);
       });
+      // the keyboard: Tab to a map, arrows move the chosen unit, Enter explains it
+      cv.tabIndex = 0;
+      cv.setAttribute("role", "button");
+      cv.setAttribute("aria-label", `${layer.title}${cv.dataset.channel !== undefined ? `, map ${cv.dataset.channel}` : ""}: ` +
+                      "arrow keys choose a unit, Enter explains it");
+      cv.addEventListener("keydown", e => {
+        const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+        if (!(e.key in moves) && e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        const here = selected && selected.layer === li ? selected.unit : null;
+        let unit;
+        if (shape.length === 3) {
+          const [dr, dc] = moves[e.key] || [0, 0], c = +cv.dataset.channel;
+          const [r0, c0] = here && here[0] === c ? [here[1], here[2]] : [Math.floor(H / 2), Math.floor(W / 2)];
+          unit = [c, Math.max(0, Math.min(H - 1, r0 + dr)), Math.max(0, Math.min(W - 1, c0 + dc))];
+        } else {
+          const [dr, dc] = moves[e.key] || [0, 0], step = layer.kind === "softmax" ? 1 : cols;
+          unit = [Math.max(0, Math.min(shape[0] - 1, (here ? here[0] : 0) + dc + dr * step))];
+        }
+        choose(unit, cv);
+      });
+    });
+    function choose(unit, cv) {
+      selected = { layer: li, unit };
+      if (!result) return;
+      render(result);
+      explain(li, unit);
+      const panel = $("#unit-panel"), section = cv.closest(".layer");
+      if (section && panel.previousElementSibling !== section) section.after(panel);   // under the layer clicked
+      panel.classList.add("beside-layer");
+      panel.scrollIntoView({ block: "nearest" });
+    }
+    canvases.forEach(() => {
     });
     function clear() { for (const cv of canvases) cv.getContext("2d").clearRect(0, 0, cv.width, cv.height); }
     function draw(entry) {

@@ -40,7 +40,12 @@
       const r = svg("rect", { x, y, width: size, height: size, fill: shade(v / scales[layer]), stroke: "#39404d", "stroke-width": 1,
                               class: editable ? "cell" : "" });
       r.append(svg("title", {}, `weight ${Lab.fmt(v, 3)}${editable ? " (click: 1 → −1 → 0)" : ""}`));
-      if (editable) r.addEventListener("click", () => cycle(layer, row, col));
+      if (editable) {
+        r.addEventListener("click", () => cycle(layer, row, col));
+        r.setAttribute("tabindex", "0"); r.setAttribute("role", "button");
+        r.setAttribute("aria-label", `layer ${layer + 1} weight ${row + 1}, ${col + 1}: ${Lab.fmt(v, 3)}; press Enter to change it`);
+        r.addEventListener("keydown", e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); cycle(layer, row, col); } });
+      }
       nodes.append(r);
     };
     const activation = (x, y, v, label) => {

@@ -142,6 +142,17 @@
     run();
   });
   $("#run").addEventListener("click", run);
+  canvas.addEventListener("keydown", e => {            // the keyboard: arrows move the start (and run from it)
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!surf || !(e.key in moves || e.key === "Enter")) return;
+    e.preventDefault();
+    if (e.key in moves) {
+      const [dw, db] = moves[e.key], step = e.shiftKey ? 0.5 : 0.1, s0 = start || [-2, 3];
+      start = [Math.max(surf.w_range[0], Math.min(surf.w_range[1], s0[0] + dw * step)),
+               Math.max(surf.b_range[0], Math.min(surf.b_range[1], s0[1] + db * step))].map(v => Math.round(v * 100) / 100);
+    }
+    run();
+  });
 
   function buildTable() {
     const t = $("#opts");

@@ -191,6 +191,11 @@
     } else { g.fillStyle = "#fff"; g.fillRect(0, 0, plane.width, plane.height); }
     $("#plane-note").textContent = big ? `showing ${shown.name} over the plane: click it again, or here, for the output` : "";
     $("#plane-note").hidden = !big;
+    if (cursor) {                                        // the keyboard's cross
+      const [x, y] = toPx(cursor[0], cursor[1]);
+      g.strokeStyle = "#000"; g.lineWidth = 2; g.beginPath();
+      g.moveTo(x - 9, y); g.lineTo(x + 9, y); g.moveTo(x, y - 9); g.lineTo(x, y + 9); g.stroke();
+    }
     g.strokeStyle = "rgba(0,0,0,.08)"; g.lineWidth = 1;
     for (let t = -PLANE + 1; t < PLANE; t++) {
       const [x] = toPx(t, 0), [, y] = toPx(0, t);
@@ -214,6 +219,24 @@
     drawPlane();
     try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (e) { points.pop(); drawPlane(); }
   });
+  let cursor = null;                                     // the keyboard's cross on the plane, in plane units
+  plane.addEventListener("keydown", async e => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (e.key in moves) {
+      e.preventDefault();
+      cursor = cursor || [0, 0];
+      const [dx, dy] = moves[e.key], step = e.shiftKey ? 0.5 : 0.1;
+      cursor = [Math.max(-PLANE, Math.min(PLANE, cursor[0] + dx * step)), Math.max(-PLANE, Math.min(PLANE, cursor[1] + dy * step))];
+      drawPlane();
+    } else if ((e.key === "Enter" || e.key === " ") && cursor) {
+      e.preventDefault();
+      const label = e.shiftKey ? 1 - addClass() : addClass();
+      points.push([cursor[0], cursor[1], label, false]);
+      drawPlane();
+      try { apply(await call("/points", { add: [[cursor[0], cursor[1], label]] })); writeHash(); } catch (err) { points.pop(); drawPlane(); }
+    }
+  });
+  plane.addEventListener("blur", () => { cursor = null; drawPlane(); });
   $("#show-test").addEventListener("change", () => drawPlane());
   $("#discretize").addEventListener("change", () => drawPlane());
   $("#plane-note").addEventListener("click", () => { shown = null; markShown(); drawPlane(); });
