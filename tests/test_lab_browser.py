@@ -391,6 +391,26 @@ def test_playground_as_on_a_tablet_and_in_a_hurry(page, server, tmp_path):
     clean(page)
 
 
+def test_playground_a_weight_set_by_clicking_its_link_changes_the_output(page, server):
+    """The links between neurons are drawn by weight; hovering one names it, clicking it sets θ by hand, and the
+    decision boundary moves."""
+    page.goto(server + "/playground#dataset=xor&hidden=2")
+    page.wait_for_function("() => document.querySelectorAll('#neurons svg.links line.link').length === 2 * 2 + 2")
+    link = page.locator("#neurons svg.links line.link").first                      # x₁ to the first hidden neuron
+    link.hover()
+    assert link.locator("title").text_content().startswith("w = ")
+    assert "from x₁ to neuron 1 of hidden layer 1" in link.locator("title").text_content()
+    width = float(link.get_attribute("stroke-width"))
+    before = page.locator("#plane").evaluate("c => c.toDataURL()")
+    page.once("dialog", lambda d: d.accept("6"))
+    link.click()
+    page.wait_for_function("() => document.querySelector('#neurons svg.links line.link title').textContent"
+                           ".startsWith('w = 6: from x₁')")
+    assert float(page.locator("#neurons svg.links line.link").first.get_attribute("stroke-width")) > width
+    assert page.locator("#plane").evaluate("c => c.toDataURL()") != before
+    clean(page)
+
+
 def test_without_a_mouse(page, server, model):
     """What a click does, the keyboard does too: a point added on the plane, a four-pixel weight set, a Digits
     unit chosen and explained (under its layer, in view), the optimisers started elsewhere on the surface."""

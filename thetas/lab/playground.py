@@ -381,7 +381,27 @@ class Session:
             q = np.round(a / scale * 127).astype(np.int8).T.reshape(-1, NEURON, NEURON)
             result.append({"kind": kind, "scale": [float(s) for s in scale], **b64(q, np.int8)})
         out["neurons"] = result
+        out["weights"] = self.weights()
         return out
+
+    def _linears(self):
+        from ..nn.linear import Linear
+        return [m for m in self.model if isinstance(m, Linear)]
+
+    def weights(self):
+        """Each layer's weights, what the page draws the links by: [[w_jk for input k] for unit j], rounded."""
+        return [np.round(m.weight.data.astype(np.float64), 4).tolist() for m in self._linears()]
+
+    def set_weight(self, layer, unit, source, value):
+        """θ by hand: the weight from input ``source`` to unit ``unit`` of layer ``layer`` becomes ``value``."""
+        linears = self._linears()
+        if not 0 <= layer < len(linears):
+            raise invalid(f"'layer' must be 0..{len(linears) - 1}, got {layer}")
+        w = linears[layer].weight.data
+        if not 0 <= unit < w.shape[0] or not 0 <= source < w.shape[1]:
+            raise invalid(f"layer {layer} has {w.shape[0]} units of {w.shape[1]} inputs; got unit {unit}, "
+                          f"input {source}")
+        w[unit, source] = value
 
     def state(self, neurons=True, record=False, points=False):
         losses = self._losses()
@@ -470,6 +490,15 @@ def _step(sessions, payload, sid):
     return s.step(steps, neurons=neurons)
 
 
+def _weight(sessions, payload, sid):
+    s = sessions.get(sid)
+    layer = number(payload, "layer", 0, LIMITS["layers"], integer=True)
+    unit = number(payload, "unit", 0, LIMITS["units"] - 1, integer=True)
+    source = number(payload, "source", 0, max(LIMITS["units"], len(FEATURES)) - 1, integer=True)
+    s.set_weight(layer, unit, source, float(number(payload, "value", -100, 100)))
+    return s.state()
+
+
 def _reset(sessions, payload, sid):
     s = sessions.get(sid)
     s.reset()
@@ -489,6 +518,8 @@ PAGE = Page("playground", "/playground", "playground.html", "Playground", summar
     Route("POST", "/api/playground/{sid}/step", _step,
           '{"steps": k, "neurons": bool} -> the state after up to k steps (steps_run, capped: at most 0.1 s)',
           frame=True),
+    Route("POST", "/api/playground/{sid}/weight", _weight,
+          '{"layer", "unit", "source", "value"}: one weight set by hand -> the state'),
     Route("POST", "/api/playground/{sid}/reset", _reset, "fresh thetas"),
     Route("GET", "/api/playground/{sid}/code", lambda sessions, _, sid: {"code": sessions.get(sid).code()},
           "the thetas Python for this setup"),

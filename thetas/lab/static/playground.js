@@ -116,6 +116,7 @@
     }
     if (st.config) syncControls();          // not on every step: rebuilding a <select> would close it
     drawPlane(st);
+    if (st.weights) lastWeights = st.weights;
     if (st.neurons) drawNeurons(st.neurons);
     drawCurves();
     $("#s-step").textContent = st.step;
@@ -295,6 +296,7 @@
         ` · at most 6 layers of 32`;
     }
     lastLayers = layers;
+    if (lastWeights && (!playing || frames % 4 === 0 || !linkLayout)) drawLinks(lastWeights);   // links move slowly
     if (shown && !(layers[shown.layer] && shown.unit < layers[shown.layer].shape[0])) shown = null;
     if (shown) drawPlane();
     layers.forEach((layer, li) => {
@@ -307,6 +309,81 @@
       }
     });
   }
+  // the links between neurons, drawn by weight: colour its sign, width its size; hover to read, click to set it
+  let lastWeights = null, linkLayout = null;
+  function drawLinks(weights) {
+    const box = $("#neurons");
+    let svg = box.querySelector("svg.links");
+    if (!svg) {
+      svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("class", "links");
+      box.prepend(svg);
+    }
+    // where each link runs depends only on the layout: measured once per network shape and box size
+    const key = `${rendered}|${box.clientWidth}|${weights.map(W => W.length + "x" + W[0].length).join(",")}`;
+    svg.setAttribute("width", box.scrollWidth); svg.setAttribute("height", box.scrollHeight);
+    if (!linkLayout || linkLayout.key !== key) {
+      const origin = box.getBoundingClientRect();
+      const at = (el, side) => {
+        const r = el.getBoundingClientRect();
+        return [(side === "right" ? r.right : r.left) - origin.left + box.scrollLeft, r.top + r.height / 2 - origin.top + box.scrollTop];
+      };
+      const sources = [[...box.querySelectorAll("button.feature.on")]];
+      cfg.hidden.forEach((_, li) => sources.push([...box.querySelectorAll(`canvas[data-layer="${li}"]`)]));
+      const out = box.querySelector(`canvas[data-layer="${cfg.hidden.length}"]`);
+      const names = [cfg.features.map(f => (FEATURES.find(x => x[0] === f) || [f, f])[1]),
+                     ...cfg.hidden.map((n, li) => [...Array(n).keys()].map(u => `neuron ${u + 1} of hidden layer ${li + 1}`))];
+      const links = [];
+      weights.forEach((W, layer) => {
+        const targets = layer < cfg.hidden.length ? sources[layer + 1] : [out];
+        const two = layer === cfg.hidden.length && W.length === 2;      // softmax: P(B) reads w_B − w_A
+        (two ? [W[1]] : W).forEach((row, unit) => row.forEach((_, source) => {
+          const a = sources[layer][source], b = targets[unit];
+          if (!a || !b) return;
+          const [x1, y1] = at(a, "right"), [x2, y2] = at(b, "left");
+          const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+          Object.entries({ x1, y1, x2, y2, "data-layer": layer, "data-unit": unit, "data-source": source,
+                           class: two ? "link fixed" : "link" }).forEach(([k, v]) => line.setAttribute(k, v));
+          const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+          line.append(title);
+          const to = layer < cfg.hidden.length ? names[layer + 1][unit] : "the output";
+          links.push({ line, title, layer, unit, source, two, what: `from ${names[layer][source]} to ${to}` });
+        }));
+      });
+      svg.replaceChildren(...links.map(l => l.line));
+      linkLayout = { key, links };
+    }
+    // what changes every update: each link's colour (the sign), width (the size) and its title
+    const span = Math.max(1e-6, ...weights.flat(2).map(Math.abs));
+    for (const l of linkLayout.links) {
+      const W = weights[l.layer], w = l.two ? W[1][l.source] - W[0][l.source] : W[l.unit][l.source];
+      l.line.setAttribute("stroke", Lab.css(w >= 0 ? Lab.B : Lab.A));
+      l.line.setAttribute("stroke-width", (0.5 + 4 * Math.abs(w) / span).toFixed(2));
+      l.w = w;
+      if (l.title.textContent) nameLink(l);           // a title already read: kept current
+    }
+  }
+  function nameLink(l) {
+    l.title.textContent = `w = ${Lab.fmt(l.w, 4)}: ${l.what}` + (l.two ? " (w_B − w_A of the softmax's two outputs)" : "; click to set it");
+  }
+  $("#neurons").addEventListener("mouseover", e => {   // a link's title, written when it is hovered
+    const l = linkLayout && linkLayout.links.find(x => x.line === e.target);
+    if (l) nameLink(l);
+  });
+  $("#neurons").addEventListener("click", async e => {
+    const line = e.target.closest("line.link");
+    if (!line || line.classList.contains("fixed")) return;
+    e.stopPropagation();
+    const [layer, unit, source] = ["layer", "unit", "source"].map(k => +line.dataset[k]);
+    const now = lastWeights[layer][unit][source];
+    const l = linkLayout.links.find(x => x.line === line);
+    nameLink(l);
+    const text = window.prompt(`${l.title.textContent.split(";")[0]}\nNew weight:`, `${now}`);
+    if (text === null || text.trim() === "" || !Number.isFinite(+text)) return;
+    stop();
+    try { apply(await call("/weight", { layer, unit, source, value: +text })); } catch (err) {}
+  }, true);
+
   function toggleFeature(key) {
     const on = cfg.features.includes(key);
     if (on && cfg.features.length === 1) { Lab.showError("the network needs at least one input"); return; }
