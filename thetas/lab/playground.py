@@ -101,6 +101,8 @@ def _features(value):
 def features(X, names):
     """The network's input for points X (N, 2): the chosen columns of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂
     (float32; ``code()`` writes the same expressions)."""
+    if names == ["x1", "x2"]:                                      # the point itself
+        return np.ascontiguousarray(X, np.float32)
     x1, x2 = X[:, 0], X[:, 1]
     columns = {"x1": lambda: x1, "x2": lambda: x2, "x1sq": lambda: x1 ** 2, "x2sq": lambda: x2 ** 2,
                "x1x2": lambda: x1 * x2, "sinx1": lambda: np.sin(x1), "sinx2": lambda: np.sin(x2)}
@@ -223,6 +225,15 @@ def _grid(side):
 
 
 _GRIDS = {BOUNDARY: _grid(BOUNDARY), NEURON: _grid(NEURON)}
+_GRID_FEATURES = {}
+
+
+def _grid_features(side, names):
+    """features() of a picture's grid, computed once per grid and set of inputs."""
+    key = (side, tuple(names))
+    if key not in _GRID_FEATURES:
+        _GRID_FEATURES[key] = features(_GRIDS[side], names)
+    return _GRID_FEATURES[key]
 
 
 class Session:
@@ -266,7 +277,7 @@ class Session:
         from ..data.loader import DataLoader
         train = ~self.test
         batch = max(1, int(train.sum())) if self.config.optimizer == "gd" else self.config.batch_size
-        self.loader = DataLoader((features(self.X[train], self.config.features), self.y[train]), batch_size=batch,
+        self.loader = DataLoader((self._inputs()[train], self.y[train]), batch_size=batch,
                                  shuffle=True, seed=self.config.seed) if train.any() else None
         self.batches = iter(())
 
@@ -343,7 +354,7 @@ class Session:
                 if not mask.any():
                     out[name] = out[name.replace("loss", "accuracy")] = None
                     continue
-                o = self.model(Tensor(features(self.X[mask], self.config.features)))
+                o = self.model(Tensor(self._inputs()[mask]))
                 value = self.objective(o, self.y[mask]).item()
                 out[name] = value if math.isfinite(value) else None
                 acc = float(np.mean(self.objective.predict(o.data) == self.y[mask]))
@@ -358,13 +369,13 @@ class Session:
         from ..tensor import Tensor
         from .schema import b64
         with no_grad():
-            grid = features(_GRIDS[BOUNDARY], self.config.features)
+            grid = _grid_features(BOUNDARY, self.config.features)
             p = self.objective.probabilities(self.model(Tensor(grid)).data)[:, 1]                  # P(B)
             boundary = np.nan_to_num(np.round(p * 255), nan=128).astype(np.uint8)
             out = {"boundary": b64(boundary.reshape(BOUNDARY, BOUNDARY), np.uint8)}
             if not neurons:
                 return out
-            x, maps, layers = Tensor(features(_GRIDS[NEURON], self.config.features)), [], list(self.model)
+            x, maps, layers = Tensor(_grid_features(NEURON, self.config.features)), [], list(self.model)
             for i, layer in enumerate(layers):
                 x = layer(x)
                 nxt = layers[i + 1] if i + 1 < len(layers) else None
@@ -383,6 +394,13 @@ class Session:
         out["neurons"] = result
         out["weights"] = self.weights()
         return out
+
+    def _inputs(self):
+        """features() of every point, computed once per set of points and of inputs."""
+        key = (self.points_version, len(self.X), tuple(self.config.features))
+        if getattr(self, "_inputs_key", None) != key:
+            self._inputs_key, self._inputs_cache = key, features(self.X, self.config.features)
+        return self._inputs_cache
 
     def _linears(self):
         from ..nn.linear import Linear
