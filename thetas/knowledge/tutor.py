@@ -17,6 +17,7 @@ network's predicted P(correct) on it; the mean over the M questions is the stude
 """
 import numpy as np
 
+from ..autograd.ops import _sigmoid   # the one σ of thetas
 from .model import dkt_array, dkt_batch
 
 
@@ -113,10 +114,6 @@ def suggest_next(model, questions, answers, candidates=None, chunk=256):
     gain = np.full(M, np.nan)
     gain[cand] = expected - now.mean()
     return int(cand[np.argmax(gain[cand])]), gain
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _repeat_state(state, n):

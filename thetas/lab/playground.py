@@ -109,12 +109,17 @@ def features(X, names):
     return np.column_stack([columns[n]() for n in names]).astype(np.float32)
 
 
+def linears(model):
+    """The network's Linear layers, input to output: their weights are what L1/L2 penalise and the page draws."""
+    from ..nn.linear import Linear
+    return [m for m in model.modules() if isinstance(m, Linear)]
+
+
 def penalty(model, kind):
     """The regularization term over the weights (not the biases): Σ|w| (L1) or Σw² (L2); None for 'none'."""
-    from ..nn.linear import Linear
     if kind == "none":
         return None
-    weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
+    weights = [m.weight for m in linears(model)]
     return sum(w.abs().sum() for w in weights) if kind == "l1" else sum((w ** 2).sum() for w in weights)
 
 
@@ -402,20 +407,16 @@ class Session:
             self._inputs_key, self._inputs_cache = key, features(self.X, self.config.features)
         return self._inputs_cache
 
-    def _linears(self):
-        from ..nn.linear import Linear
-        return [m for m in self.model if isinstance(m, Linear)]
-
     def weights(self):
         """Each layer's weights, what the page draws the links by: [[w_jk for input k] for unit j], rounded."""
-        return [np.round(m.weight.data.astype(np.float64), 4).tolist() for m in self._linears()]
+        return [np.round(m.weight.data.astype(np.float64), 4).tolist() for m in linears(self.model)]
 
     def set_weight(self, layer, unit, source, value):
         """θ by hand: the weight from input ``source`` to unit ``unit`` of layer ``layer`` becomes ``value``."""
-        linears = self._linears()
-        if not 0 <= layer < len(linears):
-            raise invalid(f"'layer' must be 0..{len(linears) - 1}, got {layer}")
-        w = linears[layer].weight.data
+        layers = linears(self.model)
+        if not 0 <= layer < len(layers):
+            raise invalid(f"'layer' must be 0..{len(layers) - 1}, got {layer}")
+        w = layers[layer].weight.data
         if not 0 <= unit < w.shape[0] or not 0 <= source < w.shape[1]:
             raise invalid(f"layer {layer} has {w.shape[0]} units of {w.shape[1]} inputs; got unit {unit}, "
                           f"input {source}")

@@ -172,7 +172,7 @@ class Lab:
                 who = client_of(request.headers.get("x-lab-client"), request.client.host if request.client else None)
 
                 def run():
-                    with as_client(who):
+                    with as_client(None, who):                   # the client the scheduler knows it by
                         return route.handler(service, payload, **params)
                 if route.beside:                             # no session touched: beside the queue, in a thread
                     async with self.beside:

@@ -215,11 +215,15 @@
   plane.addEventListener("click", async e => {
     const r = plane.getBoundingClientRect();
     const x = ((e.clientX - r.left) / r.width) * 2 * PLANE - PLANE, y = PLANE - ((e.clientY - r.top) / r.height) * 2 * PLANE;
-    const label = e.shiftKey ? 1 - addClass() : addClass();
+    await addPoint(x, y, e.shiftKey);
+  });
+  // one point of the chosen class (the other one with Shift): drawn at once, taken back if the server refuses it
+  async function addPoint(x, y, other) {
+    const label = other ? 1 - addClass() : addClass();
     points.push([x, y, label, false]);
     drawPlane();
-    try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (e) { points.pop(); drawPlane(); }
-  });
+    try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (err) { points.pop(); drawPlane(); }
+  }
   let cursor = null;                                     // the keyboard's cross on the plane, in plane units
   plane.addEventListener("keydown", async e => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
@@ -231,10 +235,7 @@
       drawPlane();
     } else if ((e.key === "Enter" || e.key === " ") && cursor) {
       e.preventDefault();
-      const label = e.shiftKey ? 1 - addClass() : addClass();
-      points.push([cursor[0], cursor[1], label, false]);
-      drawPlane();
-      try { apply(await call("/points", { add: [[cursor[0], cursor[1], label]] })); writeHash(); } catch (err) { points.pop(); drawPlane(); }
+      await addPoint(cursor[0], cursor[1], e.shiftKey);
     }
   });
   plane.addEventListener("blur", () => { cursor = null; drawPlane(); });
