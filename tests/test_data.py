@@ -395,3 +395,23 @@ def test_csv_hostile_cells_name_the_file(tmp_path):
         from_csv(path, "y", task="regression")
     train, test = from_csv(path, "y", task="classification", test_size=0.0)   # labels 1e300, 2, ...: distinct
     assert len(train.classes) == 6 and 1e300 in train.classes
+
+
+@pytest.mark.parametrize("make", [th.data.plane, th.data.bumps])
+def test_regression_sets_give_a_number_in_minus_one_one_per_point(make):
+    X, t = make(n_samples=1000, noise=0.0, seed=3)
+    assert X.shape == (1000, 2) and X.dtype == np.float32 and t.shape == (1000,) and t.dtype == np.float32
+    assert np.abs(X).max() <= 1.8 and np.abs(t).max() <= 1
+    X2, t2 = make(n_samples=1000, noise=0.0, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(t, t2)
+    if make is th.data.plane:                        # noise 0: exactly (x₁ + x₂) / 3.6
+        assert np.allclose(t, (X[:, 0] + X[:, 1]) / 3.6, atol=1e-6)
+    else:                                            # each bump's sign at its centre
+        from thetas.data.toy import BUMPS
+        for a, b, sign in BUMPS:
+            near = np.hypot(X[:, 0] - a, X[:, 1] - b) < 0.3
+            assert near.any() and np.all(np.sign(t[near]) == sign)
+    noisy = make(n_samples=1000, noise=0.3, seed=3)[1]
+    assert 0.05 < np.std(noisy - t) < 0.2
+    with pytest.raises(ValueError, match="noise"):
+        make(noise=-1)

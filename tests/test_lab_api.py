@@ -387,7 +387,8 @@ def test_playground_csv_upload(client):
     assert all(abs(p[0]) <= 2 and abs(p[1]) <= 2 for p in st["points"])
     assert st["scaling"][0]["column"] == "width"
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,a\n3,x,b\n"}), 422, "line 2", "column 2")
-    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,a\n3,4,b\n5,6,c\n"}), 422, "2 classes")
+    refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "".join(f"{i},{i},c{i}\n" for i in range(6))}),
+            422, "2 to 5 classes", "got 6")
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2\n3,4\n"}), 422, "3 columns")
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,0\n" * 3000}), 413, "rows")
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,0\n" * 60_000}), 413)
@@ -788,3 +789,96 @@ def test_playground_code_reproduces_features_and_regularization(client, tmp_path
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.split("test accuracy")[1]) == pytest.approx(state["test_accuracy"], abs=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------- more classes, regression
+def test_playground_a_three_class_spiral_is_learned_with_a_softmax(client):
+    s = new_session(client, dataset="spiral", classes=3, loss="cross_entropy", hidden=[8, 8], points=300)
+    assert s["boundary_kind"] == "regions" and sorted({p[2] for p in s["points"]}) == [0, 1, 2]
+    assert [n["shape"][0] for n in s["neurons"]] == [8, 8, 3]                 # one output per class
+    assert np.asarray(s["weights"][-1]).shape == (3, 8)
+    for _ in range(30):
+        st = client.post(f"/api/playground/{s['id']}/step", json={"steps": 100, "neurons": False}).json()
+    assert st["accuracy"] >= 0.8, st["accuracy"]                               # chance: 1/3
+    regions = from_b64(st["boundary"])
+    assert set(np.unique(regions // 51)) == {0, 1, 2}                         # each class owns a region
+    assert (regions % 51).max() <= 50
+
+
+def test_playground_regression_fits_the_bumps(client):
+    s = new_session(client, problem="regression", dataset="bumps", loss="mse", hidden=[8, 8])
+    assert s["boundary_kind"] == "value" and s["accuracy"] is None
+    assert any(not float(p[2]).is_integer() for p in s["points"])            # targets, not labels
+    first = s["loss"]
+    for _ in range(20):
+        st = client.post(f"/api/playground/{s['id']}/step", json={"steps": 100, "neurons": True}).json()
+    assert st["loss"] < first / 3 and st["test_loss"] < 0.06, (first, st["loss"], st["test_loss"])
+    assert st["neurons"][-1]["kind"] == "value" and st["accuracy"] is None
+
+
+def test_playground_settings_that_do_not_go_together_are_refused(client):
+    post = client.post
+    refused(post("/api/playground/sessions", json={"config": {"problem": "regression", "loss": "bce",
+                                                              "dataset": "plane"}}), 422, "'loss'", "mse or mae")
+    refused(post("/api/playground/sessions", json={"config": {"problem": "regression", "loss": "mse"}}),
+            422, "'dataset'", "xor", "plane")
+    refused(post("/api/playground/sessions", json={"config": {"dataset": "bumps"}}), 422, "'dataset'", "problem")
+    refused(post("/api/playground/sessions", json={"config": {"dataset": "xor", "classes": 3}}),
+            422, "'classes'", "spiral")
+    refused(post("/api/playground/sessions", json={"config": {"dataset": "spiral", "classes": 6}}), 422, "classes")
+    sid = new_session(client, dataset="custom", classes=3, loss="cross_entropy")["id"]
+    refused(post(f"/api/playground/{sid}/points", json={"add": [[0, 0, 3]]}), 422, "2 (C)", "3 classes")
+    st = post(f"/api/playground/{sid}/points", json={"add": [[0, 0, 2], [1, 1, 0]]}).json()
+    assert [p[2] for p in st["points"]] == [2, 0]
+    refused(post(f"/api/playground/{sid}/config", json={"config": {"classes": 2}}), 422, "class C", "clear")
+    rid = new_session(client, problem="regression", dataset="custom", loss="mae")["id"]
+    refused(post(f"/api/playground/{rid}/points", json={"add": [[0, 0, 1.5]]}), 422, "[-1, 1]")
+    st = post(f"/api/playground/{rid}/points", json={"add": [[0.5, 0.5, -0.25]]}).json()
+    assert st["points"][0][2] == -0.25
+
+
+def test_playground_csv_with_more_classes_or_a_number(client):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 2)) * 10
+    label = np.where(X[:, 0] > 5, "high", np.where(X[:, 0] < -5, "low", "mid"))
+    sid = new_session(client)["id"]
+    st = client.post(f"/api/playground/{sid}/csv", json={"csv": "a,b,level\n" + "\n".join(
+        f"{x},{y},{c}" for (x, y), c in zip(X, label))}).json()
+    assert st["config"]["classes"] == 3 and st["config"]["dataset"] == "custom"
+    assert st["csv_labels"] == ["high", "low", "mid"] and st["neurons"][-1]["shape"][0] == 3
+    assert st["boundary_kind"] == "regions"
+    rid = new_session(client, problem="regression", dataset="plane", loss="mse")["id"]
+    st = client.post(f"/api/playground/{rid}/csv", json={"csv": "a,b,price\n" + "\n".join(
+        f"{x},{y},{100 + x - y}" for x, y in X)}).json()
+    assert st["csv_labels"] is None and st["scaling"][2]["column"] == "price"
+    assert min(p[2] for p in st["points"]) == -1 and max(p[2] for p in st["points"]) == 1
+    refused(client.post(f"/api/playground/{rid}/csv", json={"csv": "1,2,3\n4,5,cheap\n"}), 422, "line 2",
+            "column 3", "number")
+
+
+@pytest.mark.parametrize("config", [
+    dict(dataset="spiral", classes=3, loss="cross_entropy", points=90, batch_size=25),
+    dict(dataset="gaussians", classes=4, loss="mse", hidden=[4], points=100, batch_size=25)])
+def test_playground_code_reproduces_more_classes(client, tmp_path, config):
+    s = new_session(client, **config)
+    state = client.post(f"/api/playground/{s['id']}/step", json={"steps": 12}).json()
+    code = client.get(f"/api/playground/{s['id']}/code").json()["code"]
+    assert f"num_classes={config['classes']}" in code
+    script = tmp_path / "playground.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.split("test accuracy")[1]) == pytest.approx(state["test_accuracy"], abs=1e-9)
+
+
+def test_playground_code_reproduces_a_regression(client, tmp_path):
+    s = new_session(client, problem="regression", dataset="plane", loss="mse", hidden=[3], points=100,
+                    batch_size=25)
+    state = client.post(f"/api/playground/{s['id']}/step", json={"steps": 12}).json()
+    code = client.get(f"/api/playground/{s['id']}/code").json()["code"]
+    assert "th.Objective(\"regression\", num_classes=None" in code
+    script = tmp_path / "playground.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.split("test MSE")[1]) == pytest.approx(state["test_loss"], abs=1e-6)

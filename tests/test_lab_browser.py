@@ -266,7 +266,7 @@ def test_playground_add_points_and_play(page, server, shots):
     for x, y in ((-1.1, 1.1), (-0.9, 1.3), (1, -1.1), (1.2, -0.8), (0.8, -1.2)):
         click(x, y, shift=True)                          # class B, the other diagonal: xor
     page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('11 training')")
-    assert "pts=" in page.url                            # the points travel in the address
+    assert "p2=" in page.url                             # the points travel in the address
     page.click("#step")
     page.wait_for_function("() => document.querySelector('#s-loss').textContent !== '–'")
     before = float(page.locator("#s-loss").inner_text())
@@ -334,17 +334,95 @@ def test_playground_bad_upload_shows_the_message(page, server, tmp_path):
     assert [e for e in page.errors if "422" not in e] == []   # the refused request itself logs a 422
 
 
-def _hash_points(url):
-    """The points a playground address carries (pts=): [x, y, label, test] each, as the page packs them."""
+def _hash_points(url, regression=False):
+    """The points a playground address carries, [x, y, label, test] each, as the page packs them: p2= (5 bytes a
+    point: x, y in 12 bits, the test flag, a byte of label or of the target t as 127.5 (t + 1)), or the older
+    pts= (4 bytes, a 1-bit label), which the page still reads."""
     import base64
     from urllib.parse import parse_qs
-    packed = parse_qs(url.split("#", 1)[1])["pts"][0]
+    q = parse_qs(url.split("#", 1)[1])
+    packed, width = (q["p2"][0], 5) if "p2" in q else (q["pts"][0], 4)
     raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
     out = []
-    for i in range(0, len(raw) - 3, 4):
-        v = int.from_bytes(raw[i:i + 4], "big")
-        out.append([(v >> 14 & 4095) / 4095 * 4 - 2, (v >> 2 & 4095) / 4095 * 4 - 2, v >> 1 & 1, v & 1])
+    for i in range(0, len(raw) - width + 1, width):
+        if width == 4:
+            v = int.from_bytes(raw[i:i + 4], "big")
+            out.append([(v >> 14 & 4095) / 4095 * 4 - 2, (v >> 2 & 4095) / 4095 * 4 - 2, v >> 1 & 1, v & 1])
+            continue
+        v = int.from_bytes(raw[i:i + 4], "big") >> 7
+        label = round(raw[i + 4] / 127.5 - 1, 2) if regression else raw[i + 4]
+        out.append([(v >> 13 & 4095) / 4095 * 4 - 2, (v >> 1 & 4095) / 4095 * 4 - 2, label, v & 1])
     return out
+
+
+def test_playground_an_old_shared_address_still_opens(page, server):
+    """An address shared before the page knew more than two classes (pts=, 4 bytes a point) keeps its points."""
+    import base64
+    pts = [(-1.0, 1.0, 1, 0), (1.0, -1.0, 0, 1)]
+    raw = b"".join(((round((x + 2) / 4 * 4095) << 14) | (round((y + 2) / 4 * 4095) << 2) | (c << 1) | t)
+                   .to_bytes(4, "big") for x, y, c, t in pts)
+    packed = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    page.goto(server + f"/playground#dataset=custom&hidden=2&pts={packed}")
+    page.wait_for_function("() => document.querySelector('#out-note').textContent.startsWith('1 training + 1 test')")
+    got = _hash_points(page.url)                                  # written back in the new form
+    assert "p2=" in page.url and [p[2:] for p in got] == [[1, 0], [0, 1]]
+    assert got[0][:2] == pytest.approx([-1, 1], abs=2e-3)
+    clean(page)
+
+
+def test_playground_a_three_class_spiral_is_learned(page, server):
+    """Three classes: the softmax has one output per class, a class C point is added without a Shift key, and
+    the network learns the three arms (a test accuracy of 75 % or more, chance is 33 %)."""
+    page.goto(server + "/playground")
+    page.wait_for_selector("#datasets button[data-name=spiral]")
+    page.click("#datasets button[data-name=spiral]")
+    page.wait_for_function("() => location.hash.includes('dataset=spiral')")
+    page.select_option("#classes", "3")
+    page.wait_for_function("() => location.hash.includes('classes=3')")
+    assert page.locator("#loss").input_value() == "cross_entropy"           # bce became the softmax's
+    assert page.locator("#neurons canvas[data-layer='2']").count() == 3       # P(A), P(B), P(C)
+    assert [page.locator(f"#add-{k}").count() for k in "abcd"] == [1, 1, 1, 0]
+    page.click("#play")
+    page.wait_for_function("() => parseInt(document.querySelector('#s-test-acc').textContent) >= 75",
+                           timeout=120_000, polling=500)
+    page.click("#play")
+    page.locator("#neurons canvas[data-layer='2'][data-unit='2']").click()    # P(C) shown large
+    assert "P(C)" in page.locator("#plane-note").inner_text()
+    page.locator("#plane-note").click()
+    page.check("#add-c")
+    plane = page.locator("#plane").bounding_box()
+    page.mouse.click(plane["x"] + 20, plane["y"] + 20)
+    page.wait_for_function("() => location.hash.includes('p2=')")
+    assert 2 in [p[2] for p in _hash_points(page.url)]
+    clean(page)
+
+
+def test_playground_regression_the_network_fits_a_number(page, server):
+    """The regression problem: its data sets, mse, no accuracy; ŷ over the plane; a point with a chosen target."""
+    page.goto(server + "/playground")
+    page.wait_for_selector("#datasets button[data-name=xor]")
+    page.select_option("#problem", "regression")
+    page.wait_for_function("() => location.hash.includes('problem=regression')")
+    assert sorted(page.locator("#datasets button").all_inner_texts()) == ["bumps", "custom", "plane"]
+    assert page.locator("#loss").input_value() == "mse"
+    assert page.locator("#loss option[value=bce]").is_disabled()
+    assert page.locator("#classes-label").is_hidden() and page.locator("#s-acc").is_hidden()
+    page.click("#datasets button[data-name=bumps]")
+    page.wait_for_function("() => location.hash.includes('dataset=bumps')")
+    page.click("#step")
+    page.wait_for_function("() => document.querySelector('#s-step').textContent !== '0'")
+    first = float(page.locator("#s-loss").inner_text())
+    page.click("#play")
+    page.wait_for_function(f"() => parseFloat(document.querySelector('#s-loss').textContent) < {first / 3}",
+                           timeout=120_000, polling=500)
+    page.click("#play")
+    assert "ŷ" in page.locator("#neurons .neuron-col:last-child .lab").inner_text()
+    page.locator("#add-target").fill("-0.7")
+    plane = page.locator("#plane").bounding_box()
+    page.mouse.click(plane["x"] + 30, plane["y"] + 30)
+    page.wait_for_function("() => location.hash.includes('p2=')")
+    assert -0.7 in [p[2] for p in _hash_points(page.url, regression=True)]
+    clean(page)
 
 
 def test_playground_as_on_a_tablet_and_in_a_hurry(page, server, tmp_path):

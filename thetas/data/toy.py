@@ -1,6 +1,8 @@
 """Small data sets made on the spot (no files, no network): 2-D problems to watch a decision boundary bend,
-and the workshop's four-pixel camera. Each generator returns ``(X, y)``: X float32 (n, 2), y int64 (n,), classes
-as equal in size as ``n_samples`` allows, rows shuffled; the same ``seed`` gives the same points."""
+and the workshop's four-pixel camera. Each classification generator returns ``(X, y)``: X float32 (n, 2), y int64
+(n,), classes as equal in size as ``n_samples`` allows, rows shuffled; the same ``seed`` gives the same points.
+The two regression sets (TensorFlow Playground's ``plane`` and ``bumps``, its "multi Gaussian") return ``(X, t)``
+with a float32 target t in [-1, 1] for each point."""
 import itertools
 
 import numpy as np
@@ -94,6 +96,33 @@ def gaussians(n_samples=400, noise=0.1, classes=2, seed=0):
         X.append(rng.normal([np.cos(angle), np.sin(angle)], 0.3 + noise, (n, 2)))
         y.append(np.full(n, k))
     return _finish(np.concatenate(X), np.concatenate(y), rng)
+
+
+def plane(n_samples=400, noise=0.1, seed=0):
+    """Regression on a tilted plane: x uniform in [-1.8, 1.8]², target t = (x₁ + x₂) / 3.6 in [-1, 1], plus
+    Gaussian noise of standard deviation ``noise / 2`` on t (then clipped to [-1, 1]). One linear neuron fits it."""
+    _check_noise(noise, "plane")
+    n = _per_class(n_samples, 1, "plane")[0]
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.8, 1.8, (n, 2))
+    t = np.clip((X[:, 0] + X[:, 1]) / 3.6 + rng.normal(0, noise * 0.5, n), -1, 1)
+    return X.astype(np.float32), t.astype(np.float32)
+
+
+BUMPS = ((-1.2, 0.7, 1), (0, 0.7, -1), (1.2, 0.7, 1), (-1.2, -0.7, -1), (0, -0.7, 1), (1.2, -0.7, -1))
+
+
+def bumps(n_samples=400, noise=0.1, seed=0):
+    """Regression on six Gaussian bumps of alternating sign (``BUMPS``: centre and sign, a 3 × 2 grid):
+    t = Σₖ sₖ·exp(−‖x − cₖ‖² / (2·0.35²)), x uniform in [-1.8, 1.8]², plus Gaussian noise of standard deviation
+    ``noise / 2`` on t, clipped to [-1, 1]. It needs hidden neurons: one bump per few tanh units."""
+    _check_noise(noise, "bumps")
+    n = _per_class(n_samples, 1, "bumps")[0]
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.8, 1.8, (n, 2))
+    t = sum(s * np.exp(-((X[:, 0] - a) ** 2 + (X[:, 1] - b) ** 2) / (2 * 0.35 ** 2)) for a, b, s in BUMPS)
+    t = np.clip(t + rng.normal(0, noise * 0.5, n), -1, 1)
+    return X.astype(np.float32), t.astype(np.float32)
 
 
 def four_pixels():

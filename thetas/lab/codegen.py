@@ -15,31 +15,51 @@ def _num(v):
     return repr(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
+def _meaning(c):
+    """What the network's outputs mean, in a comment's words."""
+    if c.regression:
+        return f"one output ŷ = z, the number predicted at each point, {c.loss.upper()} against the target t"
+    if c.classes == 2:
+        return _MEANING[c.loss]
+    if c.loss == "bce":
+        return f"{c.classes} outputs, one sigmoid per class against the one-hot label, binary cross-entropy"
+    return (f"{c.classes} outputs (logits), P = softmax(z), "
+            + ("softmax cross-entropy" if c.loss == "cross_entropy" else f"{c.loss.upper()} against the one-hot label"))
+
+
 def _data(s):
     c = s.config
+    dtype = "np.float32" if c.regression else "np.int64"
     if not s.custom:
         if c.dataset == "custom":
             return "X_train = X_test = np.zeros((0, 2), np.float32)   # no points yet: click to add some\n" \
-                   "y_train = y_test = np.zeros(0, np.int64)\n"
+                   f"y_train = y_test = np.zeros(0, {dtype})\n"
         split = ("X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, "
                  f"test_size={_num(c.test_fraction)}, seed={c.seed})\n") if c.test_fraction > 0 else \
             "X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]\n"
-        return (f"X, y = th.data.{c.dataset}(n_samples={c.points}, noise={_num(c.noise)}, seed={c.seed})"
-                f"   # (N, 2), labels 0 = A, 1 = B\n" + split)
+        from .playground import MANY_CLASSES, class_name
+        more = f", classes={c.classes}" if c.dataset in MANY_CLASSES and c.classes != 2 else ""
+        what = ("targets t in [-1, 1]" if c.regression else
+                "labels " + ", ".join(f"{k} = {class_name(k)}" for k in range(c.classes)))
+        return (f"X, y = th.data.{c.dataset}(n_samples={c.points}, noise={_num(c.noise)}{more}, seed={c.seed})"
+                f"   # (N, 2), {what}\n" + split)
     if len(s.y) <= MAX_EMBEDDED_POINTS:
         def rows(mask):
             pts = [f"[{float(a):.4f}, {float(b):.4f}]" for a, b in s.X[mask]]
             lines = [", ".join(pts[i:i + 5]) for i in range(0, len(pts), 5)]
             return "[" + ",\n     ".join(lines) + "]"
+        def targets(mask):
+            return [round(float(v), 4) for v in s.y[mask]] if c.regression else [int(v) for v in s.y[mask]]
         train, test = ~s.test, s.test
         return (f"# the playground's own points: {int(train.sum())} for training, {int(test.sum())} for testing\n"
                 f"X_train = np.array({rows(train)}, np.float32).reshape(-1, 2)\n"
-                f"y_train = np.array({[int(v) for v in s.y[train]]}, np.int64)\n"
+                f"y_train = np.array({targets(train)}, {dtype})\n"
                 f"X_test = np.array({rows(test)}, np.float32).reshape(-1, 2)\n"
-                f"y_test = np.array({[int(v) for v in s.y[test]]}, np.int64)\n")
-    return ("# your points: save them as points.csv (x1, x2, label 0/1), already scaled into [-2, 2]\n"
+                f"y_test = np.array({targets(test)}, {dtype})\n")
+    what = "target t in [-1, 1]" if c.regression else "label " + "/".join(map(str, range(c.classes)))
+    return (f"# your points: save them as points.csv (x1, x2, {what}), already scaled into [-2, 2]\n"
             "data = np.loadtxt('points.csv', delimiter=',', ndmin=2)\n"
-            "X, y = data[:, :2].astype(np.float32), data[:, 2].astype(np.int64)\n"
+            f"X, y = data[:, :2].astype(np.float32), data[:, 2].astype({dtype})\n"
             f"X_train, X_test, y_train, y_test = th.data.train_test_split(X, y, test_size={_num(c.test_fraction)}, "
             f"seed={c.seed})\n")
 
@@ -76,6 +96,23 @@ def _loss(c):
         f"    return objective(output, target) + {_num(c.reg_rate)} * sum({term} for w in weights)", "", ""])
 
 
+def _objective(c, o):
+    if c.regression:
+        return f'objective = th.Objective("regression", num_classes=None, loss="{o.loss}")'
+    one = f", one_logit={o.outputs == 1}" if c.classes == 2 else ""
+    return f'objective = th.Objective("classification", num_classes={c.classes}, loss="{o.loss}"{one})'
+
+
+def _report(c):
+    """The closing lines: the test set's accuracy (classification) or squared error (regression)."""
+    head = "if len(y_test):\n    outputs = th.predict(model, X_test)                  # eval mode, no graph\n"
+    if c.regression:
+        return head + '    print("test MSE", np.mean((outputs[:, 0] - y_test) ** 2))\n'
+    p = ("    p_b = objective.probabilities(outputs)[:, 1]         # P(class B) at each test point\n" if c.classes == 2
+         else "    p = objective.probabilities(outputs)                 # P(class k) at each test point, (N, K)\n")
+    return head + p + '    print("test accuracy", np.mean(objective.predict(outputs) == y_test))\n'
+
+
 def playground_code(session):
     s, c, o = session, session.config, session.objective
     if c.optimizer == "adam":
@@ -97,8 +134,8 @@ import numpy as np
 import thetas as th
 
 {_data(s)}{_inputs(c)}
-# what the outputs mean: {_MEANING[c.loss]}
-objective = th.Objective("classification", num_classes=2, loss="{o.loss}", one_logit={o.outputs == 1})
+# what the outputs mean: {_meaning(c)}
+{_objective(c, o)}
 model = th.models.MLP([{len(c.features)}, {", ".join(map(str, c.hidden)) + ", " if c.hidden else ""}{o.outputs}], \
 activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed})
 {loss_code}
@@ -109,8 +146,4 @@ history = th.fit(model, {loss_name}, optimizer, loader, val_loader=(X_test, y_te
                  epochs={epochs}, metrics=(), verbose=False)
 print("training loss", history.history["loss"][-1])
 
-if len(y_test):
-    outputs = th.predict(model, X_test)                  # eval mode, no graph
-    p_b = objective.probabilities(outputs)[:, 1]         # P(class B) at each test point
-    print("test accuracy", np.mean(objective.predict(outputs) == y_test))
-'''
+{_report(c)}'''

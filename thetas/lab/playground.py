@@ -1,11 +1,13 @@
 """The Playground (ConvNetJS's classify2d and TensorFlow Playground, trained by thetas on the server).
 
-Two classes of points in the plane [-2, 2]²: A (label 0) and B (label 1). A session holds the points (each a
-training or a test point), a thetas MLP, its loss and optimizer; ``step(k)`` runs k optimizer steps and returns
-what the page draws: both losses, P(B) over the plane (the decision boundary), and every neuron's output over
-the plane. The network reads the features the setup names (``FEATURES``: x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂;
-with x₁², x₂² and no hidden layer one neuron draws a circle), and its loss may add λ·Σ|w| (L1) or λ·Σw² (L2) over
-the weights; the loss shown is the data's own.
+Points in the plane [-2, 2]² of two classes, A (label 0) and B (label 1), or of up to ``MAX_CLASSES`` (A, B, C, ...:
+softmax over one output per class), or, for the regression problem, each with a number t in [-1, 1] to predict.
+A session holds the points (each a training or a test point), a thetas MLP, its loss and optimizer; ``step(k)``
+runs k optimizer steps and returns what the page draws: both losses, P(B) over the plane (the decision boundary;
+with more classes each place's likeliest class and its probability; in regression ŷ itself), and every neuron's
+output over the plane. The network reads the features the setup names (``FEATURES``: x₁, x₂, x₁², x₂², x₁x₂,
+sin x₁, sin x₂; with x₁², x₂² and no hidden layer one neuron draws a circle), and its loss may add λ·Σ|w| (L1) or
+λ·Σw² (L2) over the weights; the loss shown is the data's own.
 
     s = Session(Config.parse({"dataset": "xor", "hidden": [8], "activation": "tanh"}))
     state = s.step(20)                # {"loss": ..., "test_loss": ..., "boundary": ..., "neurons": [...]}
@@ -26,7 +28,11 @@ from .pages import Page, Route
 from .schema import LabError, choice, flag, int_list, invalid, number, obj
 from .sessions import SessionStore, new_id
 
-DATASETS = ("xor", "circles", "spiral", "moons", "gaussians", "custom")
+PROBLEMS = ("classification", "regression")
+DATASETS = ("xor", "circles", "spiral", "moons", "gaussians", "plane", "bumps", "custom")
+REGRESSION_SETS = ("plane", "bumps")           # a number to predict at each point (TensorFlow Playground's two)
+MANY_CLASSES = ("spiral", "gaussians")         # generated sets that take 3 to MAX_CLASSES classes
+MAX_CLASSES = 5
 FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")     # what the network may read of a point
 FEATURE_NAMES = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂", "sinx1": "sin x₁",
                  "sinx2": "sin x₂"}
@@ -40,13 +46,15 @@ LIMITS = dict(points=2000, layers=6, units=32, steps=500, sessions=256, csv_rows
 BOUNDARY, NEURON = 64, 32         # grid sides: the decision boundary and each neuron's heatmap
 STEP_SECONDS = 0.1                # a step request's training stops after this long (the reply says so)
 _GENERATORS = {"xor": toy.xor, "circles": toy.circles, "spiral": toy.spiral, "moons": toy.moons,
-               "gaussians": toy.gaussians}
+               "gaussians": toy.gaussians, "plane": toy.plane, "bumps": toy.bumps}
 
 
 @dataclass
 class Config:
     """One playground setup; everything the URL holds and ``code()`` reproduces."""
+    problem: str = "classification"
     dataset: str = "xor"
+    classes: int = 2              # classification: how many (spiral, gaussians and your own points: 2 to 5)
     points: int = 200             # generated points (train + test)
     noise: float = 0.1
     seed: int = 0
@@ -71,21 +79,49 @@ class Config:
             raise invalid(f"unknown setting {unknown[0]!r}; the settings are {', '.join(cls.__dataclass_fields__)}")
         d = asdict(base or cls())
         d.update(payload)
-        return cls(dataset=choice(d, "dataset", DATASETS),
-                   points=number(d, "points", 10, LIMITS["points"], integer=True),
-                   noise=float(number(d, "noise", 0, 1)),
-                   seed=number(d, "seed", 0, 2 ** 31 - 1, integer=True),
-                   test_fraction=float(number(d, "test_fraction", 0, 0.9)),
-                   hidden=int_list(d, "hidden", 0, LIMITS["layers"], 1, LIMITS["units"]),
-                   activation=choice(d, "activation", ACTIVATIONS),
-                   loss=choice(d, "loss", LOSSES),
-                   optimizer=choice(d, "optimizer", OPTIMIZERS),
-                   lr=float(number(d, "lr", 1e-6, 10)),
-                   batch_size=number(d, "batch_size", 1, LIMITS["points"], integer=True),
-                   dropout=float(number(d, "dropout", 0, 0.9)),
-                   features=_features(d.get("features")),
-                   regularization=choice(d, "regularization", REGULARIZATIONS),
-                   reg_rate=float(number(d, "reg_rate", 0, 10)))
+        c = cls(problem=choice(d, "problem", PROBLEMS), dataset=choice(d, "dataset", DATASETS),
+                classes=number(d, "classes", 2, MAX_CLASSES, integer=True),
+                points=number(d, "points", 10, LIMITS["points"], integer=True),
+                noise=float(number(d, "noise", 0, 1)),
+                seed=number(d, "seed", 0, 2 ** 31 - 1, integer=True),
+                test_fraction=float(number(d, "test_fraction", 0, 0.9)),
+                hidden=int_list(d, "hidden", 0, LIMITS["layers"], 1, LIMITS["units"]),
+                activation=choice(d, "activation", ACTIVATIONS),
+                loss=choice(d, "loss", LOSSES),
+                optimizer=choice(d, "optimizer", OPTIMIZERS),
+                lr=float(number(d, "lr", 1e-6, 10)),
+                batch_size=number(d, "batch_size", 1, LIMITS["points"], integer=True),
+                dropout=float(number(d, "dropout", 0, 0.9)),
+                features=_features(d.get("features")),
+                regularization=choice(d, "regularization", REGULARIZATIONS),
+                reg_rate=float(number(d, "reg_rate", 0, 10)))
+        c.check()
+        return c
+
+    def check(self):
+        """The settings that only go together: a regression problem with its data sets and mse/mae, more than two
+        classes only where the data has them."""
+        if self.problem == "regression":
+            if self.dataset not in (*REGRESSION_SETS, "custom"):
+                raise invalid(f"'dataset': {self.dataset} is a classification set; the regression sets are "
+                              f"{', '.join(REGRESSION_SETS)} and custom")
+            if self.loss not in ("mse", "mae"):
+                raise invalid(f"'loss': {self.loss} needs classes; a regression problem uses mse or mae")
+        else:
+            if self.dataset in REGRESSION_SETS:
+                raise invalid(f"'dataset': {self.dataset} is a regression set (set 'problem' to 'regression')")
+            if self.classes > 2 and self.dataset not in (*MANY_CLASSES, "custom"):
+                raise invalid(f"'classes': {self.dataset} has 2 classes; {self.classes} classes need "
+                              f"{', '.join(MANY_CLASSES)} or custom")
+
+    @property
+    def regression(self):
+        return self.problem == "regression"
+
+    @property
+    def labels(self):
+        """How many class labels a point may carry (regression: none, a number instead)."""
+        return 0 if self.regression else self.classes
 
 
 def _features(value):
@@ -125,10 +161,12 @@ def penalty(model, kind):
 
 # ---------------------------------------------------------------------------------------------- data
 def generate(config):
-    """(X, y, is_test) of a generated set, split as ``code()`` splits it."""
+    """(X, y, is_test) of a generated set, split as ``code()`` splits it (y: int64 labels, or float32 targets in
+    regression)."""
     if config.dataset == "custom":
-        return np.zeros((0, 2), np.float32), np.zeros(0, np.int64), np.zeros(0, bool)
-    X, y = _GENERATORS[config.dataset](n_samples=config.points, noise=config.noise, seed=config.seed)
+        return np.zeros((0, 2), np.float32), np.zeros(0, _target_dtype(config)), np.zeros(0, bool)
+    more = {"classes": config.classes} if config.dataset in MANY_CLASSES else {}
+    X, y = _GENERATORS[config.dataset](n_samples=config.points, noise=config.noise, seed=config.seed, **more)
     if config.test_fraction == 0:
         return X, y, np.zeros(len(y), bool)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=config.test_fraction, seed=config.seed)
@@ -136,9 +174,15 @@ def generate(config):
             np.r_[np.zeros(len(ytr), bool), np.ones(len(yte), bool)])
 
 
-def parse_points(payload):
-    """``[[x, y, label], ...]`` or ``[[x, y, label, test], ...]`` (label 0 = A, 1 = B; test 1 = a test point;
-    x, y inside the plane) -> (X, y, is_test)."""
+def _target_dtype(config):
+    return np.float32 if config.regression else np.int64
+
+
+def parse_points(payload, config=None):
+    """``[[x, y, label], ...]`` or ``[[x, y, label, test], ...]`` (label 0 = A, 1 = B, 2 = C, ... below
+    ``config.classes``; in regression the target, a number in [-1, 1]; test 1 = a test point; x, y inside the
+    plane) -> (X, y, is_test)."""
+    config = config or Config()
     rows = payload.get("add")
     if not isinstance(rows, list):
         raise invalid("'add' must be a list of [x, y, label] points")
@@ -153,16 +197,29 @@ def parse_points(payload):
         raise invalid("each point must be [x, y, label] or [x, y, label, test]")
     if not np.all(np.isfinite(a)) or np.any(np.abs(a[:, :2]) > PLANE):
         raise invalid(f"point coordinates must lie in [-{PLANE:g}, {PLANE:g}]")
-    if not np.all(np.isin(a[:, 2:], (0, 1))):
-        raise invalid("a point's label must be 0 (class A) or 1 (class B), and its test flag 0 or 1")
+    if a.shape[1] == 4 and not np.all(np.isin(a[:, 3], (0, 1))):
+        raise invalid("a point's test flag must be 0 or 1")
+    if config.regression:
+        if np.any(np.abs(a[:, 2]) > 1):
+            raise invalid("a point's target must be a number in [-1, 1] (a regression problem)")
+    elif not np.all(np.isin(a[:, 2], range(config.classes))):
+        names = ", ".join(f"{k} ({class_name(k)})" for k in range(config.classes))
+        raise invalid(f"a point's label must be one of {names}: {config.classes} classes")
     test = a[:, 3] == 1 if a.shape[1] == 4 else np.zeros(len(a), bool)
-    return a[:, :2].astype(np.float32), a[:, 2].astype(np.int64), test
+    return a[:, :2].astype(np.float32), a[:, 2].astype(_target_dtype(config)), test
 
 
-def parse_csv(text):
+def class_name(k):
+    """A, B, C, ... : the page's name of class k."""
+    return "ABCDEFGH"[k]
+
+
+def parse_csv(text, regression=False):
     """CSV text with two feature columns and a label column (an optional header row) -> (X, y, labels, scaling).
 
-    The two label values become A and B (sorted order); each feature is scaled linearly into [-1.8, 1.8].
+    Classification: the label values (2 to ``MAX_CLASSES`` of them) become A, B, C, ... in sorted order (numbers
+    by value). Regression: the third column is a number, scaled linearly into [-1, 1] (``labels`` is then None and
+    ``scaling`` has a third entry for it). Each feature is scaled linearly into [-1.8, 1.8].
     """
     if not isinstance(text, str):
         raise invalid("'csv' must be the text of a CSV file")
@@ -195,17 +252,29 @@ def parse_csv(text):
                 raise invalid(f"CSV line {line}, column {j + 1}: {r[j][:40]!r} is not a finite number")
             X[i, j] = float(r[j])
         labels.append(r[2])
-    names = sorted(set(labels), key=lambda v: (not numeric(v), float(v) if numeric(v) else 0.0, v))
-    if len(names) != 2:
-        raise invalid(f"the label column must hold exactly 2 classes, got {len(names)}: "
-                      f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}")
-    y = np.array([names.index(v) for v in labels], np.int64)
+    def column(j):
+        return (header[j] if header and j < len(header) else ("x1", "x2", "target")[j])[:40]
+    if regression:
+        bad = next((i for i, v in enumerate(labels) if not numeric(v)), None)
+        if bad is not None:
+            raise invalid(f"CSV line {bad + 1 + (header is not None)}, column 3: {labels[bad][:40]!r} is not a finite "
+                          "number (a regression problem predicts a number)")
+        t = np.array([float(v) for v in labels])
+        lo_t, hi_t = t.min(), t.max()
+        y = ((t / 2 - lo_t / 2) / (hi_t / 2 - lo_t / 2) * 2 - 1 if hi_t > lo_t else np.zeros_like(t)).astype(np.float32)
+        names, extra = None, [{"column": column(2), "min": float(lo_t), "max": float(hi_t)}]
+    else:
+        names = sorted(set(labels), key=lambda v: (not numeric(v), float(v) if numeric(v) else 0.0, v))
+        if not 2 <= len(names) <= MAX_CLASSES:
+            raise invalid(f"the label column must hold 2 to {MAX_CLASSES} classes, got {len(names)}: "
+                          f"{', '.join(map(repr, names[:6]))}{' ...' if len(names) > 6 else ''}")
+        y = np.array([names.index(v) for v in labels], np.int64)
+        names, extra = [v[:40] for v in names], []
     lo, hi = X.min(0), X.max(0)
     half = np.where(hi > lo, hi / 2 - lo / 2, 0.5)          # halves: ±1e308 columns do not overflow to inf
     X = (X / 2 - lo / 2) / half * 1.8 - 1.8
-    scaling = [{"column": (header[j] if header and j < len(header) else f"x{j + 1}")[:40], "min": float(lo[j]),
-                "max": float(hi[j])} for j in range(2)]
-    return X.astype(np.float32), y, [v[:40] for v in names], scaling
+    scaling = [{"column": column(j), "min": float(lo[j]), "max": float(hi[j])} for j in range(2)] + extra
+    return X.astype(np.float32), y, names, scaling
 
 
 # ---------------------------------------------------------------------------------------------- the network
@@ -215,12 +284,16 @@ def build(config, out):
                generator=config.seed)
 
 
-def objective(loss):
-    """What the network's outputs mean, as a ``th.Objective`` of the two classes: one output z with
-    P(B) = ŷ = σ(z) for bce (the lecture's neuron), and for mse and mae (which compare σ(z) with the label); two
-    logits and a softmax for cross_entropy. It gives the loss, P(B) (``probabilities(out)[:, 1]``) and the class."""
+def objective(loss, classes=2, regression=False):
+    """What the network's outputs mean, as a ``th.Objective``. Two classes: one output z with P(B) = ŷ = σ(z) for
+    bce (the lecture's neuron), and for mse and mae (which compare σ(z) with the label); two logits and a softmax
+    for cross_entropy. More classes: one output per class, P = softmax(z) (bce: one sigmoid per class against the
+    one-hot label). Regression: one output ŷ = z, compared with the target by mse or mae. It gives the loss, the
+    probabilities (``probabilities(out)``: P(B) is column 1) and the class."""
     from ..objective import Objective
-    return Objective("classification", 2, loss, one_logit=loss != "cross_entropy")
+    if regression:
+        return Objective("regression", None, loss)
+    return Objective("classification", classes, loss, one_logit=loss != "cross_entropy")
 
 
 def _grid(side):
@@ -253,9 +326,13 @@ class Session:
     def configure(self, config, regenerate=None):
         """Apply a new setup: new data if the data settings changed, and always a fresh network."""
         old = getattr(self, "config", None)
-        data_keys = ("dataset", "points", "noise", "seed", "test_fraction")
+        data_keys = ("problem", "dataset", "classes", "points", "noise", "seed", "test_fraction")
         changed = old is None or any(getattr(old, k) != getattr(config, k) for k in data_keys)
-        own = old is not None and self.custom and old.dataset == config.dataset   # clicked or uploaded points
+        own = (old is not None and self.custom and old.dataset == config.dataset   # clicked or uploaded points
+               and old.problem == config.problem)
+        if own and not regenerate and not config.regression and len(self.y) and self.y.max() >= config.classes:
+            raise invalid(f"'classes': your points use class {class_name(int(self.y.max()))}; keep "
+                          f"{int(self.y.max()) + 1} classes, or clear the points first")
         if regenerate or (changed and not own):
             self.X, self.y, self.test = generate(config)
             self.scaling = self.csv_labels = None
@@ -268,7 +345,7 @@ class Session:
         """A fresh network and optimizer (initial thetas from the seed), history cleared."""
         from .. import optim
         c = self.config
-        self.objective = objective(c.loss)
+        self.objective = objective(c.loss, c.classes, c.regression)
         self.model = build(c, self.objective.outputs)
         params = self.model.parameters()
         if c.optimizer == "adam":
@@ -299,18 +376,19 @@ class Session:
         """Replace all points; without ``test`` flags they are split as generated data is."""
         if test is not None:
             pass
-        elif self.config.test_fraction > 0 and len(y) >= 4 and min(np.bincount(y, minlength=2)) >= 2:
+        elif self.config.test_fraction > 0 and len(y) >= 4 and (
+                self.config.regression or np.unique(y, return_counts=True)[1].min() >= 2):
             Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=self.config.test_fraction, seed=self.config.seed)
             X, y = np.concatenate([Xtr, Xte]), np.concatenate([ytr, yte])
             test = np.r_[np.zeros(len(ytr), bool), np.ones(len(yte), bool)]
         else:
             test = np.zeros(len(y), bool)
-        self.X, self.y, self.test = X.astype(np.float32), y.astype(np.int64), test
+        self.X, self.y, self.test = X.astype(np.float32), y.astype(_target_dtype(self.config)), test
         self.custom, self.points_version = True, self.points_version + 1
         self._loader()
 
     def clear(self):
-        self.set_points(np.zeros((0, 2), np.float32), np.zeros(0, np.int64))
+        self.set_points(np.zeros((0, 2), np.float32), np.zeros(0, _target_dtype(self.config)))
         self.scaling = self.csv_labels = None
 
     # ------------------------------------------------------------------ training
@@ -362,22 +440,35 @@ class Session:
                 o = self.model(Tensor(self._inputs()[mask]))
                 value = self.objective(o, self.y[mask]).item()
                 out[name] = value if math.isfinite(value) else None
-                acc = float(np.mean(self.objective.predict(o.data) == self.y[mask]))
+                acc = None if self.config.regression else float(np.mean(self.objective.predict(o.data) == self.y[mask]))
                 out[name.replace("loss", "accuracy")] = acc
         return out
 
     def _pictures(self, neurons):
-        """P(B) on the boundary grid, and each neuron's output on the coarser grid (int8, with its scale)."""
+        """The output on the boundary grid (uint8 ``boundary``, read as ``boundary_kind`` says), and each neuron's
+        output on the coarser grid (int8, with its scale).
+
+        ``boundary_kind``: "probability" (two classes: round(255·P(B))), "regions" (more classes: each place's
+        likeliest class k and its probability P, packed as 51·k + round(50·P)), "value" (regression:
+        round(127.5·(ŷ + 1)), ŷ clipped to [-1, 1])."""
         from ..autograd.grad_mode import no_grad
         from ..nn.activation import Identity, ReLU, Sigmoid, Tanh
         from ..nn.linear import Linear
         from ..tensor import Tensor
         from .schema import b64
         with no_grad():
-            grid = _grid_features(BOUNDARY, self.config.features)
-            p = self.objective.probabilities(self.model(Tensor(grid)).data)[:, 1]                  # P(B)
-            boundary = np.nan_to_num(np.round(p * 255), nan=128).astype(np.uint8)
-            out = {"boundary": b64(boundary.reshape(BOUNDARY, BOUNDARY), np.uint8)}
+            c = self.config
+            o = self.model(Tensor(_grid_features(BOUNDARY, c.features))).data
+            if c.regression:
+                kind, boundary = "value", np.round(127.5 * (np.clip(np.nan_to_num(o[:, 0]), -1, 1) + 1))
+            elif c.classes == 2:
+                p = self.objective.probabilities(o)[:, 1]                                          # P(B)
+                kind, boundary = "probability", np.nan_to_num(np.round(p * 255), nan=128)
+            else:
+                P = np.nan_to_num(self.objective.probabilities(o), nan=0.0)
+                kind, boundary = "regions", 51 * P.argmax(1) + np.round(50 * np.clip(P.max(1), 0, 1))
+            out = {"boundary": b64(boundary.astype(np.uint8).reshape(BOUNDARY, BOUNDARY), np.uint8),
+                   "boundary_kind": kind}
             if not neurons:
                 return out
             x, maps, layers = Tensor(_grid_features(NEURON, self.config.features)), [], list(self.model)
@@ -386,13 +477,16 @@ class Session:
                 nxt = layers[i + 1] if i + 1 < len(layers) else None
                 if isinstance(layer, (Tanh, Sigmoid, ReLU, Identity)):
                     maps.append(("hidden", x.data))
-                elif isinstance(layer, Linear) and nxt is None:
-                    maps.append(("output", self.objective.probabilities(x.data)[:, 1:]))   # P(B), (G², 1)
+                elif isinstance(layer, Linear) and nxt is None and c.regression:
+                    maps.append(("value", np.clip(x.data, -1, 1)))                           # ŷ, (G², 1)
+                elif isinstance(layer, Linear) and nxt is None:                             # P(B), (G², 1); or
+                    P = self.objective.probabilities(x.data)                                 # P(class k), (G², K)
+                    maps.append(("output", P[:, 1:] if c.classes == 2 else P))
         result = []
         for kind, a in maps:                                     # a: (G², units)
             a = np.nan_to_num(a.astype(np.float64))
             scale = np.maximum(np.abs(a).max(0), 1e-12)
-            if self.config.activation in ("tanh", "sigmoid") or kind == "output":
+            if self.config.activation in ("tanh", "sigmoid") or kind != "hidden":
                 scale = np.ones_like(scale)                      # a fixed colour scale: the range is known
             q = np.round(a / scale * 127).astype(np.int8).T.reshape(-1, NEURON, NEURON)
             result.append({"kind": kind, "scale": [float(s) for s in scale], **b64(q, np.int8)})
@@ -436,8 +530,9 @@ class Session:
                "test_points": int(self.test.sum()), "parameters": self.model.num_parameters(), **losses,
                **self._pictures(neurons)}
         if points:
+            target = (lambda v: round(float(v), 4)) if self.config.regression else int     # a number, or a class
             out.update(config=asdict(self.config), history=self.history, custom=self.custom,
-                       points=[[round(float(a), 4), round(float(b), 4), int(c), bool(t)]
+                       points=[[round(float(a), 4), round(float(b), 4), target(c), bool(t)]
                                for (a, b), c, t in zip(self.X, self.y, self.test)],
                        csv_labels=self.csv_labels, scaling=self.scaling)
         return out
@@ -475,7 +570,7 @@ def _create(sessions, payload):
     config = Config.parse(payload.get("config", {}))
     session = sessions.create(config)
     if "points" in payload:                                      # a shared URL's own points
-        session.set_points(*parse_points({"add": payload["points"]}))
+        session.set_points(*parse_points({"add": payload["points"]}, config))
     return session.state(points=True)
 
 
@@ -490,16 +585,20 @@ def _points(sessions, payload, sid):
     if flag(payload, "clear", False):
         s.clear()
     if "add" in payload:
-        s.add_points(*parse_points(payload))
+        s.add_points(*parse_points(payload, s.config))
     return s.state(points=True)
 
 
 def _csv(sessions, payload, sid):
     s = sessions.get(sid)
-    X, y, labels, scaling = parse_csv(payload.get("csv"))
+    X, y, labels, scaling = parse_csv(payload.get("csv"), regression=s.config.regression)
+    classes = s.config.classes if s.config.regression else len(labels)
+    rebuild = classes != s.config.classes
+    s.config = replace(s.config, dataset="custom", classes=classes)   # the page and its address now say so
     s.set_points(X, y)
     s.csv_labels, s.scaling = labels, scaling
-    s.config = replace(s.config, dataset="custom")           # the page and its address now say so
+    if rebuild:                                              # one output per class: a fresh network
+        s.reset()
     return s.state(points=True)
 
 
@@ -525,15 +624,18 @@ def _reset(sessions, payload, sid):
 
 
 PAGE = Page("playground", "/playground", "playground.html", "Playground", summary=(
-    "Points of two classes in the plane; click to add more. A network of your choice learns the boundary while "
-    "you watch every neuron and both losses."), routes=(
+    "Points of two classes (or up to five, or numbers to predict) in the plane; click to add more. A network of "
+    "your choice learns the boundary while you watch every neuron and both losses."), routes=(
     Route("POST", "/api/playground/sessions", _create, "{config} -> a new session and its state", CSV_LIMIT),
     Route("GET", "/api/playground/{sid}", lambda sessions, _, sid: sessions.get(sid).state(points=True),
           "the state, with points, config and history"),
     Route("POST", "/api/playground/{sid}/config", _config,
           "{config} -> a fresh network (new data if the data settings changed)"),
-    Route("POST", "/api/playground/{sid}/points", _points, '{"add": [[x, y, label], ...]} or {"clear": true}'),
-    Route("POST", "/api/playground/{sid}/csv", _csv, '{"csv": text}: two feature columns and a label', CSV_LIMIT),
+    Route("POST", "/api/playground/{sid}/points", _points,
+          '{"add": [[x, y, label], ...]} (label: a class 0, 1, ...; in regression a number in [-1, 1]) '
+          'or {"clear": true}'),
+    Route("POST", "/api/playground/{sid}/csv", _csv,
+          '{"csv": text}: two feature columns and a label (2-5 classes; in regression a number)', CSV_LIMIT),
     Route("POST", "/api/playground/{sid}/step", _step,
           '{"steps": k, "neurons": bool} -> the state after up to k steps (steps_run, capped: at most 0.1 s)',
           frame=True),

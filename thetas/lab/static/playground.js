@@ -6,8 +6,14 @@
   const $ = s => document.querySelector(s);
   const PLANE = 2, LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   const BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-  const DATASETS = ["xor", "circles", "spiral", "moons", "gaussians", "custom"];
-  const DEFAULTS = { dataset: "xor", points: 200, noise: 0.1, seed: 0, test_fraction: 0.25, hidden: [4, 4],
+  const DATASETS = { classification: ["xor", "circles", "spiral", "moons", "gaussians", "custom"],
+                     regression: ["plane", "bumps", "custom"] };
+  const MANY_CLASSES = ["spiral", "gaussians", "custom"];       // where 3 to 5 classes can be chosen
+  // the classes' colours (Okabe & Ito's, safe for colour-blind eyes) and, past A and B, their shapes too
+  const NAMES = "ABCDE", CLASS_COLOURS = [null, null, [0, 158, 115], [204, 121, 167], [240, 228, 66]];
+  const EDGES = ["#8a4b00", "#04466f", "#00513b", "#7a3a62", "#6b6300"];
+  const SHAPES = ["circle", "circle", "triangle", "square", "diamond"];
+  const DEFAULTS = { problem: "classification", dataset: "xor", classes: 2, points: 200, noise: 0.1, seed: 0, test_fraction: 0.25, hidden: [4, 4],
                      activation: "tanh", loss: "bce", optimizer: "adam", lr: 0.03, batch_size: 16, dropout: 0,
                      features: ["x1", "x2"], regularization: "none", reg_rate: 0 };
   // what the network may read of a point (x₁, x₂): each one's value over the plane, as (x₁, x₂) -> number
@@ -16,7 +22,10 @@
                     ["sinx1", "sin x₁", (a, b) => Math.sin(a)], ["sinx2", "sin x₂", (a, b) => Math.sin(b)]];
   const RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   // a data set's own starting network, where the page's default (4, 4) does not solve it in 20 s of play
-  const DATASET_SETUP = { spiral: { hidden: [8, 8] } };
+  const DATASET_SETUP = { spiral: { hidden: [8, 8] }, bumps: { hidden: [8, 8] } };
+  // a problem's own starting point: its first data set and a loss it can use
+  const PROBLEM_SETUP = { classification: { dataset: "xor", loss: "bce", classes: 2 },
+                          regression: { dataset: "plane", loss: "mse" } };
   const MAX_URL_POINTS = 500, MAX_CSV_BYTES = 200000;
 
   let cfg = { ...DEFAULTS }, sid = null, points = [], custom = false;
@@ -24,33 +33,46 @@
   let playing = false, frames = 0, rendered = "", busy = false, trainPoints = 0, shown = null, lastLayers = null;
   let wanted = null, configs = Promise.resolve();
   let upsTimes = [];
+  const classColour = k => (k === 0 ? Lab.A : k === 1 ? Lab.B : CLASS_COLOURS[k]);
+  const regression = () => cfg.problem === "regression";
 
   // ------------------------------------------------------------------ the URL's hash <-> the setup
-  function packPoints(pts) {             // 4 bytes a point: x, y in 12 bits each, label, test
-    const bytes = new Uint8Array(4 * pts.length);
+  // 5 bytes a point ("p2"): x, y in 12 bits each, the test flag, then a byte for the label (a class, or the
+  // regression target t in [-1, 1] as round(127.5 (t + 1))); "pts" (4 bytes: 1 bit of label) is still read
+  function packPoints(pts, reg) {
+    const bytes = new Uint8Array(5 * pts.length);
     pts.forEach((p, i) => {
       const qx = Math.round((p[0] + PLANE) / (2 * PLANE) * 4095), qy = Math.round((p[1] + PLANE) / (2 * PLANE) * 4095);
-      const v = (qx << 14) | (qy << 2) | (p[2] << 1) | (p[3] ? 1 : 0);
-      bytes[4 * i] = (v >>> 24) & 255; bytes[4 * i + 1] = (v >>> 16) & 255; bytes[4 * i + 2] = (v >>> 8) & 255; bytes[4 * i + 3] = v & 255;
+      const v = (qx << 13) | (qy << 1) | (p[3] ? 1 : 0);
+      bytes[5 * i] = (v >>> 17) & 255; bytes[5 * i + 1] = (v >>> 9) & 255; bytes[5 * i + 2] = (v >>> 1) & 255;
+      bytes[5 * i + 3] = ((v & 1) << 7);
+      bytes[5 * i + 4] = reg ? Math.round(127.5 * (Math.max(-1, Math.min(1, p[2])) + 1)) : p[2];
     });
     return Lab.b64bytes(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
-  function unpackPoints(s) {
+  function unpackPoints(s, version, reg) {
     const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
-    const pts = [];
-    for (let i = 0; i + 3 < bin.length; i += 4) {
-      const v = ((bin.charCodeAt(i) << 24) | (bin.charCodeAt(i + 1) << 16) | (bin.charCodeAt(i + 2) << 8) | bin.charCodeAt(i + 3)) >>> 0;
-      const qx = (v >>> 14) & 4095, qy = (v >>> 2) & 4095;
-      pts.push([qx / 4095 * 2 * PLANE - PLANE, qy / 4095 * 2 * PLANE - PLANE, (v >>> 1) & 1, v & 1]);
+    const at = i => bin.charCodeAt(i), pts = [], xy = q => q / 4095 * 2 * PLANE - PLANE;
+    if (version === 1) {
+      for (let i = 0; i + 3 < bin.length; i += 4) {
+        const v = ((at(i) << 24) | (at(i + 1) << 16) | (at(i + 2) << 8) | at(i + 3)) >>> 0;
+        pts.push([xy((v >>> 14) & 4095), xy((v >>> 2) & 4095), (v >>> 1) & 1, v & 1]);
+      }
+      return pts;
+    }
+    for (let i = 0; i + 4 < bin.length; i += 5) {
+      const v = (at(i) << 17) | (at(i + 1) << 9) | (at(i + 2) << 1) | (at(i + 3) >>> 7);
+      const label = reg ? Math.round((at(i + 4) / 127.5 - 1) * 100) / 100 : at(i + 4);
+      pts.push([xy((v >>> 13) & 4095), xy((v >>> 1) & 4095), label, v & 1]);
     }
     return pts;
   }
   function writeHash() {
-    const q = new URLSearchParams({ dataset: cfg.dataset, points: cfg.points, noise: cfg.noise, seed: cfg.seed,
+    const q = new URLSearchParams({ problem: cfg.problem, dataset: cfg.dataset, classes: cfg.classes, points: cfg.points, noise: cfg.noise, seed: cfg.seed,
       test: cfg.test_fraction, hidden: cfg.hidden.join(","), activation: cfg.activation, loss: cfg.loss,
       optimizer: cfg.optimizer, lr: cfg.lr, batch: cfg.batch_size, dropout: cfg.dropout,
       features: cfg.features.join(","), reg: cfg.regularization, rate: cfg.reg_rate });
-    if (custom && points.length <= MAX_URL_POINTS) q.set("pts", packPoints(points));
+    if (custom && points.length <= MAX_URL_POINTS) q.set("p2", packPoints(points, regression()));
     history.replaceState(null, "", "#" + q.toString());
   }
   function readHash() {
@@ -58,14 +80,19 @@
     const c = { ...DEFAULTS };
     const num = (k, key) => { if (q.has(k) && q.get(k) !== "" && Number.isFinite(+q.get(k))) c[key] = +q.get(k); };
     if (q.has("dataset")) c.dataset = q.get("dataset");
-    num("points", "points"); num("noise", "noise"); num("seed", "seed"); num("test", "test_fraction");
+    if (q.has("problem")) c.problem = q.get("problem");
+    num("classes", "classes"); num("points", "points"); num("noise", "noise"); num("seed", "seed"); num("test", "test_fraction");
     num("lr", "lr"); num("batch", "batch_size"); num("dropout", "dropout"); num("rate", "reg_rate");
     if (q.has("features") && q.get("features")) c.features = q.get("features").split(",");
     if (q.has("reg")) c.regularization = q.get("reg");
     if (q.has("hidden")) c.hidden = q.get("hidden") === "" ? [] : q.get("hidden").split(",").map(Number);
     for (const k of ["activation", "loss", "optimizer"]) if (q.has(k)) c[k] = q.get(k);
     let pts = null;
-    if (q.has("pts")) { try { pts = unpackPoints(q.get("pts")); } catch (e) { Lab.showError("the points in the address could not be read"); } }
+    for (const [key, version] of [["pts", 1], ["p2", 2]]) {
+      if (q.has(key)) {
+        try { pts = unpackPoints(q.get(key), version, c.problem === "regression"); } catch (e) { Lab.showError("the points in the address could not be read"); }
+      }
+    }
     return { config: c, points: pts };
   }
 
@@ -124,12 +151,15 @@
     $("#s-loss").textContent = Lab.fmt(st.loss, 4);
     $("#s-test-loss").textContent = Lab.fmt(st.test_loss, 4);
     $("#s-acc").textContent = st.accuracy === null ? "–" : `${Math.round(100 * st.accuracy)}%`;
+    $("#s-acc").parentElement.hidden = regression();
     $("#s-test-acc").textContent = st.test_accuracy === null ? "–" : `${Math.round(100 * st.test_accuracy)}%`;
     trainPoints = st.train_points;
     $("#out-note").textContent = `${st.train_points} training + ${st.test_points} test points · ${st.parameters} thetas`;
     if (st.diverged) { stop(); Lab.showError("The loss is no longer a finite number: the learning rate is too large. Lower it, then Reset."); }
-    if (st.csv_labels) $("#data-note").textContent = `CSV: class A = ${st.csv_labels[0]}, B = ${st.csv_labels[1]}; ` +
-      st.scaling.map(s => `${s.column} from [${Lab.fmt(s.min)}, ${Lab.fmt(s.max)}]`).join(", ") + " scaled into the plane";
+    if (st.scaling) $("#data-note").textContent = "CSV: " +
+      (st.csv_labels ? st.csv_labels.map((v, k) => `class ${NAMES[k]} = ${v}`).join(", ") + "; " : "") +
+      st.scaling.map((s, j) => `${s.column} from [${Lab.fmt(s.min)}, ${Lab.fmt(s.max)}]`).join(", ") +
+      (st.csv_labels ? " scaled into the plane" : " scaled into the plane and [-1, 1]");
     else if (st.points) $("#data-note").textContent = custom ? "your own points" : "";
   }
 
@@ -174,21 +204,28 @@
   // ------------------------------------------------------------------ the plane
   const plane = $("#plane");
   const toPx = (x, y) => [(x + PLANE) / (2 * PLANE) * plane.width, (PLANE - y) / (2 * PLANE) * plane.height];
-  let boundary = null;
+  let boundary = null, boundaryKind = "probability";
+  // the output over the plane as its kind says: P(B) (two classes), the likeliest class and its probability
+  // (more classes), or ŷ (regression); "discretize" shows the decision alone (regression: the sign of ŷ)
+  function outputColour(kind, hard) {
+    if (kind === "regions") return v => {
+      const k = Math.floor(v / 51), p = (v % 51) / 50, floor = 1 / cfg.classes;
+      return Lab.mix([255, 255, 255], classColour(k), hard ? 0.6 : 0.1 + 0.6 * Math.max(0, (p - floor) / (1 - floor)));
+    };
+    return v => Lab.mix([255, 255, 255], Lab.diverging(hard ? (v > 127.5 ? 1 : -1) : 2 * v / 255 - 1), 0.6);
+  }
   function drawPlane(st) {
-    if (st && st.boundary) boundary = st.boundary;
+    if (st && st.boundary) { boundary = st.boundary; boundaryKind = st.boundary_kind || "probability"; }
     const g = plane.getContext("2d");
     const hard = $("#discretize").checked;               // P(B) > 1/2 or not: the decision itself
     const big = shown && lastLayers && lastLayers[shown.layer];
     if (big) {                                           // a neuron shown large: its output over the plane
       const q = Lab.decode(big), n = big.shape[1];
-      const sig = big.kind === "output" || cfg.activation === "sigmoid";
-      Lab.heatmap(plane, q, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(sig ? 2 * (v / 127) - 1 : v / 127), 0.6),
+      Lab.heatmap(plane, q, n, n, v => Lab.mix([255, 255, 255], neuronColour(big, shown.unit)(v), 0.6),
                   { offset: shown.unit * n * n, smooth: true });
     } else if (boundary) {
       const p = Lab.decode(boundary), n = boundary.shape[0];
-      Lab.heatmap(plane, p, n, n, v => Lab.mix([255, 255, 255], Lab.diverging(hard ? (v > 127.5 ? 1 : -1) : 2 * v / 255 - 1), 0.6),
-                  { smooth: !hard });
+      Lab.heatmap(plane, p, n, n, outputColour(boundaryKind, hard), { smooth: !hard && boundaryKind !== "regions" });
     } else { g.fillStyle = "#fff"; g.fillRect(0, 0, plane.width, plane.height); }
     $("#plane-note").textContent = big ? `showing ${shown.name} over the plane: click it again, or here, for the output` : "";
     $("#plane-note").hidden = !big;
@@ -202,24 +239,34 @@
       const [x] = toPx(t, 0), [, y] = toPx(0, t);
       g.beginPath(); g.moveTo(x, 0); g.lineTo(x, plane.height); g.moveTo(0, y); g.lineTo(plane.width, y); g.stroke();
     }
-    const showTest = $("#show-test").checked;
+    const showTest = $("#show-test").checked, reg = regression();
     for (const p of points) {
       if (p[3] && !showTest) continue;
       const [x, y] = toPx(p[0], p[1]);
-      g.beginPath(); g.arc(x, y, 4, 0, 2 * Math.PI);
-      g.fillStyle = Lab.css(p[2] ? Lab.B : Lab.A); g.fill();
-      // an edge in a dark shade of the class's own colour: the orange reads on white (2.3:1 alone)
-      g.lineWidth = p[3] ? 1.5 : 1; g.strokeStyle = p[3] ? "#000" : (p[2] ? "#04466f" : "#8a4b00"); g.stroke();
+      // a class's colour and shape (regression: the target's colour, orange −1 to blue +1), with an edge in a
+      // dark shade of it: the orange and the yellow read on white (2.3:1 alone)
+      mark(g, x, y, reg ? "circle" : SHAPES[p[2]]);
+      g.fillStyle = Lab.css(reg ? Lab.diverging(p[2]) : classColour(p[2])); g.fill();
+      g.lineWidth = p[3] ? 1.5 : 1; g.strokeStyle = p[3] ? "#000" : (reg ? "#333" : EDGES[p[2]]); g.stroke();
     }
+  }
+  function mark(g, x, y, shape) {
+    g.beginPath();
+    if (shape === "triangle") { g.moveTo(x, y - 5.5); g.lineTo(x + 5, y + 3.5); g.lineTo(x - 5, y + 3.5); g.closePath(); }
+    else if (shape === "square") g.rect(x - 4, y - 4, 8, 8);
+    else if (shape === "diamond") { g.moveTo(x, y - 5.5); g.lineTo(x + 5, y); g.lineTo(x, y + 5.5); g.lineTo(x - 5, y); g.closePath(); }
+    else g.arc(x, y, 4, 0, 2 * Math.PI);
   }
   plane.addEventListener("click", async e => {
     const r = plane.getBoundingClientRect();
     const x = ((e.clientX - r.left) / r.width) * 2 * PLANE - PLANE, y = PLANE - ((e.clientY - r.top) / r.height) * 2 * PLANE;
     await addPoint(x, y, e.shiftKey);
   });
-  // one point of the chosen class (the other one with Shift): drawn at once, taken back if the server refuses it
+  // one point of the chosen class (Shift: the other of A and B; regression: the chosen target t): drawn at once,
+  // taken back if the server refuses it
   async function addPoint(x, y, other) {
-    const label = other ? 1 - addClass() : addClass();
+    const chosen = addClass();
+    const label = regression() ? +$("#add-target").value : other && chosen < 2 ? 1 - chosen : chosen;
     points.push([x, y, label, false]);
     drawPlane();
     try { apply(await call("/points", { add: [[x, y, label]] })); writeHash(); } catch (err) { points.pop(); drawPlane(); }
@@ -242,7 +289,30 @@
   $("#show-test").addEventListener("change", () => drawPlane());
   $("#discretize").addEventListener("change", () => drawPlane());
   $("#plane-note").addEventListener("click", () => { shown = null; markShown(); drawPlane(); });
-  function addClass() { return $("#add-b").checked ? 1 : 0; }
+  function addClass() {
+    const on = document.querySelector('#add-classes input:checked');
+    return on ? +on.value : 0;
+  }
+  function classRadios() {                             // one radio per class: no Shift key needed (touch screens)
+    const box = $("#add-classes"), n = regression() ? 0 : cfg.classes;
+    if (box.childElementCount !== n) {
+      const was = Math.min(addClass(), Math.max(0, n - 1));
+      box.replaceChildren(...[...Array(n).keys()].map(k => Lab.el("label", {},
+        Lab.el("input", { type: "radio", name: "add-class", id: `add-${NAMES[k].toLowerCase()}`, value: k, ...(k === was ? { checked: "" } : {}) }),
+        ` class ${NAMES[k]} `)));
+    }
+    $("#add-target-label").hidden = !regression();
+  }
+  $("#add-target").addEventListener("input", e => { $("#v-target").textContent = e.target.value; });
+  // a neuron's colours: a class's probability from white to its colour; P(B) and the hidden units diverging
+  function neuronColour(layer, unit) {
+    if (layer.kind === "output" && cfg.classes > 2) return v => Lab.mix([255, 255, 255], classColour(unit), v / 127);
+    const sig = layer.kind === "output" || (layer.kind === "hidden" && cfg.activation === "sigmoid");
+    return v => Lab.diverging(sig ? 2 * (v / 127) - 1 : v / 127);
+  }
+  function outputName(unit) {
+    return regression() ? "the output ŷ" : cfg.classes > 2 ? `the output P(${NAMES[unit]})` : "the output P(B)";
+  }
   function markShown() {
     for (const c of document.querySelectorAll("#neurons canvas[data-layer]"))
       c.classList.toggle("shown", !!shown && +c.dataset.layer === shown.layer && +c.dataset.unit === shown.unit);
@@ -252,14 +322,14 @@
     if (!c) return;
     const layer = +c.dataset.layer, unit = +c.dataset.unit;
     shown = shown && shown.layer === layer && shown.unit === unit ? null :
-      { layer, unit, name: layer === cfg.hidden.length ? "the output P(B)" : `neuron ${unit + 1} of hidden layer ${layer + 1}` };
+      { layer, unit, name: layer === cfg.hidden.length ? outputName(unit) : `neuron ${unit + 1} of hidden layer ${layer + 1}` };
     markShown();
     drawPlane();
   });
 
   // ------------------------------------------------------------------ the neurons
   function drawNeurons(layers) {
-    const shape = cfg.hidden.join(",") + "|" + cfg.activation + "|" + cfg.features.join(",");
+    const shape = [cfg.hidden.join(","), cfg.activation, cfg.features.join(","), cfg.problem, cfg.classes].join("|");
     const box = $("#neurons");
     if (rendered !== shape) {
       rendered = shape;
@@ -290,8 +360,13 @@
                                                                      title: "click: show it large on the output" }));
         box.append(col);
       });
-      const out = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text: "output P(B)" }),
-                         Lab.el("canvas", { width: 52, height: 52, "data-layer": cfg.hidden.length, "data-unit": 0 }));
+      const outputs = regression() || cfg.classes === 2 ? 1 : cfg.classes;
+      const out = Lab.el("div", { class: "neuron-col" }, Lab.el("div", { class: "lab", text:
+        regression() ? "output ŷ" : outputs === 1 ? "output P(B)" : "output softmax" }));
+      for (let u = 0; u < outputs; u++) {
+        out.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": cfg.hidden.length, "data-unit": u,
+                                      title: `${outputName(u).replace("the output ", "")}: click to show it large` }));
+      }
       box.append(out);
       $("#net-note").textContent = `${cfg.hidden.length} hidden layer${cfg.hidden.length === 1 ? "" : "s"}` +
         ` · at most 6 layers of 32`;
@@ -302,11 +377,9 @@
     if (shown) drawPlane();
     layers.forEach((layer, li) => {
       const q = Lab.decode(layer), n = layer.shape[1];
-      const sig = layer.kind === "output" || cfg.activation === "sigmoid";
-      const colour = v => Lab.diverging(sig ? 2 * (v / 127) - 1 : v / 127);
       for (let u = 0; u < layer.shape[0]; u++) {
         const c = box.querySelector(`canvas[data-layer="${li}"][data-unit="${u}"]`);
-        if (c) Lab.heatmap(c, q, n, n, colour, { offset: u * n * n, smooth: true });
+        if (c) Lab.heatmap(c, q, n, n, neuronColour(layer, u), { offset: u * n * n, smooth: true });
       }
     });
   }
@@ -331,13 +404,13 @@
       };
       const sources = [[...box.querySelectorAll("button.feature.on")]];
       cfg.hidden.forEach((_, li) => sources.push([...box.querySelectorAll(`canvas[data-layer="${li}"]`)]));
-      const out = box.querySelector(`canvas[data-layer="${cfg.hidden.length}"]`);
+      const outs = [...box.querySelectorAll(`canvas[data-layer="${cfg.hidden.length}"]`)];
       const names = [cfg.features.map(f => (FEATURES.find(x => x[0] === f) || [f, f])[1]),
                      ...cfg.hidden.map((n, li) => [...Array(n).keys()].map(u => `neuron ${u + 1} of hidden layer ${li + 1}`))];
       const links = [];
       weights.forEach((W, layer) => {
-        const targets = layer < cfg.hidden.length ? sources[layer + 1] : [out];
-        const two = layer === cfg.hidden.length && W.length === 2;      // softmax: P(B) reads w_B − w_A
+        const targets = layer < cfg.hidden.length ? sources[layer + 1] : outs;
+        const two = layer === cfg.hidden.length && W.length === 2 && cfg.classes === 2;   // softmax: P(B) reads w_B − w_A
         (two ? [W[1]] : W).forEach((row, unit) => row.forEach((_, source) => {
           const a = sources[layer][source], b = targets[unit];
           if (!a || !b) return;
@@ -347,7 +420,7 @@
                            class: two ? "link fixed" : "link" }).forEach(([k, v]) => line.setAttribute(k, v));
           const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
           line.append(title);
-          const to = layer < cfg.hidden.length ? names[layer + 1][unit] : "the output";
+          const to = layer < cfg.hidden.length ? names[layer + 1][unit] : outs.length > 1 ? `the output for class ${NAMES[unit]}` : "the output";
           links.push({ line, title, layer, unit, source, two, what: `from ${names[layer][source]} to ${to}` });
         }));
       });
@@ -427,12 +500,28 @@
     $("#noise").value = cfg.noise; $("#v-noise").textContent = cfg.noise;
     $("#test_fraction").value = cfg.test_fraction; $("#v-test").textContent = `${Math.round(100 * cfg.test_fraction)}%`;
     $("#seed").value = cfg.seed;
+    $("#problem").value = cfg.problem;
+    $("#classes").value = `${cfg.classes}`;
+    $("#classes-label").hidden = regression();
+    $("#classes").disabled = !MANY_CLASSES.includes(cfg.dataset);
+    $("#classes").title = $("#classes").disabled ? `${cfg.dataset} has two classes: spiral, gaussians and your own points take 3 to 5` : "";
+    for (const o of $("#loss").options) o.disabled = regression() && !["mse", "mae"].includes(o.value);
+    $("#csv-what").textContent = regression() ? "your own data: a CSV with x1, x2 and a number to predict"
+                                              : "your own data: a CSV with x1, x2, label (2 to 5 classes)";
+    const sets = DATASETS[cfg.problem] || DATASETS.classification;
+    if ($("#datasets").dataset.problem !== cfg.problem) {
+      $("#datasets").dataset.problem = cfg.problem;
+      $("#datasets").replaceChildren(...sets.map(name => Lab.el("button", { text: name, "data-name": name,
+        onclick: () => setConfig({ dataset: name, ...(DATASET_SETUP[name] || {}),
+                                   ...(MANY_CLASSES.includes(name) ? {} : { classes: 2 }) }, true) })));
+    }
     for (const b of $("#datasets").children) b.classList.toggle("on", b.dataset.name === cfg.dataset);
+    classRadios();
   }
-  for (const name of DATASETS) {
-    $("#datasets").append(Lab.el("button", { text: name, "data-name": name,
-                                             onclick: () => setConfig({ dataset: name, ...(DATASET_SETUP[name] || {}) }, true) }));
-  }
+  $("#problem").addEventListener("change", e => setConfig({ problem: e.target.value, ...PROBLEM_SETUP[e.target.value],
+                                                            ...(DATASET_SETUP[PROBLEM_SETUP[e.target.value].dataset] || {}) }, true));
+  $("#classes").addEventListener("change", e => setConfig({ classes: +e.target.value,
+    ...(+e.target.value > 2 && cfg.loss === "bce" ? { loss: "cross_entropy" } : {}) }, cfg.dataset !== "custom"));
   for (const k of ["activation", "loss", "optimizer"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: e.target.value }));
   for (const k of ["lr", "batch_size", "dropout", "reg_rate"]) $(`#${k}`).addEventListener("change", e => setConfig({ [k]: +e.target.value }));
   $("#regularization").addEventListener("change", e => setConfig({ regularization: e.target.value,
