@@ -68,10 +68,11 @@ def screenshots(tmp_path):
     return folder
 
 
-def serious_violations(page):
-    """axe-core's serious and critical accessibility violations on ``page`` as it is now, one line each (rule,
-    how many elements, the first few); skips without axe-playwright-python (the 'test' extra has it)."""
+def serious_violations(page, rules=()):
+    """axe-core's serious and critical accessibility violations on ``page`` as it is now, and those of ``rules``
+    (rule ids, e.g. "heading-order", whatever their impact), one line each (rule, how many elements, the first
+    few); skips without axe-playwright-python (the 'test' extra has it)."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="pip install axe-playwright-python")
     found = axe.Axe().run(page).response["violations"]
     return [f"{v['impact']} {v['id']} ({len(v['nodes'])}): {[n['target'] for n in v['nodes'][:3]]}"
-            for v in found if v["impact"] in ("serious", "critical")]
+            for v in found if v["impact"] in ("serious", "critical") or v["id"] in rules]
