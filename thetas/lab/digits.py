@@ -4,10 +4,15 @@
     result = model.predict(pixels)          # pixels: uint8 (H, W), 0 = paper, 255 = ink
     result["guesses"]                        # [{"label": "1", "probability": 0.97}, {"label": "7", ...}]
     model.unit(pixels, layer=1, unit=[0, 14, 14])   # one conv unit: patch, kernel, weighted sum, activation
+    model.unit(pixels, layer=5, unit=[3])["feeds"]  # the units of the layer before that feed it, by weight
+    model.filters()                                  # every conv layer's kernels: the shared weights it learned
 
 Layers as the page shows them (``layer_groups``): the input; each conv layer with its activation (feature maps,
 C × H × W); each pooling layer; each dense layer with its activation; the output layer's softmax. Flatten and
 Dropout (the identity in evaluation) are folded into their neighbours.
+
+The page's "watch it learn" (a LeNet trained live, ``training.LiveTraining``) answers through the same routes: a
+request with ``"model": "live"`` is answered by this client's live model instead of the page's.
 """
 from pathlib import Path
 
@@ -20,11 +25,13 @@ from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..tensor import Tensor
 from .pages import Page, Route
-from .schema import LabError, b64, int_list, invalid, number
+from .schema import LabError, b64, choice, int_list, invalid, number
+from .training import LIVE_MIN_STEPS, LIVE_STEPS
 
 _ACTS = (ReLU, Tanh, Sigmoid, LeakyReLU, Identity)
 _ACT_NAMES = {ReLU: "ReLU", Tanh: "tanh", Sigmoid: "sigmoid", LeakyReLU: "leaky ReLU", Identity: "identity"}
 MAX_PIXELS = 200 * 200   # the drawing as sent: at most this many grayscale pixels
+MAX_FEEDS = 30           # lines drawn to the units that feed a unit: the strongest this many, by |w·x|
 
 
 def eight_by_eight(image28):
@@ -44,6 +51,17 @@ def _padding(layer, kernel):
     if p == "same":
         return (kernel[0] - 1) // 2, (kernel[1] - 1) // 2
     return _pairs(p)
+
+
+def conv_filters(model):
+    """Every conv layer's filters, in order: ``[{"title", "shape": [F, C, kh, kw], "kernels": b64}]``. A filter is
+    a set of shared weights (the lecture's convolution: weights "shared for different neurons"): one kh × kw kernel
+    per input map, the same at every position of its feature map, so a conv layer of F filters learns F·C·kh·kw
+    weights (plus F biases) however large the image."""
+    convs = [m for m in model.modules() if isinstance(m, Conv2d)]
+    return [{"title": f"conv {i + 1}: {m.out_channels} filters of {m.in_channels}×{m.kernel_size[0]}×"
+                      f"{m.kernel_size[1]}", "shape": list(m.weight.data.shape), "kernels": b64(m.weight.data)}
+            for i, m in enumerate(convs)]
 
 
 class DigitModel:
@@ -94,6 +112,10 @@ class DigitModel:
                 "test_accuracy": self.accuracy, "dataset": self.dataset, "input": [self.side, self.side],
                 "classes": self.classes, "parameters": self.model.num_parameters(),
                 "layers": [{k: g[k] for k in ("kind", "title", "shape", "modules", "output")} for g in self.groups]}
+
+    def filters(self):
+        """The learned filters of every conv layer (``conv_filters``), for the page's gallery."""
+        return {"source": self.source, "accuracy": self.accuracy, "layers": conv_filters(self.model)}
 
     # ------------------------------------------------------------------ running it
     def preprocess(self, pixels):
@@ -207,6 +229,11 @@ class DigitModel:
                        activation_name=_ACT_NAMES[type(act[1])] if act else "none",
                        shared=f"the same {kernel.size + 1} weights (kernel {f} and its bias) at every one of the "
                               f"{z_all.shape[1] * z_all.shape[2]} positions of feature map {f}")
+            c, di, dj = np.meshgrid(*map(np.arange, kernel.shape), indexing="ij")    # the kernel's (C, kh, kw)
+            rows, cols = i * sh - ph + di, j * sw - pw + dj                  # where each weight lands in x
+            seen = (rows >= 0) & (rows < x.shape[1]) & (cols >= 0) & (cols < x.shape[2])   # not the zero padding
+            out["feeds"] = self._feeds(layer, x.shape, np.stack([c[seen], rows[seen], cols[seen]], 1),
+                                       kernel[seen], x[c[seen], rows[seen], cols[seen]])
         elif g["kind"] == "pool":
             c, i, j = unit
             kh, kw = module.kernel_size
@@ -214,6 +241,13 @@ class DigitModel:
             window = x[c, i * sh:i * sh + kh, j * sw:j * sw + kw]
             out.update(window=window.tolist(), activation=float(z_all[c, i, j]),
                        rule="max" if isinstance(module, MaxPool2d) else "mean")
+            r, q = np.meshgrid(np.arange(window.shape[0]), np.arange(window.shape[1]), indexing="ij")
+            if isinstance(module, MaxPool2d):       # no weights: the one that wins counts 1, the others 0
+                weights = (np.arange(window.size) == np.argmax(window)).astype(np.float32)
+            else:
+                weights = np.full(window.size, 1 / window.size, np.float32)
+            units = np.stack([np.full(window.size, c), i * sh + r.ravel(), j * sw + q.ravel()], 1)
+            out["feeds"] = self._feeds(layer, x.shape, units, weights, window.ravel())
         else:                                                   # dense or softmax: a Linear unit
             k = unit[0]
             w, v = module.weight.data[k], x.reshape(-1)
@@ -227,6 +261,9 @@ class DigitModel:
                        computed=float(z_all[k]),
                        top_inputs=[{"index": int(t), "weight": float(w[t]), "input": float(v[t]),
                                     "product": float(contrib[t])} for t in top])
+            units = np.stack(np.unravel_index(np.arange(v.size), self.groups[layer - 1]["shape"]), 1) \
+                if np.prod(self.groups[layer - 1]["shape"]) == v.size else None
+            out["feeds"] = self._feeds(layer, v.shape, units, w, v)
             if g["kind"] == "softmax":
                 logits = z_all.astype(np.float64)
                 p = np.exp(logits - logits.max())
@@ -237,6 +274,20 @@ class DigitModel:
                            activation_name=_ACT_NAMES[type(act[1])] if act else "none")
         out["receptive_field"] = self._receptive_field(calls, g["calls"][0], unit)
         return out
+
+    def _feeds(self, layer, shape, units, weights, inputs):
+        """The units of the layer before (``units``: one index into its output per row) that feed a unit with
+        ``weights``, given ``inputs`` (their activations on this drawing): the ``MAX_FEEDS`` strongest by |w·x|
+        (then by |w|), what the page draws as lines (colour: the sign of w; width: |w|). None when the layer before
+        is not what feeds this one (a model the page folds differently)."""
+        before = self.groups[layer - 1]
+        if units is None or (len(shape) == 3 and list(shape) != list(before["shape"])):
+            return None
+        weights, inputs = np.asarray(weights, np.float64).ravel(), np.asarray(inputs, np.float64).ravel()
+        order = np.lexsort((-np.abs(weights), -np.abs(weights * inputs)))[:MAX_FEEDS]     # the last key sorts first
+        return {"layer": layer - 1, "title": before["title"], "units": np.asarray(units)[order].tolist(),
+                "weights": [float(v) for v in weights[order]], "inputs": [float(v) for v in inputs[order]],
+                "shown": int(order.size), "of": int(weights.size), "by": "|w·x|"}
 
     def _shape_before_flatten(self, calls, index):
         """The shape of what fed layer ``index`` before it was flattened: feature maps (C, H, W), the image
@@ -296,26 +347,49 @@ def _ready(service):
     return service.model
 
 
+def _chosen(service, payload):
+    """The model a request asks for with ``"model"``: 'loaded' (the page's, the default) or 'live' (this client's
+    "watch it learn" LeNet, once it has finished or been stopped)."""
+    if choice(payload, "model", ("loaded", "live"), "loaded") == "live":
+        return service.live_model()
+    return _ready(service)
+
+
 def _predict(service, payload):
     pixels = check_pixels(payload)
-    return _ready(service).predict(pixels)
+    return _chosen(service, payload).predict(pixels)
 
 
 def _unit(service, payload):
     pixels = check_pixels(payload)
-    model = _ready(service)
+    model = _chosen(service, payload)
     layer = number(payload, "layer", 0, len(model.groups) - 1, integer=True)
     unit = int_list(payload, "unit", 1, 3, 0, 10 ** 6)
     return model.unit(pixels, layer, unit)
 
 
+def _filters(service, payload):
+    return _chosen(service, payload).filters()
+
+
 PAGE = Page("digits", "/digits", "digits.html", "Digits", summary=(
-    "Draw a digit. It is preprocessed as MNIST was made, and a LeNet guesses it; watch every layer's activations "
-    "and click a unit to see the weighted sum it computes."), routes=(
+    "Draw a digit. It is preprocessed as MNIST was made, and a LeNet guesses it; watch every layer's activations, "
+    "hover a unit to see what feeds it, and watch a LeNet learn from fresh thetas."), routes=(
     Route("GET", "/api/digits/status", lambda service, _: service.status(),
           "the digit model: ready, training (progress) or failed"),
     Route("POST", "/api/digits/predict", _predict,
-          '{"drawing": {width, height, pixels}} -> guesses, every layer', DRAWING_LIMIT),
+          '{"drawing": {width, height, pixels}, "model"?: "loaded"|"live"} -> guesses, every layer', DRAWING_LIMIT),
     Route("POST", "/api/digits/unit", _unit,
-          '{"drawing", "layer", "unit"} -> one unit\'s patch, kernel, sum', DRAWING_LIMIT),
+          '{"drawing", "layer", "unit", "model"?} -> one unit\'s patch, kernel, sum, and the units feeding it',
+          DRAWING_LIMIT),
+    Route("GET", "/api/digits/filters", _filters,
+          "?model=loaded|live -> every conv layer's kernels (the shared weights it learned)"),
+    Route("GET", "/api/digits/live", lambda service, p: service.live_status(p),
+          "this client's \"watch it learn\" LeNet: none, training (loss, test accuracy, filters), ready, failed",
+          frame=True),
+    Route("POST", "/api/digits/live/start", lambda service, p: service.live_start(p),
+          f'{{"steps": {LIVE_MIN_STEPS}-{LIVE_STEPS}, "data"?: "auto"|"mnist"|"digits"}} -> a LeNet trained live '
+          'from fresh thetas'),
+    Route("POST", "/api/digits/live/stop", lambda service, p: service.live_stop(p),
+          "{} -> stops this client's live training, if one runs (its model so far is kept)"),
 ))

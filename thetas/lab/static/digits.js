@@ -1,10 +1,15 @@
-// Digits: draw, send the drawing (140×140 grayscale bytes), show the guesses and every layer; click a unit.
+// Digits: draw (with the mouse or the keyboard), send the drawing (140×140 grayscale bytes), show the guesses and
+// every layer; hover a unit for the lines to the units that feed it, click it for what it computes. The model is
+// the page's ("loaded") or, once "watch it learn" has one, this client's live LeNet (digits-learn.js says which).
 "use strict";
 
 (() => {
   const $ = s => document.querySelector(s);
   const SEND = 140;                       // the drawing is sent as SEND × SEND bytes (the server accepts ≤ 200×200)
-  let model = null;                       // status.model: layers, classes, input size
+  let model = null;                       // the model in use: layers, classes, input size (status.model)
+  let loaded = null;                      // the page's model (status.model)
+  let which = "loaded";                   // "loaded" or "live": what the requests ask for
+  let lastDrawing = null;                 // the drawing last sent
   let result = null;                      // the last prediction
   let selected = null;                    // {layer, unit}
   let inFlight = false, again = false, inkDrawn = false;
@@ -48,6 +53,8 @@
   $("#pen").addEventListener("click", () => { mode = "pen"; $("#pen").classList.add("on"); $("#eraser").classList.remove("on"); });
   $("#eraser").addEventListener("click", () => { mode = "eraser"; $("#eraser").classList.add("on"); $("#pen").classList.remove("on"); });
   $("#clear").addEventListener("click", () => { clearPad(); showBlank(); });
+  Lab.keyPen(pad, { draw: stroke, moved: () => { if (!inFlight) predict(); }, lifted: () => predict(),
+                    cleared: () => { clearPad(); showBlank(); }, size: () => +$("#size").value });
 
   function snapshot() {
     const small = document.createElement("canvas");
@@ -70,9 +77,11 @@
     if (!drawing.any) { showBlank(); return; }
     delete drawing.any;
     inFlight = true;
+    lastDrawing = drawing;
     try {
-      result = await Lab.api("/api/digits/predict", { drawing });
+      result = await Lab.api("/api/digits/predict", { drawing, model: which });
       render(result);
+      if (hovered) askFeeds();                          // its strongest inputs depend on the drawing
       if (selected) explain(selected.layer, selected.unit, drawing);
     } catch (e) { /* the message is shown */ } finally {
       inFlight = false;
@@ -82,6 +91,7 @@
 
   function showBlank() {
     result = null;
+    unhover();
     $("#guess1").textContent = "?"; $("#guess2").textContent = "?";
     $("#prob1").textContent = $("#prob2").textContent = "";
     $("#bars").replaceChildren();
@@ -115,20 +125,24 @@
       box_.addEventListener("change", () => {
         if (box_.checked) hidden.delete(li); else hidden.add(li);
         section.hidden = !box_.checked;
+        drawFeeds();
       });
       section.hidden = hidden.has(li);
       toggles.append(Lab.el("label", {}, box_, layer.kind === "softmax" ? "softmax" : layer.title.split(":")[0]));
       views.push(makeView(layer, li, maps));
     });
     const acc = model.test_accuracy;
-    const info = [`${model.parameters.toLocaleString()} thetas`, `trained on ${model.dataset}`,
-                  typeof acc === "number" ? `test accuracy ${(100 * acc).toFixed(2)} %` : "test accuracy not recorded in its file",
-                  `file ${model.file}`];
+    const info = which === "live" ?
+      [`the live model: ${model.parameters.toLocaleString()} thetas`, `trained here on ${model.dataset}`,
+       `test accuracy ${(100 * acc).toFixed(1)} % on held-out test images`] :
+      [`${model.parameters.toLocaleString()} thetas`, `trained on ${model.dataset}`,
+       typeof acc === "number" ? `test accuracy ${(100 * acc).toFixed(2)} %` : "test accuracy not recorded in its file",
+       `file ${model.file}`];
     $("#model-info").textContent = info.join(" · ");
-    if (model.input[0] === 8) {
-      $("#small").hidden = false;
-      $("#input-note").textContent = "28×28 as MNIST, then 8×8 as the embedded digits (the model's input)";
-    }
+    $("#small").hidden = model.input[0] !== 8;
+    $("#input-note").textContent = model.input[0] === 8 ?
+      "28×28 as MNIST, then 8×8 as the embedded digits (the model's input)" : "28×28, as MNIST";
+    box.append(feedSvg);
   }
 
   function makeView(layer, li, maps) {
@@ -152,21 +166,34 @@
       const rows = Math.ceil(shape[0] / cols);
       canvases.push(Lab.el("canvas", { width: cols * cell, height: rows * cell, title: layer.title }));
     }
+    function unitAt(cv, e) {
+      const r = cv.getBoundingClientRect();
+      const x = (e.clientX - r.left) * cv.width / r.width, y = (e.clientY - r.top) * cv.height / r.height;
+      if (layer.kind === "softmax") return [Math.max(0, Math.min(shape[0] - 1, Math.floor(x / 40)))];
+      if (shape.length === 3) {
+        return [+cv.dataset.channel, Math.max(0, Math.min(H - 1, Math.floor(y / cell))), Math.max(0, Math.min(W - 1, Math.floor(x / cell)))];
+      }
+      const k = Math.floor(y / cell) * cols + Math.floor(x / cell);
+      return k >= 0 && k < shape[0] ? [k] : null;
+    }
     canvases.forEach(cv => {
       maps.append(cv);
       cv.addEventListener("click", e => {
-        const r = cv.getBoundingClientRect();
-        const x = (e.clientX - r.left) * cv.width / r.width, y = (e.clientY - r.top) * cv.height / r.height;
-        let unit;
-        if (layer.kind === "softmax") unit = [Math.min(shape[0] - 1, Math.floor(x / 40))];
-        else if (shape.length === 3) unit = [+cv.dataset.channel, Math.min(H - 1, Math.floor(y / cell)), Math.min(W - 1, Math.floor(x / cell))];
-        else {
-          const k = Math.floor(y / cell) * cols + Math.floor(x / cell);
-          if (k >= shape[0]) return;
-          unit = [k];
-        }
-        choose(unit, cv);
+        const unit = unitAt(cv, e);
+        if (unit) choose(unit, cv);
       });
+      cv.addEventListener("mousemove", e => { const unit = unitAt(cv, e); if (unit) hover(li, unit); else unhover(); });
+      cv.addEventListener("mouseleave", () => unhover());
+      // keyboard focus does what hovering does: the lines of the chosen unit of this map (its middle at first);
+      // a click's focus leaves them to the mouse
+      let byPointer = false;
+      cv.addEventListener("pointerdown", () => { byPointer = true; });
+      cv.addEventListener("focus", () => {
+        if (byPointer) { byPointer = false; return; }
+        const here = selected && selected.layer === li && (shape.length !== 3 || selected.unit[0] === +cv.dataset.channel);
+        hover(li, here ? selected.unit : shape.length === 3 ? [+cv.dataset.channel, Math.floor(H / 2), Math.floor(W / 2)] : [0]);
+      });
+      cv.addEventListener("blur", () => unhover());
       // the keyboard: Tab to a map, arrows move the chosen unit, Enter explains it
       cv.tabIndex = 0;
       cv.setAttribute("role", "button");
@@ -187,6 +214,7 @@
           unit = [Math.max(0, Math.min(shape[0] - 1, (here ? here[0] : 0) + dc + dr * step))];
         }
         choose(unit, cv);
+        hover(li, unit);
       });
     });
     function choose(unit, cv) {
@@ -198,9 +226,14 @@
       if (section && panel.previousElementSibling !== section) section.after(panel);   // under the layer clicked
       panel.classList.add("beside-layer");
       panel.scrollIntoView({ block: "nearest" });
+      drawFeeds();
     }
-    canvases.forEach(() => {
-    });
+    // where a unit is drawn: [its canvas, x, y] in the canvas's own pixels (the middle of its square or bar)
+    function center(unit) {
+      if (layer.kind === "softmax") return [canvases[0], unit[0] * 40 + 20, 48];
+      if (shape.length === 3) return [canvases[unit[0]], (unit[2] + 0.5) * cell, (unit[1] + 0.5) * cell];
+      return [canvases[0], (unit[0] % cols + 0.5) * cell, (Math.floor(unit[0] / cols) + 0.5) * cell];
+    }
     function clear() { for (const cv of canvases) cv.getContext("2d").clearRect(0, 0, cv.width, cv.height); }
     function draw(entry) {
       const values = Lab.decode(entry);
@@ -230,7 +263,7 @@
         g.strokeRect((unit[0] % cols) * cell, Math.floor(unit[0] / cols) * cell, cell, cell);
       }
     }
-    return { draw, clear, mark };
+    return { draw, clear, mark, center, section: maps.closest(".layer") };
   }
 
   function drawSoftmax(cv, p) {
@@ -271,6 +304,92 @@
     if (selected && selected.rf && views[0]) views[0].mark([0, 0, 0], selected.rf);
   }
 
+  // ------------------------------------------------------------------ what feeds a unit (Harley's lines)
+  // Hover a unit (or Tab to its map): a line runs to each unit of the layer before that feeds it, blue for a
+  // positive weight, orange for a negative one, the thicker the larger |w|; a unit fed by many shows the strongest
+  // (the server ranks them by |w·x| on this drawing) and says so. A max pool has no weights: its winner counts 1.
+  const SVG = "http://www.w3.org/2000/svg";
+  const feedSvg = document.createElementNS(SVG, "svg");
+  feedSvg.setAttribute("class", "feed-lines");
+  feedSvg.setAttribute("aria-hidden", "true");
+  const FEED_NOTE = $("#feed-note").textContent;
+  let hovered = null, feeds = null, hoverBusy = false;     // {layer, unit, key}; the answer drawn; a request out
+  function hover(li, unit) {
+    const key = `${which}:${li}:${unit.join(",")}`;
+    if (hovered && hovered.key === key) return;
+    hovered = { layer: li, unit, key };
+    if (!result) return;
+    if (model.layers[li].kind === "input") {
+      feeds = null; drawFeeds();
+      $("#feed-note").textContent = `${where(li, unit)}: a pixel of the input, fed by nothing but your drawing.`;
+      return;
+    }
+    askFeeds();
+  }
+  function unhover() {
+    hovered = null; feeds = null;
+    feedSvg.replaceChildren();
+    $("#feed-note").textContent = FEED_NOTE;
+  }
+  function where(li, unit) {
+    const name = model.layers[li].title.split(":")[0];
+    return unit.length === 3 ? `${name} · map ${unit[0]}, row ${unit[1]}, column ${unit[2]}` :
+      `${name} · unit ${unit[0]}` + (model.layers[li].kind === "softmax" ? ` (class ${model.classes[unit[0]]})` : "");
+  }
+  async function askFeeds() {
+    if (hoverBusy || !hovered || !lastDrawing) return;
+    const h = hovered;
+    hoverBusy = true;
+    try {
+      const d = await Lab.api("/api/digits/unit", { drawing: lastDrawing, layer: h.layer, unit: h.unit, model: which },
+                              { quiet: true });
+      if (hovered === h) { feeds = { layer: h.layer, unit: h.unit, f: d.feeds }; drawFeeds(); }
+    } catch (e) { /* a hover asks again; the page's own requests show the errors */ } finally {
+      hoverBusy = false;
+      if (hovered && hovered !== h) askFeeds();            // the mouse moved on meanwhile
+    }
+  }
+  function drawFeeds() {
+    feedSvg.replaceChildren();
+    if (!feeds || !views[feeds.layer]) return;
+    const f = feeds.f, note = $("#feed-note"), here = where(feeds.layer, feeds.unit);
+    if (!f) { note.textContent = `${here}: the layer before is not drawn as what feeds it.`; return; }
+    const before = f.title.split(":")[0];
+    const box = $("#layers"), origin = box.getBoundingClientRect();
+    feedSvg.setAttribute("width", box.scrollWidth); feedSvg.setAttribute("height", box.scrollHeight);
+    const at = ([cv, x, y]) => {
+      const r = cv.getBoundingClientRect();
+      return [r.left - origin.left + x * r.width / cv.width, r.top - origin.top + y * r.height / cv.height];
+    };
+    const pool = model.layers[feeds.layer].kind === "pool";
+    note.textContent = pool ?
+      `${here}: the ${model.layers[feeds.layer].title.includes("max") ? "maximum" : "average"} of ${f.of} units of ${before}` +
+        " (no weights: a max pool's winner, the thick line, counts 1 and the others 0)." :
+      `${here}: fed by ${f.shown < f.of ? `the ${f.shown} strongest of its ${f.of} inputs` : `its ${f.of} inputs`} in ` +
+        `${before}${f.shown < f.of ? ` (ranked by |w·x| on this drawing)` : ""}. Blue: w > 0, orange: w < 0; the thicker, the larger |w|.`;
+    if (views[f.layer].section && views[f.layer].section.hidden) {
+      note.textContent += ` Show ${before} to see the lines.`;
+      return;
+    }
+    const [tx, ty] = at(views[feeds.layer].center(feeds.unit));
+    const m = Math.max(1e-9, ...f.weights.map(Math.abs));
+    f.units.forEach((u, i) => {
+      const w = f.weights[i], [sx, sy] = at(views[f.layer].center(u));
+      const line = document.createElementNS(SVG, "line");
+      Object.entries({ x1: sx, y1: sy, x2: tx, y2: ty, "stroke-width": (0.6 + 3.4 * Math.abs(w) / m).toFixed(2),
+                       stroke: w === 0 ? "#8a93a6" : Lab.css(w > 0 ? Lab.B : Lab.A), "stroke-opacity": 0.85,
+                       "data-weight": w }).forEach(([k, v]) => line.setAttribute(k, v));
+      if (w === 0) line.setAttribute("stroke-dasharray", "3 3");
+      const dot = document.createElementNS(SVG, "circle");
+      Object.entries({ cx: sx, cy: sy, r: 2.5, fill: line.getAttribute("stroke") }).forEach(([k, v]) => dot.setAttribute(k, v));
+      feedSvg.append(line, dot);
+    });
+    const ring = document.createElementNS(SVG, "circle");
+    Object.entries({ cx: tx, cy: ty, r: 5, fill: "none", stroke: "#1d2330", "stroke-width": 2 }).forEach(([k, v]) => ring.setAttribute(k, v));
+    feedSvg.append(ring);
+  }
+  window.addEventListener("resize", () => drawFeeds());
+
   // ------------------------------------------------------------------ one unit, explained
   function grid(values2d, colour, numbers = true, caption = "") {
     const rows = values2d.length, cols = values2d[0].length;
@@ -291,7 +410,8 @@
   async function explain(layer, unit, drawing) {
     let d;
     try {
-      d = await Lab.api("/api/digits/unit", { drawing: drawing || (() => { const s = snapshot(); delete s.any; return s; })(), layer, unit });
+      d = await Lab.api("/api/digits/unit", { drawing: drawing || (() => { const s = snapshot(); delete s.any; return s; })(), layer, unit,
+                                               model: which });
     } catch (e) { return; }
     selected = { layer, unit, rf: d.receptive_field };
     if (result) render(result);
@@ -357,6 +477,7 @@
         `p = e^z / Σ e^z' = ${Lab.fmt(d.activation, 4)}  (the probability of "${d.label}")` :
         `a = ${d.activation_name}(z) = ${Lab.fmt(d.activation, 4)}` }));
     }
+    drawFeeds();                                         // the layers below moved: the lines follow
   }
 
   // ------------------------------------------------------------------ the model: ready, or being trained
@@ -368,9 +489,9 @@
     const box = $("#model-status");
     if (status.state === "ready") {
       box.hidden = true;
-      model = status.model;
-      buildLayers();
-      if (inkDrawn) predict();
+      loaded = status.model;
+      document.dispatchEvent(new CustomEvent("digits:ready", { detail: loaded }));
+      if (which === "loaded") use("loaded", loaded);
       return;
     }
     box.hidden = false;
@@ -382,6 +503,28 @@
     if (status.state === "failed") { $("#train-progress").hidden = true; return; }
     setTimeout(watchModel, 500);
   }
+
+  // which model guesses: the loaded one, or the live one (digits-learn.js sends "digits:use")
+  const panelHome = $("#unit-panel").parentElement, unitHelp = $("#unit-body").textContent;
+  function use(name, description) {
+    which = name; model = description;
+    selected = null; result = null; unhover();
+    const panel = $("#unit-panel");
+    if (panel.parentElement !== panelHome) {             // back from under a layer: the layers are rebuilt
+      panel.classList.remove("beside-layer");
+      panelHome.append(panel);
+      $("#unit-title").textContent = "Click a unit";
+      $("#unit-body").replaceChildren(unitHelp);
+      $("#unit-body").classList.add("muted");
+    }
+    buildLayers();
+    if (inkDrawn) predict(); else showBlank();
+  }
+  document.addEventListener("digits:use", e => {
+    const { which: name, model: description } = e.detail;
+    if (name === "loaded" && !loaded) return;
+    use(name, name === "loaded" ? loaded : description);
+  });
 
   document.addEventListener("DOMContentLoaded", () => { clearPad(); watchModel(); });
 })();

@@ -127,6 +127,8 @@
     for (const id of ["#seen", "#heat"]) $(id).getContext("2d").clearRect(0, 0, 196, 196);
   });
   $("#why").addEventListener("click", () => explain());
+  Lab.keyPen(pad, { draw: stroke, lifted: () => explain(), cleared: () => $("#clear").click(),
+                    size: () => +$("#size").value });
 
   let asking = false, again = false;
   async function explain() {

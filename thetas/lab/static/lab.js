@@ -209,3 +209,59 @@ const Lab = (() => {
   return { api, ApiError, showError, decode, b64bytes, diverging, sequential, gray, css, mix, heatmap, el, fmt,
            linePlot, A, B };
 })();
+
+// A drawing pad the keyboard draws on too (Digits, Inside a neuron): Tab to it; the arrow keys move a pen, drawn over
+// the pad and never part of the drawing (Shift: small steps); Space or Enter puts it down or lifts it, and while it
+// is down it draws as it moves; Escape lifts it; Backspace, Delete or C clears. draw(a, b) strokes from point a to b
+// (pad pixels); moved() follows a stroke, lifted() the pen going up (the moment a mouse's stroke ends), cleared() a
+// clear; size() is the pen's width.
+Lab.keyPen = (pad, { draw, moved = () => {}, lifted = () => {}, cleared = () => {}, size = () => 20 }) => {
+  const cursor = document.createElement("canvas");
+  cursor.className = "pen-cursor";
+  cursor.width = pad.width; cursor.height = pad.height;
+  cursor.setAttribute("aria-hidden", "true");
+  pad.after(cursor);
+  pad.tabIndex = 0;
+  pad.setAttribute("role", "application");
+  pad.setAttribute("aria-roledescription", "drawing pad");
+  pad.setAttribute("aria-label", "Drawing pad. With the keyboard: the arrow keys move the pen (Shift: small steps), " +
+                   "Space or Enter puts the pen down or lifts it, Backspace or C clears.");
+  const STEP = pad.width / 28;                      // one pixel of the 28×28 image the network sees
+  let x = pad.width / 2, y = pad.height / 2, down = false, shown = false, byPointer = false;
+  const clamp = v => Math.max(0, Math.min(pad.width, v));
+  function show() {
+    shown = true;
+    Object.assign(cursor.style, { left: `${pad.offsetLeft + pad.clientLeft}px`, top: `${pad.offsetTop + pad.clientTop}px`,
+                                  width: `${pad.clientWidth}px`, height: `${pad.clientHeight}px` });
+    const g = cursor.getContext("2d"), r = Math.max(3, size() / 2);
+    g.clearRect(0, 0, cursor.width, cursor.height);
+    g.lineWidth = 2; g.strokeStyle = "#3b5bdb"; g.fillStyle = "rgba(59, 91, 219, 0.35)";
+    g.beginPath(); g.arc(x, y, r, 0, 2 * Math.PI);
+    if (down) g.fill();
+    g.stroke();
+    g.beginPath(); g.moveTo(x - r - 6, y); g.lineTo(x - r + 2, y); g.moveTo(x + r - 2, y); g.lineTo(x + r + 6, y);
+    g.moveTo(x, y - r - 6); g.lineTo(x, y - r + 2); g.moveTo(x, y + r - 2); g.lineTo(x, y + r + 6); g.stroke();
+  }
+  function hide() { shown = false; cursor.getContext("2d").clearRect(0, 0, cursor.width, cursor.height); }
+  pad.addEventListener("pointerdown", () => { byPointer = true; hide(); });   // focus by a mouse: no pen shown
+  pad.addEventListener("focus", () => { if (!byPointer) show(); byPointer = false; });
+  pad.addEventListener("blur", () => { if (down) { down = false; lifted(); } hide(); });
+  pad.addEventListener("keydown", e => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (e.key in moves) {
+      const s = e.shiftKey ? STEP / 3 : STEP, [dx, dy] = moves[e.key], from = [x, y];
+      x = clamp(x + dx * s); y = clamp(y + dy * s);
+      if (down) { draw(from, [x, y]); moved(); }
+    } else if (e.key === " " || e.key === "Enter") {
+      down = !down;
+      if (down) { draw([x, y], [x + 0.01, y]); moved(); } else lifted();
+    } else if (e.key === "Escape" && down) {
+      down = false; lifted();
+    } else if (e.key === "Backspace" || e.key === "Delete" || e.key === "c" || e.key === "C") {
+      down = false; cleared();
+    } else return;
+    e.preventDefault();
+    show();
+  });
+  return { get down() { return down; }, get shown() { return shown; } };
+};
