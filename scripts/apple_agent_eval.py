@@ -3,9 +3,11 @@ plays it (``thetas.lab.apple.eat_rate``: a session after "Load a trained agent",
 
     python scripts/apple_agent_eval.py AGENT.safetensors [--worlds 5] [--steps 20000] [--epsilon E] [--json]
 
-AGENT: the lab's cached ``dqn-appleworld.safetensors`` (``python -m thetas.lab.apple OUT`` trains one as
-the lab does). Reported per world: apples and poison per 1,000 steps, the worst 1,000 steps, and the longest run
-of steps without an apple (an agent sliding along a wall shows as one long run).
+AGENT: the lab's cached ``dqn-appleworld-2.safetensors`` (``python -m thetas.lab.apple OUT`` trains one as
+the lab does), or a file saved on the page. tests/test_lab_apple.py asks the same of the trained agent: at least 20
+apples per 1,000 steps in each of worlds 1000-1004 over 5,000 steps. Reported per world: apples and poison per
+1,000 steps, the worst 1,000 steps, and the longest run of steps without an apple (an agent sliding along a wall
+shows as one long run).
 """
 import argparse
 import json

@@ -1,6 +1,12 @@
 """The AppleWorld page: its API through Starlette's TestClient (a DQN trained in a child process at the first
 "load a trained agent", in a temporary cache), then the page in headless Chromium (skipped without Playwright or
 Chromium)."""
+import base64
+import json
+import struct
+import subprocess
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -16,7 +22,8 @@ with warnings.catch_warnings():
 from lab_support import need_browser, new_page, refused, screenshots, serve
 from thetas.lab import create_app
 from thetas.lab.server import PAGES
-from thetas.lab.apple import CACHE_NAME, MAX_SPEED
+from thetas.lab.apple import CACHE_NAME, MAX_SPEED, PLAY_EPSILON, TRAINED_STEPS, eat_rate
+from thetas.lab.jobs import child_env
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -128,3 +135,229 @@ def test_the_page_in_a_browser(tmp_path):
         assert pg.locator("#learn").inner_text() == "Start learning"
         assert errors == [], errors
         b.close()
+
+
+# ---------------------------------------------------------------------------------------------- the learner's settings
+def test_settings_make_a_fresh_agent_of_that_shape(client):
+    s = client.post("/api/apple/sessions", json={"seed": 5}).json()
+    sid = s["session"]
+    assert s["settings"] == {"gamma": 0.9, "eps_start": 1.0, "eps_end": 0.05, "eps_steps": 10_000, "lr": 0.001,
+                             "hidden": [128, 128]}
+    assert s["net"]["sizes"] == [28, 128, 128, 3] and [len(a) for a in s["net"]["activations"]] == [28, 128, 128, 3]
+    client.post(f"/api/apple/{sid}/step", json={"speed": 30, "learning": True})
+    s = client.post(f"/api/apple/{sid}/settings", json={"gamma": 0.8, "hidden": "32", "eps_start": 0.5,
+                                                         "eps_end": 0.1, "eps_steps": 100, "lr": 0.01}).json()
+    assert "fresh agent" in s["message"] and "γ 0.8" in s["message"]
+    assert s["net"]["sizes"] == [28, 32, 3] and s["settings"]["hidden"] == [32] and s["settings"]["gamma"] == 0.8
+    assert s["steps"] == 0 and s["learn_steps"] == 0 and s["history"] == [] and s["eaten"] == {"apples": 0,
+                                                                                               "poison": 0}
+    agent = client.app.lab.services["apple"].sessions.get(sid).agent
+    assert agent.config.gamma == 0.8 and agent.config.lr == 0.01 and agent.config.hidden == (32,)
+    # the ε schedule: eps_start through the warm-up, then down to eps_end over eps_steps steps
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 5, "learning": True}).json()
+    assert s["epsilon"] == pytest.approx(0.5)
+    for _ in range(16):
+        s = client.post(f"/api/apple/{sid}/step", json={"speed": MAX_SPEED, "learning": True}).json()
+    assert s["learn_steps"] > 500 + 100 and s["epsilon"] == pytest.approx(0.1)
+    # a list works as well as text; absent fields take the defaults
+    s = client.post(f"/api/apple/{sid}/settings", json={"hidden": [16, 8, 4]}).json()
+    assert s["net"]["sizes"] == [28, 16, 8, 4, 3] and s["settings"]["gamma"] == 0.9
+
+
+def test_two_fresh_agents_differ_and_the_network_answers_any_observation(client):
+    sid = client.post("/api/apple/sessions", json={"seed": 6}).json()["session"]
+    obs = [0.0] * 28
+    obs[3 * 4 + 1] = 0.7                                          # the middle eye sees an apple
+    first = client.post(f"/api/apple/{sid}/q", json={"obs": obs}).json()
+    assert first["activations"][0] == obs and first["sizes"] == [28, 128, 128, 3]
+    assert first["greedy"] == max(range(3), key=lambda a: first["q"][a])
+    client.post(f"/api/apple/{sid}/settings", json={})
+    second = client.post(f"/api/apple/{sid}/q", json={"obs": obs}).json()
+    assert second["q"] != first["q"]                              # same settings, new random thetas
+    now = client.post(f"/api/apple/{sid}/q", json={}).json()      # no obs: the observation now
+    assert len(now["activations"][0]) == 28
+
+
+@pytest.mark.parametrize("payload, words", [
+    ({"gamma": 1.5}, ["'gamma'", "0.999", "1.5"]),
+    ({"gamma": -0.1}, ["'gamma'"]),
+    ({"gamma": "high"}, ["'gamma'", "number"]),
+    ({"gamma": None}, ["'gamma'", "number"]),
+    ({"eps_start": 1.2}, ["'eps_start'"]),
+    ({"eps_end": 0.5, "eps_start": 0.2}, ["'eps_end'", "'eps_start'"]),
+    ({"eps_steps": 0}, ["'eps_steps'"]),
+    ({"eps_steps": 2.5}, ["'eps_steps'", "whole"]),
+    ({"lr": 0}, ["'lr'"]),
+    ({"lr": 5}, ["'lr'"]),
+    ({"hidden": "abc"}, ["'hidden'", "64,64", "abc"]),
+    ({"hidden": ""}, ["'hidden'"]),
+    ({"hidden": "64,,64"}, ["'hidden'"]),
+    ({"hidden": "-4"}, ["'hidden'"]),
+    ({"hidden": "0"}, ["'hidden'[0]", "between 1 and 256"]),
+    ({"hidden": "300"}, ["'hidden'[0]", "256"]),
+    ({"hidden": "8,8,8,8"}, ["'hidden'", "1 to 3 entries"]),
+    ({"hidden": [8, 1.5]}, ["'hidden'[1]", "whole"]),
+    ({"hidden": {"a": 1}}, ["'hidden'"]),
+    ({"gama": 0.8}, ["unknown setting 'gama'", "gamma"]),
+])
+def test_bad_settings_are_refused_naming_the_field(client, payload, words):
+    sid = client.post("/api/apple/sessions", json={"seed": 7}).json()["session"]
+    refused(client.post(f"/api/apple/{sid}/settings", json=payload), 422, *words)
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 1}).json()    # the agent it had, still playing
+    assert s["settings"]["hidden"] == [128, 128] and s["steps"] == 1
+
+
+def test_bad_observations_are_refused(client):
+    sid = client.post("/api/apple/sessions", json={"seed": 8}).json()["session"]
+    url = f"/api/apple/{sid}/q"
+    refused(client.post(url, json={"obs": [0.5] * 27}), 422, "'obs'", "[28]")
+    refused(client.post(url, json={"obs": [2.0] * 28}), 422, "'obs'")
+    refused(client.post(url, json={"obs": [-0.5] * 28}), 422, "'obs'", "0 to 1")
+    refused(client.post(url, json={"obs": "eyes"}), 422, "'obs'")
+    refused(client.post("/api/apple/AAAAAAAAAAAA/q", json={}), 404, "session")
+
+
+# ---------------------------------------------------------------------------------------------- agents as files
+def _upload(client, sid, raw, name="agent.safetensors"):
+    return client.post(f"/api/apple/{sid}/agent", json={"name": name, "data": base64.b64encode(raw).decode()})
+
+
+def _saved(client, sid):
+    f = client.get(f"/api/apple/{sid}/agent").json()
+    return f, base64.b64decode(f["data"])
+
+
+def _with_metadata(raw, **changes):
+    """A safetensors file's bytes with entries of its metadata replaced (``user`` merged, ``config`` as given)."""
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header["__metadata__"]
+    for key, value in changes.items():
+        if key == "user":
+            value = {**json.loads(meta["user"]), **value}
+        meta[key] = json.dumps(value)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + raw[8 + n:]
+
+
+def test_save_and_upload_give_back_the_same_agent(client):
+    sid = client.post("/api/apple/sessions", json={"seed": 9}).json()["session"]
+    client.post(f"/api/apple/{sid}/settings", json={"gamma": 0.7, "hidden": "24,12", "lr": 0.003})
+    for _ in range(15):                                            # past the warm-up: thetas a seed cannot give
+        client.post(f"/api/apple/{sid}/step", json={"speed": MAX_SPEED, "learning": True})
+    obs = [0.25] * 28
+    before = client.post(f"/api/apple/{sid}/q", json={"obs": obs}).json()
+    f, raw = _saved(client, sid)
+    assert f["name"] == "appleworld-dqn-24x12.safetensors" and f["bytes"] == len(raw)
+    assert raw[8:9] == b"{" and b"pickle" not in raw
+    client.post(f"/api/apple/{sid}/settings", json={})              # another agent meanwhile
+    assert client.post(f"/api/apple/{sid}/q", json={"obs": obs}).json()["q"] != before["q"]
+    s = _upload(client, sid, raw, f["name"]).json()
+    assert s["message"].startswith("loaded appleworld-dqn-24x12.safetensors")
+    assert s["settings"] == {"gamma": 0.7, "eps_start": 1.0, "eps_end": 0.05, "eps_steps": 10_000, "lr": 0.003,
+                             "hidden": [24, 12]}
+    assert s["trained"] and not s["learning"] and s["net"]["sizes"] == [28, 24, 12, 3]
+    assert client.post(f"/api/apple/{sid}/q", json={"obs": obs}).json() == before
+    # another session (another world) takes the same file: the same Q-values for the same observation
+    other = client.post("/api/apple/sessions", json={"seed": 10}).json()["session"]
+    _upload(client, other, raw)
+    assert client.post(f"/api/apple/{other}/q", json={"obs": obs}).json()["q"] == before["q"]
+    # learning on from a loaded agent: no warm-up from ε = 1
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 3, "learning": True}).json()
+    assert s["epsilon"] == pytest.approx(0.05)
+
+
+def test_the_trained_agents_file_loads_as_an_upload(client, cache):
+    """The cached trained agent (test_the_trained_agent made it) is a file like any other."""
+    path = Path(cache) / CACHE_NAME
+    if not path.is_file():
+        pytest.skip("the trained agent was not made (test_the_trained_agent did not run)")
+    sid = client.post("/api/apple/sessions", json={"seed": 11}).json()["session"]
+    s = _upload(client, sid, path.read_bytes(), "trained.safetensors").json()
+    assert s["settings"]["hidden"] == [128, 128] and s["net"]["sizes"] == [28, 128, 128, 3]
+
+
+def test_bad_files_are_refused_before_anything_is_built(client):
+    import thetas as th
+    from thetas.models import MLP
+    sid = client.post("/api/apple/sessions", json={"seed": 12}).json()["session"]
+    client.post(f"/api/apple/{sid}/settings", json={"hidden": "8"})
+    f, good = _saved(client, sid)
+    url = f"/api/apple/{sid}/agent"
+    refused(client.post(url, json={"name": "a.safetensors"}), 422, "'data'", "base64")
+    refused(client.post(url, json={"name": "a.safetensors", "data": "***"}), 400, "base64")
+    refused(client.post(url, json={"name": "big.safetensors", "data": "A" * (4 * ((1 << 20) // 3 + 1) + 4)}), 413,
+            "big.safetensors", "1,048,576")
+    refused(client.post(url, content=b"{" + b" " * (2 << 20) + b"}", headers={"content-type": "application/json"}),
+            413)
+    refused(_upload(client, sid, b"hello, I am not a model", "junk.safetensors"), 422, "junk.safetensors",
+            "not a safetensors file")
+    refused(_upload(client, sid, good[:-10], "cut.safetensors"), 422, "cut.safetensors", "truncated")
+    # a thetas model but no agent
+    with tempfile.TemporaryDirectory() as tmp:
+        th.save(MLP([28, 8, 3]), f"{tmp}/mlp.safetensors")
+        plain = Path(f"{tmp}/mlp.safetensors").read_bytes()
+    refused(_upload(client, sid, plain, "mlp.safetensors"), 422, "mlp.safetensors", "kind")
+    # an agent for another world, or with other inputs
+    refused(_upload(client, sid, _with_metadata(good, user={"env": "CartPole-v1"})), 422, "CartPole-v1")
+    refused(_upload(client, sid, _with_metadata(good, user={"obs_dim": 4})), 422, "4 inputs", "28 inputs")
+    # settings out of range, or not the network's
+    refused(_upload(client, sid, _with_metadata(good, user={"settings": {"gamma": 3, "hidden": [8]}})), 422,
+            "its settings", "'gamma'")
+    refused(_upload(client, sid, _with_metadata(good, user={"settings": {"hidden": [64, 64]}})), 422,
+            "sizes [28, 8, 3]", "hidden 64,64")
+    # the config agrees with the settings but the tensors do not: named by tensor and shape
+    lying = _with_metadata(good, user={"settings": {"hidden": [16]}},
+                           config={"class": "MLP", "args": [[28, 16, 3]], "kwargs": {"activation": "relu"}})
+    refused(_upload(client, sid, lying, "lying.safetensors"), 422, "lying.safetensors", "'0.weight'", "(8, 28)",
+            "(16, 28)")
+    # NaN thetas
+    n = struct.unpack("<Q", good[:8])[0]
+    nan = bytearray(good)
+    nan[8 + n:8 + n + 4] = struct.pack("<f", float("nan"))
+    refused(_upload(client, sid, bytes(nan), "nan.safetensors"), 422, "nan.safetensors", "NaN")
+    text = refused(_upload(client, sid, bytes(nan), "nan.safetensors"), 422)
+    assert "allow_nonfinite" not in text and "/tmp" not in text                     # no server path, no Python hint
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 1}).json()          # the agent it had
+    assert s["settings"]["hidden"] == [8]
+
+
+# ---------------------------------------------------------------------------------------------- the trained agent's skill
+SKILL_WORLDS = range(1000, 1005)     # fresh worlds (their seeds), none of them the world it trained in (seed 0)
+SKILL_STEPS = 5_000
+MIN_APPLES = 20                      # per 1,000 steps; a random agent eats about 6
+
+
+@pytest.fixture(scope="module")
+def trained_file(tmp_path_factory):
+    """The page's "Load a trained agent": ``TRAINED_STEPS`` steps of the default settings, trained as the lab
+    trains it (``python -m thetas.lab.apple``, one BLAS thread: deterministic)."""
+    path = tmp_path_factory.mktemp("aw-skill") / CACHE_NAME
+    subprocess.run([sys.executable, "-m", "thetas.lab.apple", str(path), str(TRAINED_STEPS)], env=child_env(),
+                   check=True, capture_output=True, timeout=3600)
+    return path
+
+
+def test_the_trained_agent_eats_apples_in_every_fresh_world(trained_file):
+    """Played as the page plays it (ε = 0.05), in each of 5 fresh worlds, over 5,000 steps: at least 20 apples per
+    1,000 steps. An agent that slides along a wall for most of a world's steps fails here."""
+    rates = [eat_rate(trained_file, seed, SKILL_STEPS) for seed in SKILL_WORLDS]
+    assert all(r["epsilon"] == PLAY_EPSILON for r in rates)
+    apples = {r["seed"]: r["apples_per_1000"] for r in rates}
+    assert min(apples.values()) >= MIN_APPLES, f"apples per 1,000 steps by world: {apples}; {rates}"
+    assert all(r["apples_per_1000"] > r["poison_per_1000"] for r in rates), rates
+
+
+def test_hostile_bodies_on_the_new_routes_get_a_message_not_a_500(client):
+    sid = client.post("/api/apple/sessions", json={"seed": 13}).json()["session"]
+    bodies = [{"obs": [[[[0.5]]]]}, {"obs": [float("1e308")] * 28}, {"hidden": [[1]]}, {"hidden": "9" * 50},
+              {"gamma": [0.5]}, {"lr": {"x": 1}}, {"eps_steps": 10 ** 17}, {"name": [1], "data": 5},
+              {"name": "a" * 5000, "data": "AAAA"}, {"data": "=" * 64}]
+    for path in (f"/api/apple/{sid}/settings", f"/api/apple/{sid}/q", f"/api/apple/{sid}/agent"):
+        for body in bodies:
+            r = client.post(path, json=body)
+            assert r.status_code < 500, (path, body, r.text[:200])
+            assert r.status_code == 200 or r.json()["error"], (path, body)
+    s = client.post(f"/api/apple/{sid}/step", json={"speed": 2}).json()        # still answering
+    assert s["steps"] >= 2

@@ -5,7 +5,7 @@
         def load(self, path): return DQN.load(str(path))     # a broken file raises: it is trained again
         def child(self): return ["thetas.lab.apple", str(self.path)], "training a DQN (once; then it is cached)"
 
-    job = TrainedAgent(cache_dir() / "dqn-appleworld.safetensors")
+    job = TrainedAgent(cache_dir() / "dqn-appleworld-2.safetensors")
     job.start("starting")          # 'idle' -> 'training'; a thread takes it from there
     job.status()                   # {"state", "message", "progress"}: what a page polls
 

@@ -281,14 +281,16 @@ class DQN:
                 t += tau * p.data
 
     def learn(self, env, total_steps, eval_env=None, eval_every=10_000, eval_episodes=10, log_every=1_000,
-              solved_at=None, confirm_episodes=100, stop_when_solved=True, callbacks=None, verbose=False):
+              solved_at=None, confirm_episodes=100, stop_when_solved=True, callbacks=None, verbose=False,
+              eval_epsilon=0.0):
         """Play ``total_steps`` steps of ``env`` ε-greedily and learn from replayed transitions.
 
         Each step: act ε-greedily, store (s, a, r, s', terminated, truncated); after the warm-up, every
         ``train_freq`` steps ``gradient_steps`` updates on random minibatches, and every ``target_update`` steps
         a target-network sync. Every ``eval_every`` steps after the warm-up the greedy policy plays
-        ``eval_episodes`` episodes of ``eval_env``. With ``lr_end_factor`` < 1, η falls linearly over the updates
-        of this call.
+        ``eval_episodes`` episodes of ``eval_env`` (``eval_epsilon`` > 0: ε-greedily, for an agent that will play
+        so, as rldemo's does at test time). With ``lr_end_factor`` < 1, η falls linearly over the updates of this
+        call.
 
         ``solved_at`` (e.g. CartPole's reward threshold, 475): an evaluation that reaches it is repeated with
         ``confirm_episodes`` episodes, and that mean is its score; a confirmed score ≥ ``solved_at`` solves the
@@ -350,9 +352,10 @@ class DQN:
             if eval_env is not None:
                 logs.update(eval_return=None, eval_std=None, eval_episodes=None)
             if evaluation and eval_env is not None:
-                result = evaluate(self, eval_env, eval_episodes, seed=c.seed + 10_000 + t)
+                result = evaluate(self, eval_env, eval_episodes, seed=c.seed + 10_000 + t, epsilon=eval_epsilon)
                 if solved_at is not None and result.mean_return >= solved_at and confirm_episodes > eval_episodes:
-                    result = evaluate(self, eval_env, confirm_episodes, seed=c.seed + 20_000_000 + t)
+                    result = evaluate(self, eval_env, confirm_episodes, seed=c.seed + 20_000_000 + t,
+                                      epsilon=eval_epsilon)
                 score = result.mean_return
                 logs.update(eval_return=score, eval_std=result.std_return, eval_episodes=len(result.returns))
                 log["eval_step"].append(t)
