@@ -384,7 +384,8 @@ def test_playground_csv_upload(client):
     assert r.status_code == 200, r.text
     st = r.json()
     assert st["train_points"] + st["test_points"] == 40 and st["csv_labels"] == ["cat", "dog"]
-    assert all(abs(p[0]) <= 2 and abs(p[1]) <= 2 for p in st["points"])
+    xy = np.array([p[:2] for p in st["points"]])
+    assert np.allclose(xy.min(0), -1.8, atol=1e-4) and np.allclose(xy.max(0), 1.8, atol=1e-4)   # the whole plane
     assert st["scaling"][0]["column"] == "width"
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "1,2,a\n3,x,b\n"}), 422, "line 2", "column 2")
     refused(client.post(f"/api/playground/{sid}/csv", json={"csv": "".join(f"{i},{i},c{i}\n" for i in range(6))}),

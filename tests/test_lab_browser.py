@@ -398,6 +398,49 @@ def test_playground_a_three_class_spiral_is_learned(page, server):
     clean(page)
 
 
+@pytest.mark.parametrize("width, height", [(1024, 768), (390, 844)])
+def test_playground_five_classes_on_a_projector_and_a_phone(browser, server, width, height):
+    """Five classes where space is short: the network keeps room for its layers, each class's radio shows its
+    colour and shape, and a thumbnail is shown large from the keyboard."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(server + "/playground#dataset=gaussians&classes=5&loss=cross_entropy&hidden=8,8")
+        pg.wait_for_function("() => document.querySelectorAll('#neurons canvas[data-layer=\"2\"]').length === 5")
+        network = pg.locator(".panel.network").bounding_box()["width"]
+        assert network >= min(width - 40, 400), f"the network panel is {network} px wide at {width} px"
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        assert pg.locator("#add-classes canvas.class-mark").count() == 5
+        thumb = pg.locator("#neurons canvas[data-layer='2'][data-unit='4']")
+        thumb.focus()
+        pg.keyboard.press("Enter")
+        assert "P(E)" in pg.locator("#plane-note").inner_text()
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_playground_quick_changes_while_playing_leave_no_error(page, server):
+    """Settings changed in a burst while the network trains: each change stops and restarts the training, and an
+    older training loop ends instead of drawing what it no longer asked for."""
+    page.goto(server + "/playground")
+    page.wait_for_selector("#datasets button[data-name=xor]")
+    page.click("#play")
+    page.wait_for_function("() => +document.querySelector('#s-step').textContent > 0")
+    for problem in ["regression", "classification"] * 3:
+        page.select_option("#problem", problem)
+        page.wait_for_timeout(150)
+    page.wait_for_function("() => location.hash.includes('problem=classification') && "
+                           "document.querySelector('#play').textContent.includes('Pause')")
+    step = int(page.locator("#s-step").inner_text())
+    page.wait_for_function(f"() => +document.querySelector('#s-step').textContent > {step}")   # still training
+    page.click("#play")
+    assert page.locator("#problem").input_value() == "classification"
+    clean(page)
+
+
 def test_playground_regression_the_network_fits_a_number(page, server):
     """The regression problem: its data sets, mse, no accuracy; ŷ over the plane; a point with a chosen target."""
     page.goto(server + "/playground")

@@ -141,7 +141,8 @@ activation="{_ACT[c.activation]}", dropout={_num(c.dropout)}, generator={c.seed}
 {loss_code}
 optimizer = {opt}
 {batch_note}loader = th.data.DataLoader((X_train, y_train), batch_size={batch}, shuffle=True, seed={c.seed})
-# the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){rounded}
+# the playground is at step {s.steps}; th.fit runs whole epochs of {per_epoch} step(s){rounded}, from the same
+# initial thetas on the points as they are now (points added or weights set during the run: its numbers differ)
 history = th.fit(model, {loss_name}, optimizer, loader, val_loader=(X_test, y_test) if len(y_test) else None,
                  epochs={epochs}, metrics=(), verbose=False)
 print("training loss", history.history["loss"][-1])

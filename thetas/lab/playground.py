@@ -272,7 +272,7 @@ def parse_csv(text, regression=False):
         names, extra = [v[:40] for v in names], []
     lo, hi = X.min(0), X.max(0)
     half = np.where(hi > lo, hi / 2 - lo / 2, 0.5)          # halves: ±1e308 columns do not overflow to inf
-    X = (X / 2 - lo / 2) / half * 1.8 - 1.8
+    X = (X / 2 - lo / 2) / half * 3.6 - 1.8                 # (x − min) / (max − min) ∈ [0, 1] -> [-1.8, 1.8]
     scaling = [{"column": column(j), "min": float(lo[j]), "max": float(hi[j])} for j in range(2)] + extra
     return X.astype(np.float32), y, names, scaling
 

@@ -351,12 +351,14 @@
   }
   function drawFeeds() {
     feedSvg.replaceChildren();
+    feedSvg.setAttribute("width", 0); feedSvg.setAttribute("height", 0);   // no stale size after a resize
     if (!feeds || !views[feeds.layer]) return;
     const f = feeds.f, note = $("#feed-note"), here = where(feeds.layer, feeds.unit);
     if (!f) { note.textContent = `${here}: the layer before is not drawn as what feeds it.`; return; }
     const before = f.title.split(":")[0];
     const box = $("#layers"), origin = box.getBoundingClientRect();
-    feedSvg.setAttribute("width", box.scrollWidth); feedSvg.setAttribute("height", box.scrollHeight);
+    // as wide as the box shows, not as it scrolls: the lines never widen the page
+    feedSvg.setAttribute("width", box.clientWidth); feedSvg.setAttribute("height", box.scrollHeight);
     const at = ([cv, x, y]) => {
       const r = cv.getBoundingClientRect();
       return [r.left - origin.left + x * r.width / cv.width, r.top - origin.top + y * r.height / cv.height];

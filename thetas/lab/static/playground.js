@@ -25,7 +25,7 @@
   const DATASET_SETUP = { spiral: { hidden: [8, 8] }, bumps: { hidden: [8, 8] } };
   // a problem's own starting point: its first data set and a loss it can use
   const PROBLEM_SETUP = { classification: { dataset: "xor", loss: "bce", classes: 2 },
-                          regression: { dataset: "plane", loss: "mse" } };
+                          regression: { dataset: "plane", loss: "mse", classes: 2 } };
   const MAX_URL_POINTS = 500, MAX_CSV_BYTES = 200000;
 
   let cfg = { ...DEFAULTS }, sid = null, points = [], custom = false;
@@ -73,6 +73,10 @@
       optimizer: cfg.optimizer, lr: cfg.lr, batch: cfg.batch_size, dropout: cfg.dropout,
       features: cfg.features.join(","), reg: cfg.regularization, rate: cfg.reg_rate });
     if (custom && points.length <= MAX_URL_POINTS) q.set("p2", packPoints(points, regression()));
+    const lost = custom && points.length > MAX_URL_POINTS;
+    $("#url-note").hidden = !lost;
+    $("#url-note").textContent = lost ? `The address holds at most ${MAX_URL_POINTS} points: a link to this page ` +
+      `brings the setup but not your ${points.length} points (share the CSV file with it).` : "";
     history.replaceState(null, "", "#" + q.toString());
   }
   function readHash() {
@@ -164,26 +168,29 @@
   }
 
   // ------------------------------------------------------------------ play, step, reset
+  let run = 0;                                         // each play() loop's own number: an older one ends
   async function play() {
     if (playing) return;
     playing = true;
+    const mine = ++run, live = () => playing && run === mine;
     $("#play").textContent = "❚❚ Pause";
     // the next update is asked for before this one is drawn: the server trains while the browser paints
     // every neuron's map on every other update (every fourth past 64 neurons); the boundary on each
     const ask = () => call("/step", { steps: stepsPerUpdate(),
                                       neurons: frames % (cfg.hidden.reduce((a, b) => a + b, 0) <= 64 ? 2 : 4) === 0 });
     let next = ask();
-    while (playing) {
+    while (live()) {
       let st;
-      try { st = await next; } catch (e) { stop(); break; }
-      next = playing ? ask() : null;
+      try { st = await next; } catch (e) { if (run === mine) stop(); break; }
+      if (!live() || !st) break;              // paused (or replaced by a newer loop) while the answer was coming
+      next = ask();
       if (next) next.catch(() => {});                  // a failure is handled when it is awaited
       frames++;
       const now = performance.now();
       upsTimes.push(now);
       while (upsTimes.length && now - upsTimes[0] > 1000) upsTimes.shift();
       $("#s-ups").textContent = upsTimes.length;
-      if (playing) apply(st);
+      apply(st);
       await new Promise(r => requestAnimationFrame(r));
     }
   }
@@ -299,9 +306,17 @@
       const was = Math.min(addClass(), Math.max(0, n - 1));
       box.replaceChildren(...[...Array(n).keys()].map(k => Lab.el("label", {},
         Lab.el("input", { type: "radio", name: "add-class", id: `add-${NAMES[k].toLowerCase()}`, value: k, ...(k === was ? { checked: "" } : {}) }),
-        ` class ${NAMES[k]} `)));
+        classMark(k), ` class ${NAMES[k]} `)));
     }
-    $("#add-target-label").hidden = !regression();
+    $("#add-target-label").hidden = $("#t-key").hidden = !regression();
+  }
+  function classMark(k) {                              // the class's colour and shape, as its points are drawn
+    const c = Lab.el("canvas", { width: 14, height: 14, class: "class-mark", "aria-hidden": "true" });
+    const g = c.getContext("2d");
+    mark(g, 7, 7, SHAPES[k]);
+    g.fillStyle = Lab.css(classColour(k)); g.fill();
+    g.lineWidth = 1; g.strokeStyle = EDGES[k]; g.stroke();
+    return c;
   }
   $("#add-target").addEventListener("input", e => { $("#v-target").textContent = e.target.value; });
   // a neuron's colours: a class's probability from white to its colour; P(B) and the hidden units diverging
@@ -317,6 +332,9 @@
     for (const c of document.querySelectorAll("#neurons canvas[data-layer]"))
       c.classList.toggle("shown", !!shown && +c.dataset.layer === shown.layer && +c.dataset.unit === shown.unit);
   }
+  $("#neurons").addEventListener("keydown", e => {    // the keyboard: Enter or Space on a thumbnail
+    if ((e.key === "Enter" || e.key === " ") && e.target.matches("canvas[data-layer]")) { e.preventDefault(); e.target.click(); }
+  });
   $("#neurons").addEventListener("click", e => {      // a neuron's thumbnail: show it large on the output
     const c = e.target.closest("canvas[data-layer]");
     if (!c) return;
@@ -357,7 +375,8 @@
           Lab.el("button", { text: "+", title: "one neuron more", onclick: () => editLayer(li, +1) })));
         col.append(Lab.el("div", { class: "lab", text: `hidden ${li + 1} · ${cfg.activation}` }));
         for (let u = 0; u < units; u++) col.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": li, "data-unit": u,
-                                                                     title: "click: show it large on the output" }));
+          title: "click: show it large on the output", tabindex: 0, role: "button",
+          "aria-label": `neuron ${u + 1} of hidden layer ${li + 1}: show its output large on the plane` }));
         box.append(col);
       });
       const outputs = regression() || cfg.classes === 2 ? 1 : cfg.classes;
@@ -365,7 +384,8 @@
         regression() ? "output ŷ" : outputs === 1 ? "output P(B)" : "output softmax" }));
       for (let u = 0; u < outputs; u++) {
         out.append(Lab.el("canvas", { width: 52, height: 52, "data-layer": cfg.hidden.length, "data-unit": u,
-                                      title: `${outputName(u).replace("the output ", "")}: click to show it large` }));
+                                      title: `${outputName(u).replace("the output ", "")}: click to show it large`,
+                                      tabindex: 0, role: "button", "aria-label": `${outputName(u)}: show it large on the plane` }));
       }
       box.append(out);
       $("#net-note").textContent = `${cfg.hidden.length} hidden layer${cfg.hidden.length === 1 ? "" : "s"}` +
