@@ -247,3 +247,12 @@ def test_boundary_takes_an_objective_for_outputs_the_model_cannot_show():
     # read as logits every ŷ > 0 is class 1: one region; told what ŷ is: two
     assert len([p for p in bare.collections[0].get_paths() if len(p.vertices)]) == 1
     assert len([p for p in told.collections[0].get_paths() if len(p.vertices)]) == 2
+
+
+def test_plot_returns_before_any_episode_ended_warns_nothing():
+    import warnings
+    from thetas.viz.rl import plot_returns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # matplotlib's "No artists with labels" would raise
+        ax = plot_returns({"episode_step": [], "episode_return": []})
+    assert ax.get_legend() is None

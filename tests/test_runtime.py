@@ -213,3 +213,12 @@ def test_thetas_train_gives_a_small_model_one_thread(monkeypatch):
     assert _runtime.default_threads(asked[-1], idle=2.0) == 1
     from thetas.models import LeNet
     assert cli_train.step_work(LeNet(), 64) is None
+
+
+def test_the_thread_count_is_public_under_torchs_names(blas_restored):
+    pytest.importorskip("threadpoolctl")
+    import thetas as th
+    assert th.set_num_threads is _runtime.set_num_threads and th.get_num_threads() == _runtime.blas_threads()
+    assert th.set_num_threads(1) and th.get_num_threads() == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        th.set_num_threads(0)

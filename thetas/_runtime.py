@@ -160,6 +160,12 @@ def auto_threads(work=None):
     return blas_threads(threadpool_info())
 
 
+def get_num_threads():
+    """The number of threads NumPy's BLAS uses now (``th.get_num_threads()``, as ``torch.get_num_threads()``);
+    None when threadpoolctl cannot tell."""
+    return blas_threads()
+
+
 def blas_threads(info=None):
     """The thread count of NumPy's BLAS now (the largest over its libraries), or None without threadpoolctl."""
     if info is None:

@@ -48,7 +48,8 @@ def plot_returns(log, ax=None, window=20, threshold=None):
     _steps_axis(ax)
     ax.set_ylabel("return (sum of rewards)")
     ax.set_title("return per episode")
-    ax.legend(fontsize=8, loc="best")
+    if ax.get_legend_handles_labels()[0]:        # nothing drawn (no episode ended yet): no empty legend warning
+        ax.legend(fontsize=8, loc="best")
     return ax
 
 
