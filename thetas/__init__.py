@@ -19,4 +19,4 @@ from .autograd.gradcheck import gradcheck  # noqa: F401
 from .objective import Objective  # noqa: F401
 from .io import load, load_into, load_metadata, load_state_dict, save  # noqa: F401
 from .train import evaluate, fit, predict  # noqa: F401
-from ._runtime import get_num_threads, set_num_threads  # noqa: F401  (NumPy's BLAS threads, as torch's names)
+from ._runtime import auto_threads, get_num_threads, set_num_threads  # noqa: F401  (NumPy's BLAS threads)
