@@ -27,7 +27,7 @@ def test_momentum_two_steps_rejects_wrong_answers():
     damp = ex.check_momentum_two_steps([0.8856, 0.9711])
     assert not damp and "dampening" in damp.message
     other = ex.check_momentum_two_steps([1.0, 2.0])
-    assert not other and "v₂" in other.message
+    assert not other and "v⁽²⁾" in other.message
     assert "None" in ex.check_momentum_two_steps(None).message and not ex.check_momentum_two_steps(None)
     assert "shape" in ex.check_momentum_two_steps([0.0, 0.72, 1.0]).message
     assert not ex.check_momentum_two_steps("zero")

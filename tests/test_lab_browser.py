@@ -507,7 +507,7 @@ def test_playground_as_on_a_tablet_and_in_a_hurry(page, server, tmp_path):
     page.wait_for_function("() => location.hash.includes('dataset=xor')")
     page.set_input_files("#csv", str(data))
     page.wait_for_function("() => document.querySelector('#data-note').textContent.includes('CSV')")
-    assert "class A = big, B = small" in page.locator("#data-note").inner_text()
+    assert "class A = big, class B = small" in page.locator("#data-note").inner_text()
     assert page.locator("#datasets button.on").get_attribute("data-name") == "custom"
     assert "dataset=custom" in page.url and "dataset=xor" not in page.url
     clean(page)

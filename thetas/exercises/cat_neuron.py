@@ -40,7 +40,7 @@ def check_optimal_stimulus(optimal_stimulus):
         if verdict is not None:
             return verdict
         best = theta / np.linalg.norm(theta)
-        told = f"for θ of shape {shape}"
+        told = f"for θ of shape {shape}:"
         if value.shape != theta.shape:
             if value.size == theta.size:
                 return wrong(f"{told} the stimulus is an input of θ's own shape {theta.shape}, got {value.shape}.")
@@ -78,10 +78,10 @@ def check_attributions(answer):
         return wrong(f"one attribution per pixel: {target.size} numbers (a 2×2 array), got {value.size}.")
     value = value.reshape(target.shape)
     if np.allclose(value, target, atol=1e-6):
-        k = np.unravel_index(np.argmax(target), target.shape)
+        k = tuple(int(i) for i in np.unravel_index(np.argmax(target), target.shape))
         return right(f"attribution_i = θ_i x_i, summing to θᵀx = F(x) − F(0) = {target.sum():g} (completeness). "
-                     f"Pixel {k} pushed the score up most, though its weight is not the largest in size: a pixel "
-                     "matters when its weight *and* its ink are large.")
+                     f"Pixel (row, column) = {k} pushed the score up most, though its weight is not the largest in "
+                     "size: a pixel matters when its weight *and* its ink are large.")
     if np.allclose(value, THETA, atol=1e-6):
         return wrong("those are the weights θ_i alone: the gradient ∂F/∂x_i, what a small change of each pixel would "
                      "do (saliency). Integrated gradients multiply by how far the pixel is from the baseline 0.")
@@ -92,5 +92,5 @@ def check_attributions(answer):
         return wrong("those are the pixels alone: the model's weights decide how much each one counts.")
     if np.allclose(value, np.abs(target), atol=1e-6):
         return wrong("close, but keep the sign: a pixel with a negative weight pushed the score down.")
-    return wrong("not yet. For a linear F the gradient is the same everywhere along the path from 0 to x, so the "
-                 "integral is easy: attribution_i = (x_i − 0) · ∂F/∂x_i.")
+    return wrong("For a linear F the gradient ∂F/∂x_i is the same everywhere along the path from 0 to x: take it "
+                 "out of the integral in the formula of IG_i (section 4) and what is left is easy.")

@@ -50,8 +50,8 @@ def check_conv_parameters(answer):
     if n >= side * side:
         return wrong("that grows with the image: but a convolution shares its weights across all positions, so the "
                      "count depends only on the kernels, not on the 32×32 image.")
-    return wrong("not yet. Count one kernel's weights (how deep is it?), multiply by the number of kernels, and add "
-                 "what each output channel has besides its kernel. Check with th.nn.Conv2d(3, 8, 3).num_parameters().")
+    return wrong("Count one kernel's weights (how deep is it?), multiply by the number of kernels, and add what "
+                 "each output channel has besides its kernel.")
 
 
 def check_conv_output(answer):
@@ -75,5 +75,5 @@ def check_conv_output(answer):
     swapped = IMAGE[j:j + k, i:i + k]
     if abs(z - float((swapped * KERNEL).sum() + BIAS)) <= 1e-9:
         return wrong("that is the output at row 2, column 1: z[i, j] starts at row i and column j of the image.")
-    return wrong("not yet. The output z[i, j] looks at the 3×3 patch whose top-left pixel is image[i, j] (rows i to "
+    return wrong("The output z[i, j] looks at the 3×3 patch whose top-left pixel is image[i, j] (rows i to "
                  "i + 2, columns j to j + 2), multiplies it element by element with the kernel, sums, and adds b.")

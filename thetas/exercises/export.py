@@ -18,10 +18,10 @@ _TORCH = {"th.nn.Linear": "Linear", "th.nn.Conv2d": "Conv2d", "th.nn.MaxPool2d":
 _HINTS = {
     "th.models.MLP": "an MLP is layers applied one after the other: which torch container does that?",
     "th.models.LogisticRegression": "one neuron z = θᵀx + b computes more than a bare layer here (it drops the last "
-                                    "axis of its output); print th.export.to_torch(th.models.LogisticRegression(4)) "
-                                    "and read the class name",
+                                    "axis of its output): what does section 2 say such a model becomes? (With torch: "
+                                    "print th.export.to_torch(th.models.LogisticRegression(4)).)",
 }
-MLP_SIZES = (784, 256, 256, 10)   # exercise 2: the README's MNIST MLP, x → h₁ → h₂ → ŷ
+MLP_SIZES = (784, 256, 256, 10)   # exercise 2: `thetas train mnist`'s MLP, x → h₁ → h₂ → ŷ
 
 
 def _name(value):
@@ -50,8 +50,8 @@ def check_torch_names(answer):
         return right("thetas borrows PyTorch's names: a layer becomes the torch layer of the same name with the same "
                      "thetas, and a model the torch module that computes what it computes.")
     first = bad[0]
-    hint = _HINTS.get(first, "thetas layers carry PyTorch's own names")
-    return wrong(f"{len(bad)} of {len(LAYERS)} not yet; {first}: {hint}.")
+    hint = _HINTS.get(first, "thetas layers carry PyTorch's own names.")
+    return wrong(f"{len(bad)} of {len(LAYERS)} not yet; {first}: {hint}")
 
 
 def check_state_dict_bytes(answer):
@@ -78,5 +78,5 @@ def check_state_dict_bytes(answer):
         return wrong("you left out the biases: each layer has one b per output neuron, also in the state_dict.")
     if value != round(value):
         return wrong("give the exact number of bytes (not kilobytes or megabytes).")
-    return wrong(f"not yet. Count the thetas layer by layer ({len(pairs)} Linear layers: n_in·n_out weights and "
+    return wrong(f"Count the thetas layer by layer ({len(pairs)} Linear layers: n_in·n_out weights and "
                  "n_out biases each), then the bytes of each float32 number.")

@@ -40,7 +40,7 @@ def check_one_hot(one_hot):
                 value, verdict = _call(one_hot, q, a, M)
                 if verdict is not None:
                     return verdict
-                told = f"for question q = {q} answered a = {a} with M = {M} questions"
+                told = f"for question q = {q} answered a = {a} with M = {M} questions:"
                 if value.shape != (2 * M,):
                     if value.size == 1:
                         return wrong(f"{told} you returned one number (an index?). Return the whole vector x_t: "
@@ -91,5 +91,5 @@ def check_auc(answer):
                      "correct answer's prediction with every wrong answer's.")
     if not 0 <= value <= 1:
         return wrong(f"{value:g} is not an AUC: it is a share of pairs, between 0 and 1.")
-    return wrong(f"not yet. Make every pair of one correct and one wrong answer ({pos.size} × {neg.size} = {pairs} "
-                 "pairs) and count those where the correct one got the higher prediction.")
+    return wrong(f"Make every pair of one correct and one wrong answer ({pos.size} × {neg.size} = {pairs} pairs), "
+                 "score each (1: the correct one got the higher prediction, ½: a tie, 0: otherwise) and take the mean.")

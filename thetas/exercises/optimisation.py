@@ -6,7 +6,7 @@ import numpy as np
 
 from . import as_array, right, wrong
 
-# Exercise 1: momentum on L(θ) = ½ (4 θ₁² + θ₂²), from θ₀ = (1, 1)
+# Exercise 1: momentum on L(θ) = ½ (4 θ₁² + θ₂²), from θ⁽⁰⁾ = (1, 1) (θ₁, θ₂: components; ⁽ᵗ⁾: after t steps)
 MOMENTUM_A = np.diag([4.0, 1.0])
 MOMENTUM_START = np.array([1.0, 1.0])
 MOMENTUM_LR, MOMENTUM_MU = 0.1, 0.9
@@ -37,32 +37,34 @@ def _dampened(theta, g, state):                       # v = μ v + (1 − μ) g 
 
 
 def check_momentum_two_steps(answer):
-    """θ₂, the thetas after two steps of gradient descent with momentum (v₁ = g₁, v_t = μ v_{t−1} + g_t,
-    θ_t = θ_{t−1} − η v_t; η = 0.1, μ = 0.9) on L(θ) = ½ (4θ₁² + θ₂²) from θ₀ = (1, 1): (0, 0.72), to 1e-6."""
-    theta = as_array(answer, "θ₂")
+    """θ⁽²⁾, the thetas after two steps of gradient descent with momentum (v⁽¹⁾ = ∇L(θ⁽⁰⁾),
+    v⁽ᵗ⁾ = μ v⁽ᵗ⁻¹⁾ + ∇L(θ⁽ᵗ⁻¹⁾), θ⁽ᵗ⁾ = θ⁽ᵗ⁻¹⁾ − η v⁽ᵗ⁾; η = 0.1, μ = 0.9) on L(θ) = ½ (4θ₁² + θ₂²) from
+    θ⁽⁰⁾ = (1, 1): (0, 0.72), to 1e-6."""
+    theta = as_array(answer, "θ⁽²⁾")
     if not isinstance(theta, np.ndarray):
         return theta
     if theta.shape != (2,):
-        return wrong(f"θ₂ has two entries (θ₁, θ₂ after the second step), got shape {theta.shape}.")
+        return wrong(f"θ⁽²⁾ has two entries, its components [θ₁, θ₂] after the second step, got shape {theta.shape}.")
     if not np.isfinite(theta).all():
-        return wrong("θ₂ holds a NaN or an infinity.")
+        return wrong("θ⁽²⁾ holds a NaN or an infinity.")
 
     def near(rule_or_value):
         return np.allclose(theta, rule_or_value, rtol=0, atol=1e-6)
     if near(_steps(_momentum)):
-        return right("θ₂ = (0, 0.72). Step 1 is plain gradient descent (v₁ = g₁ = (4, 1), θ₁ = (0.6, 0.9)); step 2 "
-                     "adds 0.9 of the first step to the new gradient: v₂ = (3.6, 0.9) + (2.4, 0.9) = (6, 1.8). "
+        return right("θ⁽²⁾ = (0, 0.72). Step 1 is plain gradient descent (v⁽¹⁾ = ∇L(θ⁽⁰⁾) = (4, 1), "
+                     "θ⁽¹⁾ = (0.6, 0.9)); step 2 adds 0.9 of the first velocity to the new gradient: "
+                     "v⁽²⁾ = (3.6, 0.9) + (2.4, 0.9) = (6, 1.8). "
                      "th.optim.SGD(params, lr=0.1, momentum=0.9) gives the same.")
     if near(_steps(_momentum, 1)) or near(_steps(_plain, 1)):
-        return wrong("that is θ₁, after one step: take a second one, with the velocity carried over.")
+        return wrong("that is θ⁽¹⁾, after one step: take a second one, with the velocity carried over.")
     if near(_steps(_plain)):
-        return wrong("that is two steps of plain gradient descent: with momentum the second step is η (μ v₁ + g₂), "
-                     "the new gradient plus μ times the previous velocity.")
+        return wrong("that is two steps of plain gradient descent: with momentum the second step is "
+                     "η (μ v⁽¹⁾ + ∇L(θ⁽¹⁾)), the new gradient plus μ times the previous velocity.")
     if near(_steps(_dampened)):
-        return wrong("that is momentum with dampening, v = μ v + (1 − μ) g from v₀ = 0: the lecture's (and thetas') "
-                     "rule adds the whole gradient, v = μ v + g, starting from v₁ = g₁.")
-    return wrong("not yet. Write the two steps out: g = A θ = (4θ₁, θ₂); v₁ = g(θ₀), θ₁ = θ₀ − η v₁; then "
-                 "v₂ = μ v₁ + g(θ₁), θ₂ = θ₁ − η v₂.")
+        return wrong("that is momentum with dampening, v = μ v + (1 − μ) g from v⁽⁰⁾ = 0: the lecture's (and thetas') "
+                     "rule adds the whole gradient, v = μ v + g, starting from v⁽¹⁾ = ∇L(θ⁽⁰⁾).")
+    return wrong("Write the two steps out: ∇L(θ) = (4θ₁, θ₂); v⁽¹⁾ = ∇L(θ⁽⁰⁾), θ⁽¹⁾ = θ⁽⁰⁾ − η v⁽¹⁾; "
+                 "then v⁽²⁾ = μ v⁽¹⁾ + ∇L(θ⁽¹⁾), θ⁽²⁾ = θ⁽¹⁾ − η v⁽²⁾.")
 
 
 def check_largest_stable_step(answer):
@@ -89,5 +91,5 @@ def check_largest_stable_step(answer):
                      "not the largest stable one: steps that overshoot still converge while |1 − ηλ| < 1.")
     if eta <= 0:
         return wrong("a step size is positive.")
-    return wrong(f"not yet. Along an eigenvector of A with eigenvalue λ, a step does θ ← (1 − ηλ) θ. For which η "
+    return wrong(f"Along an eigenvector of A with eigenvalue λ, a step does θ ← (1 − ηλ) θ. For which η "
                  f"is |1 − ηλ| < 1 for both of A's eigenvalues (np.linalg.eigvalsh(A))? You gave η = {eta:g}.")

@@ -51,8 +51,8 @@ def check_dropout_scale(answer):
                      "value over the random mask must be h.")
     if near(train, 0.0):
         return wrong("a dropped unit gives 0; the question asks for a kept one.")
-    return wrong("not yet. A unit is kept with probability 1 − p; for its expected value to stay h, by what "
-                 "factor must a kept unit be multiplied?")
+    return wrong("A unit is kept with probability 1 − p; for its expected value to stay h, by what factor must a "
+                 "kept unit be multiplied?")
 
 
 def check_overfitting_point(answer):
@@ -72,9 +72,13 @@ def check_overfitting_point(answer):
                      "learns its training images, not digits; th.train.EarlyStopping keeps the best epoch's weights.")
     if epoch == best - 1:
         return wrong("almost: epochs count from 1 (the first value of the curve is after epoch 1), and np.argmin "
-                     "counts from 0.")
+                     "counts from 0. Read off the plot? The curve is nearly flat there: print "
+                     "exercises.CURVES['val_loss'] and compare neighbouring epochs.")
+    if epoch == best + 1:
+        return wrong("almost: the test loss is nearly flat there. Print exercises.CURVES['val_loss'] and compare "
+                     "neighbouring epochs: which one is the lowest?")
     if epoch == len(val) or epoch == int(np.argmin(CURVES["loss"])) + 1:
         return wrong("that is where the training loss is lowest: it keeps falling as the network memorises its "
                      "images. Overfitting shows on the test loss.")
-    return wrong("not yet. Plot the test loss (CURVES['val_loss']) against the epoch: where is it lowest, before it "
-                 "turns back up?")
+    return wrong("Look at the test loss (the dashed curve, exercises.CURVES['val_loss']): after which epoch is it "
+                 "lowest, before it turns back up?")
