@@ -60,7 +60,8 @@ def tutorial_index():
              "to bottom in Jupyter (download it from its page), and its exercises check themselves:", "",
              '    pip install ".[notebooks]" && jupyter lab notebooks/', ""]
     paths = notebooks()
-    lines += [f"- [{notebook_title(p)}]({p.name})" for p in paths] or ["(No notebook is written yet.)"]
+    lines += [f'- [{notebook_title(p)}]({p.name}) · <a href="{p.name}" download>{p.name}</a>' for p in paths] \
+        or ["(No notebook is written yet.)"]
     return "\n".join(lines) + "\n"
 
 
@@ -178,8 +179,8 @@ def lab_page(docs_dir):
     for page in PAGES:
         out += [f"### {page.title}", "", f"`http://127.0.0.1:8000{page.path}`: {page.summary}", ""]
         shot = page.path.strip("/") + ".png"
-        if (Path(docs_dir) / "lab" / shot).exists():
-            out += [f"![{page.title}]({shot})", ""]
+        if (Path(docs_dir) / "lab" / shot).exists():       # a click shows it at its full size
+            out += [f"[![{page.title}]({shot})]({shot})", ""]
         if (Path(docs_dir) / "lab" / "phone" / shot).exists():
             out += [f"On a 390 px phone: ![{page.title} on a phone](phone/{shot}){{ width=195 }}", ""]
         if page.routes:

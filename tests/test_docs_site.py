@@ -162,3 +162,15 @@ def test_the_notebooks_formulas_are_typeset_from_the_site_itself(site):
     assert (where / src.group(1)).resolve().is_file(), src.group(1)
     for config in src.group(2).split(","):
         assert (where / src.group(1)).resolve().parent.joinpath("config", f"{config}.js").is_file(), config
+
+
+def test_each_notebook_page_links_its_notebook_for_download(site):
+    """The page says where to get the notebook it shows, by a relative address that resolves (so from disk too)."""
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        name = f"notebooks/{nb.stem}"
+        html = page(site, name)
+        link = re.search(r'<a href="([^"]+\.ipynb)" download>', html)
+        assert link, f"{name} has no download link"
+        where = (site / name).parent if (site / f"{name}.html").exists() else site / name
+        assert (where / link.group(1)).resolve().is_file(), link.group(1)
+    assert re.search(r'<a href="\d\d_\w+\.ipynb" download>', page(site, "notebooks/index"))
