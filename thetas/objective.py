@@ -32,12 +32,12 @@ class Objective:
     ``Objective(task, num_classes, loss, one_logit=False, output=None)`` with a loss name builds the output layer
     for the loss (``outputs`` units):
 
-    classification + cross_entropy: C logits, softmax cross-entropy on integer labels.
-    classification + bce:           binary: 1 logit (the lecture's one output neuron ŷ = σ(z));
-                                    more classes: C logits, one sigmoid per class against one-hot targets.
-    classification + mse/mae/huber: C outputs through a softmax, compared with one-hot targets
-                                    (``one_logit`` with two classes: ŷ = σ(z) compared with the label).
-    regression + mse/mae/huber:     1 output compared with the number.
+        classification + cross_entropy: C logits, softmax cross-entropy on integer labels.
+        classification + bce:           binary: 1 logit (the lecture's one output neuron ŷ = σ(z));
+                                        more classes: C logits, one sigmoid per class against one-hot targets.
+        classification + mse/mae/huber: C outputs through a softmax, compared with one-hot targets
+                                        (one_logit with two classes: ŷ = σ(z) compared with the label).
+        regression + mse/mae/huber:     1 output compared with the number.
 
     ``output="probabilities"``: the model already ends in a Sigmoid (one output) or a Softmax (C outputs), and the
     loss reads ŷ itself: bce is −[y log ŷ + (1 − y) log(1 − ŷ)], cross_entropy is −log ŷ_y.
@@ -45,10 +45,14 @@ class Objective:
     ``Objective.infer(loss, model)`` is the objective of a plain loss function, loss object or ``th.losses`` name:
     what ``th.fit(model, th.losses.cross_entropy, ...)`` uses. Its loss is called exactly as given.
 
-    Attributes: ``task`` ("classification", "regression", or None: the targets decide), ``num_classes``,
-    ``loss`` (the name, or the function), ``output`` (a key of ``OUTPUTS``: what the network outputs),
-    ``outputs`` (the number of output units; None when the loss alone does not say), ``binary_logit``
-    (one output neuron z, ŷ = σ(z)), ``threshold`` (where one output per example means class 1).
+    Attributes:
+        task: "classification", "regression", or None: the targets decide.
+        num_classes: the number of classes.
+        loss: the name, or the function.
+        output: a key of ``OUTPUTS``: what the network outputs.
+        outputs: the number of output units; None when the loss alone does not say.
+        binary_logit: one output neuron z, ŷ = σ(z).
+        threshold: where one output per example means class 1.
     """
 
     def __init__(self, task, num_classes, loss, one_logit=False, output=None):

@@ -82,9 +82,11 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = _as_array(data, dtype)
+        """The values, a NumPy array (the tensor's θ or x itself)."""
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require gradients, got dtype {self.data.dtype}")
         self.grad = None
+        """dLoss/d(this tensor), a NumPy array of the same shape, filled by ``backward()``; None until then."""
         self.requires_grad = bool(requires_grad)
         self._parents = ()
         self._backward = None
@@ -166,6 +168,7 @@ class Tensor:
         return Tensor(self.data)
 
     def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place (floating tensors only) and return the tensor."""
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = bool(flag)
@@ -178,26 +181,32 @@ class Tensor:
     # ------------------------------------------------------------------ NumPy-like attributes
     @property
     def shape(self):
+        """The size of each axis, a tuple (NumPy's ``shape``)."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The NumPy dtype of the values, e.g. float64."""
         return self.data.dtype
 
     @property
     def ndim(self):
+        """The number of axes."""
         return self.data.ndim
 
     def numel(self):
+        """The number of elements (the product of the shape)."""
         return self.data.size
 
     def __len__(self):
         return len(self.data)
 
     def numpy(self):
+        """The values as a NumPy array: ``data`` itself, not a copy."""
         return self.data
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError("item(): only a tensor with one element converts to a Python number, "
                              f"got shape {self.shape}")
@@ -289,9 +298,13 @@ class Tensor:
         return ops.permute(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes)
     def transpose(self, dim0=-2, dim1=-1): return ops.transpose(self, dim0, dim1)
     @property
-    def T(self): return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+    def T(self):
+        """The tensor with all its axes reversed (the transpose of a matrix)."""
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
     @property
-    def mT(self): return ops.transpose(self, -2, -1)
+    def mT(self):
+        """The transpose of the last two axes (a batch of matrices, each transposed)."""
+        return ops.transpose(self, -2, -1)
     def astype(self, dtype): return ops.astype(self, dtype)
     def float(self): return ops.astype(self, np.float32)
     def double(self): return ops.astype(self, np.float64)

@@ -28,7 +28,8 @@ def add_parser(subparsers):
     k.add_argument("--format", metavar="|".join(DKT_FORMATS), help="dkt-csv: 3 lines per student (count, question "
                    "ids, answers); assistments: the ASSISTments 2009 CSV (a header row, one row per answer; "
                    "question = skill_id). Default: assistments if the first line has letters, else dkt-csv")
-    k.add_argument("--cell", choices=("lstm", "rnn", "gru"), default="lstm")
+    k.add_argument("--cell", choices=("lstm", "rnn", "gru"), default="lstm",
+                   help="the recurrent cell: an LSTM (as the paper), a plain tanh RNN or a GRU")
     d = DEFAULTS
     k.add_argument("--hidden", type=int, default=d["hidden"], help=f"hidden units (default "
                    f"{d['hidden']}, as the paper)")
@@ -45,7 +46,8 @@ def add_parser(subparsers):
                    f"many answers (default {d['max_len']})")
     k.add_argument("--concepts", type=int, metavar="K", help="cluster the questions into K concepts from what the "
                    "network learned (JSON: concepts, and concept_ari on synthetic data)")
-    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--seed", type=int, default=0, help="the simulated students, the held-out split, the initial "
+                   "thetas and the batches' order")
     k.add_argument("--samples", type=int, metavar="N", help="a quick run: only the first N training and the first "
                    "N test students")
     add_threads(k)

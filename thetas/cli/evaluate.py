@@ -10,10 +10,12 @@ from .common import (CLIError, add_json, check_fits, data_path, default_loss, lo
 
 def add_parser(subparsers):
     e = subparsers.add_parser("evaluate", help="evaluate a saved model on a data set's test split")
-    e.add_argument("model", metavar="MODEL")
-    e.add_argument("dataset", metavar="DATASET", nargs="?")
-    e.add_argument("--target")
-    e.add_argument("--seed", type=nonnegative_int)
+    e.add_argument("model", metavar="MODEL", help="a model saved by thetas train --save PATH")
+    e.add_argument("dataset", metavar="DATASET", nargs="?",
+                   help="a data set name or a CSV file (default: the one the model was trained on)")
+    e.add_argument("--target", help="the label column of a CSV file (default: the one the model was trained with)")
+    e.add_argument("--seed", type=nonnegative_int,
+                   help="the data set's seed: generated points, the train/test split (default: the training run's)")
     add_json(e)
     e.set_defaults(func=run)
     return e

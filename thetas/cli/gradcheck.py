@@ -10,12 +10,13 @@ from .train import ACTIVATIONS
 def add_parser(subparsers):
     from ..objective import LOSSES
     g = subparsers.add_parser("gradcheck", help="compare backprop's gradients with numerical ones (float64)")
-    g.add_argument("--dataset", default="digits")
+    g.add_argument("--dataset", default="digits", help="the data set whose first training examples are checked")
     g.add_argument("--hidden", type=layer_widths, default="16", help="hidden layer widths, e.g. 16,16")
-    g.add_argument("--activation", choices=ACTIVATIONS, default="tanh")
-    g.add_argument("--loss", choices=LOSSES)
+    g.add_argument("--activation", choices=ACTIVATIONS, default="tanh", help="the activation after every hidden layer")
+    g.add_argument("--loss", choices=LOSSES, help="default: cross_entropy for classes, mse for numbers")
     g.add_argument("--batch-size", type=positive_int, default=8, help="how many training examples (default 8)")
-    g.add_argument("--seed", type=nonnegative_int, default=0)
+    g.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="the data (generated sets, the split) and the initial thetas")
     add_json(g)
     g.set_defaults(func=run)
     return g

@@ -18,7 +18,7 @@ def add_parser(subparsers):
                               "dark; it is cropped, scaled into 20×20 and centred by mass in 28×28, as MNIST was "
                               "made.")
     r.add_argument("model", metavar="MODEL", help="a model saved by thetas train mnist --save PATH")
-    r.add_argument("image", metavar="IMAGE")
+    r.add_argument("image", metavar="IMAGE", help="a PNG or JPEG of one digit")
     r.add_argument("--top", type=positive_int, default=2, help="how many guesses to print (default 2)")
     r.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
                    help="force (or forbid) inverting the image; default: decided from its background")

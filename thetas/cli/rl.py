@@ -246,13 +246,15 @@ def add_parser(subparsers):
     train = argparse.ArgumentParser(add_help=False)
     train.add_argument("--steps", type=positive_int,
                        help="environment steps (default: cartpole 200,000, apple-world 100,000)")
-    train.add_argument("--seed", type=nonnegative_int, default=0)
+    train.add_argument("--seed", type=nonnegative_int, default=0,
+                       help="the initial thetas, the replay sampling, ε-greedy and the environments")
     train.add_argument("--lr", type=positive_float,
                        help="Adam's learning rate at the start (it decays linearly to a tenth)")
     train.add_argument("--constant-lr", action="store_true", help="no learning-rate decay")
     train.add_argument("--gamma", type=fraction, help="discount γ of future rewards")
     train.add_argument("--hidden", type=layer_widths, help="hidden layer widths of the Q-network, e.g. 128,128")
-    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--batch-size", type=positive_int,
+                       help="transitions replayed per update (the minibatch)")
     train.add_argument("--buffer-size", type=positive_int, help="replay memory: the last N transitions")
     train.add_argument("--learning-starts", type=nonnegative_int, help="steps of random play before the first update "
                        "(default: apple-world 5,000, cartpole 1,000; at most a tenth of --steps)")
@@ -285,13 +287,13 @@ def add_parser(subparsers):
 
     e = sub.add_parser("evaluate", help="greedy returns of a saved agent", description="Play MODEL greedily for "
                        "--episodes episodes of ENV (default: the environment it was trained on).")
-    e.add_argument("model", metavar="MODEL")
+    e.add_argument("model", metavar="MODEL", help="a Q-network saved by thetas rl ENV --save PATH")
     e.add_argument("env", metavar="ENV", nargs="?", help="cartpole, apple-world or a Gymnasium id")
-    e.add_argument("--episodes", type=positive_int, default=100)
+    e.add_argument("--episodes", type=positive_int, default=100, help="how many episodes to play")
     e.add_argument("--seed", type=nonnegative_int, help="episode i starts from reset(seed=SEED + i) (default: the "
                    "seeds of the final evaluation after training, 1,000,000 + the training seed)")
     e.add_argument("--epsilon", type=fraction, default=0.0, help="ε-greedy instead of greedy")
-    e.add_argument("--threads", type=nonnegative_int, metavar="N")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--threads", type=nonnegative_int, metavar="N", help="BLAS threads (1 on a busy machine)")
+    e.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
     e.set_defaults(func=run)
     return rl

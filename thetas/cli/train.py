@@ -54,7 +54,7 @@ def add_parser(subparsers):
     from ..objective import LOSSES
     t = subparsers.add_parser("train", help="train a network on a data set and report test metrics",
                               description=f"DATASET: one of {', '.join(DATASETS)}, or a CSV file (with --target).")
-    t.add_argument("dataset", metavar="DATASET")
+    t.add_argument("dataset", metavar="DATASET", help="a data set name (above) or a CSV file")
     t.add_argument("--target", help="the label column of a CSV file")
     t.add_argument("--model", choices=ARCHITECTURES, default="mlp",
                    help="mlp (dense layers), logistic (one neuron per class), lenet (a conv net, for images) or "
@@ -67,18 +67,22 @@ def add_parser(subparsers):
                    help="autoencoder: code units kept per image, the k of a k-sparse code (default 3)")
     t.add_argument("--noise", type=probability,
                    help="autoencoder: the share of pixels dropped from each training image (default 0.8)")
-    t.add_argument("--activation", choices=ACTIVATIONS)
+    t.add_argument("--activation", choices=ACTIVATIONS,
+                   help="the activation after every hidden layer (default: the data set's)")
     t.add_argument("--dropout", type=probability, help="dropout probability after each hidden layer")
-    t.add_argument("--loss", choices=LOSSES)
-    t.add_argument("--optimizer", choices=("sgd", "adam"))
+    t.add_argument("--loss", choices=LOSSES, help="default: cross_entropy for classes, mse for numbers")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), help="sgd (with --momentum) or adam (the default)")
     t.add_argument("--lr", type=positive_float, help="learning rate η (> 0)")
     t.add_argument("--momentum", type=probability, help="SGD's momentum, in [0, 1) (default 0.9)")
-    t.add_argument("--weight-decay", type=nonnegative_float, default=0.0)
-    t.add_argument("--batch-size", type=positive_int)
-    t.add_argument("--epochs", type=positive_int)
+    t.add_argument("--weight-decay", type=nonnegative_float, default=0.0,
+                   help="λ, an L2 penalty ½λ‖θ‖² on the loss")
+    t.add_argument("--batch-size", type=positive_int, help="examples per gradient step; the training set's size "
+                   "gives batch gradient descent (default: the data set's)")
+    t.add_argument("--epochs", type=positive_int, help="passes over the training set (default: the data set's)")
     t.add_argument("--schedule", choices=("none", "cosine", "step"),
                    help="learning rate over the epochs: constant, cosine-annealed to 0, or halved every third")
-    t.add_argument("--seed", type=nonnegative_int, default=0)
+    t.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="the data (generated sets, splits), the initial thetas, the batches' order and dropout")
     t.add_argument("--samples", type=positive_int, metavar="N", help="generated 2-D sets: N points; mnist, "
                    "fashion-mnist: the first N training images (a quick run)")
     t.add_argument("--save", metavar="PATH", help="write the trained model (.safetensors)")

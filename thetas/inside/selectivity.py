@@ -45,7 +45,8 @@ def class_selectivity(activations, labels, thresholds=20, seed=0):
     """Le et al.'s read-out on activations you already have (units may be pixels: the best-pixel baseline).
 
     Args:
-        activations: (N, U), one column per unit.  labels: (N,) class of each example.
+        activations: (N, U), one column per unit.
+        labels: (N,) class of each example.
         thresholds: t per unit, evenly spaced from its minimum to its maximum on the balanced set.
         seed: draws each class's negatives (the same seed, the same sets: compare models on one seed).
     Returns: (classes (C,), units (C,), accuracies (C,)): per class (sorted), the best unit and its accuracy.

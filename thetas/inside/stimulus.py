@@ -219,18 +219,25 @@ def optimal_stimulus(model, layer, unit, input_shape, *, norm=1.0, steps=200, lr
     a normalised step of ``lr`` times the radius, renormalised after every step. For a linear unit a(x) = w·x + b
     (or σ of it) the maximiser is the closed form x* = norm · w / ‖w‖.
 
+    ``jitter``, ``blur_every``, ``blur_sigma``, ``tv`` and ``l2`` are the regularisers that make pictures readable
+    on a real CNN (Yosinski et al. 2015, Olah et al. 2017).
+
     Args:
-        model: a thetas Module.  layer: a name from ``model.named_modules()`` or ``"output"``.
+        model: a thetas Module.
+        layer: a name from ``model.named_modules()`` or ``"output"``.
         unit: int (a column; for a feature map a channel, its mean over positions) or a tuple (channel, row, col).
         input_shape: one example's shape, e.g. (64,) or (1, 28, 28).
-        norm: the radius of the sphere.  steps, lr: the ascent.  seed: the random start x₀ (Gaussian, on the
-            sphere) and the jitter; the same seed gives the same result.
+        norm: the radius of the sphere.
+        steps: the ascent's number of steps.
+        lr: the ascent's step, a fraction of the radius.
+        seed: the random start x₀ (Gaussian, on the sphere) and the jitter; the same seed gives the same result.
         box: (low, high): the input's range; then x is clipped to it and shrunk onto the ball ‖x‖ ≤ ``norm``
             after every step, instead of put on the sphere.
-        The regularisers that make pictures readable on a real CNN (Yosinski et al. 2015, Olah et al. 2017):
-        jitter: the gradient is taken at x rolled by up to ``jitter`` pixels over the last two axes;
-        blur_every, blur_sigma: a Gaussian blur of x every ``blur_every`` steps; tv: the weight of the total
-        variation TV(x) = Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])²; l2: an L2 decay weight.
+        jitter: the gradient is taken at x rolled by up to ``jitter`` pixels over the last two axes.
+        blur_every: a Gaussian blur of x every ``blur_every`` steps (0: none).
+        blur_sigma: the σ of that Gaussian blur.
+        tv: the weight of the total variation TV(x) = Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])².
+        l2: an L2 decay weight.
         return_history: also return the unit's activation a(x_t) at t = 0..steps (steps + 1 numbers).
     Returns: x (``input_shape``, float64), or (x, history) with ``return_history=True``.
     """
@@ -318,7 +325,13 @@ def _activations(model, score, x, dtype):
 def top_stimuli(model, layer, unit, images, k=9, batch_size=256):
     """The k images that excite one unit most (Le et al.'s "top stimuli from the test set").
 
-    Args: model, layer, unit: as ``optimal_stimulus``.  images: (N, ...) NumPy array.  k: how many (at most N).
+    Args:
+        model: as ``optimal_stimulus``.
+        layer: as ``optimal_stimulus``.
+        unit: as ``optimal_stimulus``.
+        images: (N, ...) NumPy array.
+        k: how many (at most N).
+
     Returns: (indices (k,), activations (k,)), the highest activation first (ties: the lower index first).
     """
     module = _check_layer(model, layer)

@@ -5,17 +5,17 @@ A student answers question q_1 (right or wrong, a_1), then q_2, ... A recurrent 
 pairs (q_t, a_t); its hidden state is the student's changing knowledge, and after every answer it predicts
 P(correct) on every question. The package, in the order a newcomer meets it:
 
-    students.py   ``Students`` (one answer sequence per student: split by student, windows, drop_short), the
-                  union of a training and a test file's questions (``align_questions``) and the
-                  padded batches (``pad_batch``, ``dkt_batches``, ``dkt_inputs``: x_t = onehot(q_t + M·a_t))
-    simulate.py   the paper's simulated students (``synthetic_students``, ``synthetic_5``) and the best any model
-                  can do on them (``optimal_predictions``, ``optimal_auc``)
-    formats.py    real students from files: ``load_students`` (``load_dkt_csv``, ``load_assistments_csv``)
-    model.py      ``DKT`` and its input (``dkt_array``), loss (``dkt_loss``) and metrics (``dkt_auc``, ...)
-    train.py      ``train_dkt``: the recipe ``thetas dkt`` and the lab's Knowledge page both train with
-    tutor.py      the robo-tutor: ``knowledge_trace``, ``suggest_next``, ``influence_matrix``, concepts
-    plots.py      ``plot_knowledge_trace``, ``plot_influence_graph``, ``plot_concept_clusters``, ``save_dkt_plots``
-                  (in ``th.viz`` too; imported by ``thetas.viz``, as it draws with viz's helpers)
+    students.py   Students (one answer sequence per student: split by student, windows, drop_short), the
+                  union of a training and a test file's questions (align_questions) and the
+                  padded batches (pad_batch, dkt_batches, dkt_inputs: x_t = onehot(q_t + M·a_t))
+    simulate.py   the paper's simulated students (synthetic_students, synthetic_5) and the best any model
+                  can do on them (optimal_predictions, optimal_auc)
+    formats.py    real students from files: load_students (load_dkt_csv, load_assistments_csv)
+    model.py      DKT and its input (dkt_array), loss (dkt_loss) and metrics (dkt_auc, ...)
+    train.py      train_dkt: the recipe thetas dkt and the lab's Knowledge page both train with
+    tutor.py      the robo-tutor: knowledge_trace, suggest_next, influence_matrix, concepts
+    plots.py      plot_knowledge_trace, plot_influence_graph, plot_concept_clusters, save_dkt_plots
+                  (in th.viz too; imported by thetas.viz, as it draws with viz's helpers)
 
 The names the lecture uses stay where it shows them: ``th.models.DKT``, ``th.data.Students``,
 ``th.data.synthetic_5``, ``th.tutor.knowledge_trace``, ``th.viz.plot_knowledge_trace``, ... are these objects.

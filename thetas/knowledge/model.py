@@ -55,11 +55,16 @@ class DKT(Module):
     paper does for many questions; otherwise it is fed as indices (a gather, not a matrix product).
 
     Args:
-        num_questions: M.  hidden_size: H (the paper: 200).  cell: 'lstm', 'gru' or 'rnn' (tanh).
-        dropout: on h_t before the output layer (the paper uses it there).  projection: P, or None.
-        num_layers: stacked recurrent layers.  generator: seed for the initial thetas (and the projection).
-    Input: (B, T, 2) int64 [question, answer] pairs, question −1 at padded steps (``dkt_batch``).
-    Output: (B, T, M) logits; ``predict_proba`` gives the probabilities.
+        num_questions: M.
+        hidden_size: H (the paper: 200).
+        cell: 'lstm', 'gru' or 'rnn' (tanh).
+        dropout: on h_t before the output layer (the paper uses it there).
+        projection: P, or None.
+        num_layers: stacked recurrent layers.
+        generator: seed for the initial thetas (and the projection).
+
+    - Input: (B, T, 2) int64 [question, answer] pairs, question −1 at padded steps (``dkt_batch``).
+    - Output: (B, T, M) logits; ``predict_proba`` gives the probabilities.
     """
 
     def __init__(self, num_questions, hidden_size=200, cell="lstm", dropout=0.0, projection=None, num_layers=1,

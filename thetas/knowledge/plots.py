@@ -47,7 +47,8 @@ def plot_knowledge_trace(trace, questions, answers, ax=None, question_names=None
 
     Args:
         trace: (T, M) probabilities, row t = the predictions after answer t (``th.tutor.knowledge_trace``).
-        questions, answers: (T,) the student's question ids (0..M-1) and answers (1 correct, 0 wrong).
+        questions: (T,) the student's question ids (0..M-1).
+        answers: (T,) the student's answers (1 correct, 0 wrong).
         question_names: M names for the rows.
         rows: the question ids to show, top to bottom (e.g. ordered by concept); default all M questions when
             M <= 60, else only the questions this student answered, in id order.
@@ -116,7 +117,8 @@ def plot_influence_graph(J_or_edges, labels=None, ax=None, question_names=None, 
     Args:
         J_or_edges: an (M, M) influence matrix, turned into its strong edges by ``th.tutor.concept_graph(J,
             **graph)``, or the edges themselves: (i, j, weight) triples.
-        labels: (M,) cluster ids (``th.tutor.cluster_questions``).  question_names: M names for the nodes.
+        labels: (M,) cluster ids (``th.tutor.cluster_questions``).
+        question_names: M names for the nodes.
         num_questions: M, when edges are given and no labels (default: the largest id + 1).
     Returns: the Axes: one scatter of the M nodes (in question-id order), one ``FancyArrowPatch`` per edge with
         gid "i->j".

@@ -17,7 +17,7 @@ def synthetic_students(num_students=4000, num_questions=50, num_concepts=5, seed
     independently. Every student answers all M questions once, in the same random order (fixed for the
     dataset), and
 
-        P(correct) = c + (1 − c) / (1 + exp(β_j − α_{s,c_j}))       c = ``guess`` (a random guess is right 1/4)
+        P(correct) = c + (1 − c) / (1 + exp(β_j − α_{s,c_j}))       c = guess (a random guess is right 1/4)
 
     "Students learn over time via an increase to the concept skill which corresponded to the exercise they
     answered": after each answer, α_{s,c_j} += ``skill_gain``; with ``learn_from="correct"`` (the default) only

@@ -187,13 +187,16 @@ def train_dkt(train, test=None, *, model=None, hidden=DEFAULTS["hidden"], cell="
     steps first, small ones at the end, where real students' data starts to be over-fitted.
 
     Args:
-        train, test: ``Students`` (``th.data``); ``test`` (optional) is scored after every epoch
+        train: ``Students`` (``th.data``).
+        test: ``Students`` (``th.data``), optional, scored after every epoch
             (``val_loss``, ``val_dkt_auc``, ``val_dkt_accuracy`` in the history).
         model: a DKT to train instead of a new one (``hidden``, ``cell`` and ``dropout`` are then unused).
         evaluate: after training, ``metrics["train"]`` and ``metrics["test"]`` (``dkt_metrics``).
-        verbose: a progress bar on stderr.  callbacks: more ``th.train.Callback``s for ``fit``.
-        checkpoint, resume: as for ``th.fit``: the whole run written at every epoch's end, and a run that goes
-            on from such a file (bit-identical to one never interrupted, with one BLAS thread).
+        verbose: a progress bar on stderr.
+        callbacks: more ``th.train.Callback``s for ``fit``.
+        checkpoint: as for ``th.fit``: the whole run written at every epoch's end.
+        resume: as for ``th.fit``: a run that goes on from such a file (bit-identical to one never interrupted,
+            with one BLAS thread).
         metrics: ignored (kept for old callers: the pooled AUC is computed by ``dkt_metrics`` on whole
             windows, not per batch).
     Returns: ``TrainedDKT(model, history, metrics, sequences, seconds)``.

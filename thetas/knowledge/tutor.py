@@ -64,8 +64,9 @@ def knowledge_trace(model, questions, answers):
         trace[t, j] = P(a_j correct | (q_1, a_1), ..., (q_{t+1}, a_{t+1}))     row t: after answer t (0-based)
 
     Args:
-        model: a trained ``DKT`` (M questions).  questions, answers: (T,) the student's question ids and 0/1
-            answers, in the order they were given.
+        model: a trained ``DKT`` (M questions).
+        questions: (T,) the student's question ids, in the order they were given.
+        answers: (T,) the student's 0/1 answers, in the same order.
     Returns: (T, M) NumPy probabilities (``th.viz.plot_knowledge_trace`` draws it); (0, M) for no answers.
     """
     q, a = _sequence(model, questions, answers, "knowledge_trace")
@@ -88,7 +89,8 @@ def suggest_next(model, questions, answers, candidates=None, chunk=256):
     all follow one order (the simulated data) has never seen most of these steps, so its advice there is a guess.
 
     Args:
-        candidates: the question ids to choose from (default: all M).  chunk: hypothetical steps per batch.
+        candidates: the question ids to choose from (default: all M).
+        chunk: hypothetical steps per batch.
     Returns: ``(best, gain)``: the candidate with the largest expected gain, and gain (M,) with NaN for the
         questions that are not candidates.
     """
@@ -230,7 +232,7 @@ def context_influence(model, students, max_students=200, max_len=100, seed=0):
 def concept_graph(J, top_k=3, min_weight=None):
     """The strong edges of an influence matrix (row i = answered, column j = predicted), for the paper's graph:
 
-        i → j   when   i ≠ j,   J_ij is among the ``top_k`` largest influences on j,   and   J_ij > min_weight
+        i → j   when   i ≠ j,   J_ij is among the top_k largest influences on j,   and   J_ij > min_weight
 
     ``min_weight`` defaults to the mean off-diagonal entry of J: an edge is an influence stronger than the
     average one (for ``influence_matrix``, whose columns sum to 1, that is about 1/M). Works for any influence
@@ -345,11 +347,11 @@ def cluster_questions(model, num_concepts, method="flip", students=None, seed=0,
     Methods (``students``: real answer sequences, a ``th.data.Students`` or an (N, T, 2) DKT array; the first
     three read ``max_students`` of them drawn with ``seed``, "correlation" reads them all):
 
-        "flip"            k-means (cosine) on the rows of ``context_influence``, pooled both ways (i → j, j → i)
+        "flip"            k-means (cosine) on the rows of context_influence, pooled both ways (i → j, j → i)
         "flip_spectral"   spectral clustering of the same matrix
         "append"          k-means (cosine) on the rows of P(j | prefix, i right) − P(j | prefix, i wrong), over
                           one random real prefix per student: the paper's y(j | i) asked mid-sequence
-        "influence"       spectral clustering of the paper's J (``influence_matrix``), made symmetric
+        "influence"       spectral clustering of the paper's J (influence_matrix), made symmetric
         "input_weights"   k-means (cosine) on the input weights of "i correct" minus those of "i wrong" (4H)
         "output_weights"  k-means (cosine) on the rows of the output layer (H)
         "weights"         k-means (cosine) on both, each normalised, side by side

@@ -31,11 +31,14 @@ class Autoencoder(Module):
     ``th.inside.selectivity``).
 
     Args:
-        in_features: pixels per image (784 for MNIST; images (N, 1, 28, 28) are flattened).  hidden: code units.
-        k: units kept per example (None: all, a plain ReLU autoencoder).  scale: n(x)'s length, or None.
+        in_features: pixels per image (784 for MNIST; images (N, 1, 28, 28) are flattened).
+        hidden: code units.
+        k: units kept per example (None: all, a plain ReLU autoencoder).
+        scale: n(x)'s length, or None.
         noise: the share of each training image's pixels set to 0 before the encoder (a denoising autoencoder,
             Vincent et al. 2008: it still rebuilds the whole image); none in evaluation.
         generator: seed for the initial thetas (an int seed is saved, so the untrained network can be rebuilt).
+
     Shape: (N, in_features) or (N, C, H, W) -> (N, in_features) logits.
     """
 

@@ -20,12 +20,20 @@ class LeNet(Sequential):
     average pooling ("subsampling"); ReLU and max pooling train faster and are the defaults here.
 
     Args:
-        in_channels: 1 for grayscale.  num_classes: outputs (logits).  image_size: H = W of the input.
-        channels: output channels of the two conv layers.  hidden: widths of the dense layers before the output.
-        kernel_size: k.  activation: 'relu', 'tanh' or 'sigmoid'.  pool: 'max' or 'avg'.
-        dropout: probability before each dense layer (0 = none).  generator: seed for the initial thetas.
+        in_channels: 1 for grayscale.
+        num_classes: outputs (logits).
+        image_size: H = W of the input.
+        channels: output channels of the two conv layers.
+        hidden: widths of the dense layers before the output.
+        kernel_size: k.
+        activation: 'relu', 'tanh' or 'sigmoid'.
+        pool: 'max' or 'avg'.
+        dropout: probability before each dense layer (0 = none).
+        generator: seed for the initial thetas.
+
     Shape: (N, in_channels, image_size, image_size) -> (N, num_classes); flat rows (N, in_channels·image_size²),
     as the 8×8 digits come, are reshaped to images first.
+
     A small image (the 8×8 digits) works too: the first conv keeps the size (padding k // 2), and the second
     does as well when the image is smaller than 4·k.
     """

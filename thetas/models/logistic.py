@@ -17,8 +17,10 @@ class LogisticRegression(Module):
     With ``num_classes > 2`` it is multinomial (softmax) regression: C neurons, logits of shape (N, C).
 
     Args:
-        n_features: |x|.  num_classes: 2 for one sigmoid neuron, more for softmax regression.
+        n_features: |x|.
+        num_classes: 2 for one sigmoid neuron, more for softmax regression.
         bias: learn b (the lecture often folds it into θ with a constant feature x_0 = 1).
+
     Shape: (N, n_features) -> (N,) for two classes, (N, num_classes) otherwise.
     """
 

@@ -21,8 +21,9 @@ class MLP(Sequential):
         activation: 'sigmoid', 'tanh', 'relu', 'leaky_relu' or 'linear', after every hidden layer.
         dropout: dropout probability after every hidden activation (0 = none).
         generator: seed or np.random.Generator for the initial thetas.
-    Shape: (N, sizes[0]) -> (N, sizes[-1])
-    Parameters: Σ_l (sizes[l]·sizes[l+1] + sizes[l+1]).
+
+    - Shape: (N, sizes[0]) -> (N, sizes[-1])
+    - Parameters: Σ_l (sizes[l]·sizes[l+1] + sizes[l+1]).
     """
 
     def __init__(self, sizes, activation="relu", dropout=0.0, generator=None):

@@ -21,12 +21,17 @@ class Conv2d(Module):
     counts side by side.
 
     Args:
-        in_channels, out_channels: C and F.  kernel_size: k or (k_h, k_w).  stride, padding: int or (h, w);
-        padding may be 'same' (stride 1, odd kernels) or 'valid'.  bias: learn one b per output channel.
+        in_channels: C.
+        out_channels: F.
+        kernel_size: k or (k_h, k_w).
+        stride: int or (h, w).
+        padding: int or (h, w); padding may be 'same' (stride 1, odd kernels) or 'valid'.
+        bias: learn one b per output channel.
         generator: seed or np.random.Generator for the initial thetas.
-    Shape: (N, C, H, W) -> (N, F, H_out, W_out), H_out = (H + 2·padding − k_h) // stride + 1.
-    Parameters: F·C·k_h·k_w + F.
-    Init: W, b ~ U(−1/sqrt(C·k_h·k_w), 1/sqrt(C·k_h·k_w))  (as PyTorch).
+
+    - Shape: (N, C, H, W) -> (N, F, H_out, W_out), H_out = (H + 2·padding − k_h) // stride + 1.
+    - Parameters: F·C·k_h·k_w + F.
+    - Init: W, b ~ U(−1/sqrt(C·k_h·k_w), 1/sqrt(C·k_h·k_w))  (as PyTorch).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, generator=None,

@@ -42,15 +42,18 @@ def normal_(t, mean=0.0, std=1.0, generator=None):
 
 
 def constant_(t, value):
+    """t = value, everywhere"""
     t.data[...] = value
     return t
 
 
 def zeros_(t):
+    """t = 0"""
     return constant_(t, 0)
 
 
 def ones_(t):
+    """t = 1"""
     return constant_(t, 1)
 
 

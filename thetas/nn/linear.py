@@ -25,10 +25,13 @@ class Linear(Module):
     lecture's logistic regression. Parameters: |x|·|h| weights + |h| biases.
 
     Args:
-        in_features: size |x| of each input.  out_features: size |h| of each output.
-        bias: learn an additive bias b.  generator: seed or np.random.Generator for the initial thetas.
-    Shape: (N, *, in_features) -> (N, *, out_features)
-    Init:  W, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))  (as PyTorch)
+        in_features: size |x| of each input.
+        out_features: size |h| of each output.
+        bias: learn an additive bias b.
+        generator: seed or np.random.Generator for the initial thetas.
+
+    - Shape: `(N, *, in_features) -> (N, *, out_features)`
+    - Init: W, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))  (as PyTorch)
     """
 
     def __init__(self, in_features, out_features, bias=True, generator=None, dtype=None):

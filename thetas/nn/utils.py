@@ -17,7 +17,7 @@ def _grads(parameters):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so that their joint norm is at most ``max_norm`` (as torch.nn.utils):
 
-        total = ‖(g₁, g₂, ...)‖_p      (all gradients as one long vector; p = ``norm_type``, may be inf)
+        total = ‖(g₁, g₂, ...)‖_p      (all gradients as one long vector; p = norm_type, may be inf)
         g ← g · max_norm / (total + 1e-6)   if that factor is below 1
 
     Returns the total norm before clipping, a Python float (log it: spikes show exploding gradients).

@@ -44,14 +44,18 @@ class Adam(Optimizer):
         m ← β₁ m + (1 − β₁) g                  first moment: a running mean of g
         v ← β₂ v + (1 − β₂) g²                 second moment: a running mean of g²
         v̂ ← max(v̂, v)  if amsgrad,  else v̂ = v
-        θ ← θ − η/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)    (= η m̂ / (√v̂ + ε) of the paper; run as ``_fast_step``)
+        θ ← θ − η/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)    (= η m̂ / (√v̂ + ε) of the paper; run as _fast_step)
 
     Each theta gets a step of about η whatever the scale of its gradient, which is why Adam's default
     η = 1e-3 works for most small networks.
 
     Args:
-        params: Parameters, or parameter-group dicts.  lr: η.  betas: (β₁, β₂).  eps: ε.
-        weight_decay: λ.  amsgrad: use the running maximum v̂ of v (Reddi et al., 2018).
+        params: Parameters, or parameter-group dicts.
+        lr: η.
+        betas: (β₁, β₂).
+        eps: ε.
+        weight_decay: λ.
+        amsgrad: use the running maximum v̂ of v (Reddi et al., 2018).
         maximize: climb the objective (e.g. LL(θ)) instead of descending it.
     """
     state_keys = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})

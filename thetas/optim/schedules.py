@@ -108,7 +108,11 @@ class CosineAnnealingLR(LRScheduler):
     """η = η_min + ½ (η₀ − η_min)(1 + cos(π · epoch / T_max))
 
     Half a cosine from η₀ down to η_min over ``T_max`` epochs (beyond it the cosine goes on, back up, as in
-    PyTorch). Args: T_max: epochs to reach η_min.  eta_min: the floor η_min.
+    PyTorch).
+
+    Args:
+        T_max: epochs to reach η_min.
+        eta_min: the floor η_min.
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0):
@@ -124,7 +128,10 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """η = η₀ · (s + (e − s) · min(epoch, total_iters) / total_iters): a linear ramp of the factor, e.g. warm-up.
 
-    Args: start_factor: s (0 < s ≤ 1).  end_factor: e (0 ≤ e ≤ 1).  total_iters: epochs of the ramp.
+    Args:
+        start_factor: s (0 < s ≤ 1).
+        end_factor: e (0 ≤ e ≤ 1).
+        total_iters: epochs of the ramp.
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):

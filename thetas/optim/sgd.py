@@ -19,8 +19,12 @@ class SGD(Optimizer):
     log-likelihood, literally: call ``backward()`` on LL(θ) (not on a loss) and each step is θ ← θ + η ∇LL(θ).
 
     Args:
-        params: Parameters, or parameter-group dicts.  lr: η.  momentum: μ.  dampening: τ.
-        nesterov: Nesterov momentum (needs μ > 0 and τ = 0).  weight_decay: λ (L2 penalty ½λ‖θ‖² on the loss).
+        params: Parameters, or parameter-group dicts.
+        lr: η.
+        momentum: μ.
+        dampening: τ.
+        nesterov: Nesterov momentum (needs μ > 0 and τ = 0).
+        weight_decay: λ (L2 penalty ½λ‖θ‖² on the loss).
         maximize: climb the objective instead of descending it.
     """
     state_keys = frozenset({"momentum_buffer"})

@@ -74,6 +74,15 @@ class DQNConfig:
 
 
 EvalResult = namedtuple("EvalResult", ["returns", "lengths"])
+"""What ``evaluate`` returns: one number per episode played, and three summaries of them.
+
+Attributes:
+    returns: (episodes,) float64, the total reward of each episode.
+    lengths: (episodes,) int64, the steps of each episode.
+    mean_return: the mean of ``returns``, a Python float.
+    std_return: the standard deviation of ``returns``, a Python float.
+    reward_per_step: all the reward divided by all the steps (Σ returns / Σ lengths), a Python float.
+"""
 EvalResult.mean_return = property(lambda self: float(np.mean(self.returns)))
 EvalResult.std_return = property(lambda self: float(np.std(self.returns)))
 EvalResult.reward_per_step = property(lambda self: float(np.sum(self.returns) / max(1, np.sum(self.lengths))))
@@ -94,7 +103,7 @@ def td_target(reward, terminated, q_next_target, gamma, q_next_online=None):
     """The one-step TD target of a batch (NumPy in, NumPy out):
 
         DQN:         y = r + γ (1 − terminated) max_a' Q_target(s', a')
-        Double DQN:  y = r + γ (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   (``q_next_online`` given)
+        Double DQN:  y = r + γ (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   (q_next_online given)
 
     ``terminated`` (B,) bool; ``q_next_target``, ``q_next_online`` (B, A). Truncated transitions are not special:
     a time limit is no end of the task, so they bootstrap.
@@ -187,12 +196,18 @@ class DQN:
     to use another architecture.
 
     Args:
-        obs_dim: length of an observation vector.  n_actions: how many discrete actions.
+        obs_dim: length of an observation vector.
+        n_actions: how many discrete actions.
         config: a ``DQNConfig``; keyword ``overrides`` replace single fields (``DQN(4, 2, lr=1e-3)``).
         q_network: a thetas Module to use as the online network (default: an MLP from ``config.hidden``).
+
     Attributes:
-        q, q_target: online and target networks.  optimizer: Adam on ``q``.  buffer: the ReplayBuffer.
-        steps: environment steps taken by ``learn``.  updates: gradient updates made.
+        q: the online network.
+        q_target: the target network.
+        optimizer: Adam on ``q``.
+        buffer: the ReplayBuffer.
+        steps: environment steps taken by ``learn``.
+        updates: gradient updates made.
     """
 
     def __init__(self, obs_dim, n_actions, config=None, q_network=None, **overrides):
@@ -319,8 +334,8 @@ class DQN:
             episode_step, episode_return, episode_length    lists, one entry per finished episode
             step, loss, q_mean, epsilon, lr                 lists, one entry per log interval (the batch logs)
             eval_step, eval_mean, eval_std, eval_episodes   lists, the periodic greedy evaluations (scores)
-            best_step, best_eval    the evaluation whose weights ``q`` ends with (None: the last weights)
-            solved_step, steps, seconds, history            ``history``: the History of the epoch logs
+            best_step, best_eval    the evaluation whose weights q ends with (None: the last weights)
+            solved_step, steps, seconds, history            history: the History of the epoch logs
         """
         c = self.config
         start = self.steps

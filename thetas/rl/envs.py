@@ -11,16 +11,14 @@ There is no end: ``gymnasium.make("thetas/AppleWorld-v0")`` cuts an episode afte
     obs, reward, terminated, truncated, info = env.step(0)     # forward
     frame = env.render()                                       # (240, 240, 3) uint8
 
-| | |
-|---|---|
-| Observation | ``Box(0, 1, (3 · n_eyes + 1,), float32)``, 28 numbers: for each eye (wall, apple, poison), the   |
-|             | proximity 1 − d / eye_range of the nearest thing on its ray, in the slot of its kind (the other   |
-|             | two 0; all three 0 when nothing is in range); last, a touch sensor: 1 if the last step hit a wall |
-| Actions     | ``Discrete(3)``: 0 forward (a step of ``speed``); 1 turn left, 2 turn right (rotate by ``turn``,  |
-|             | then half a step forward)                                                                        |
-| Reward      | +1 for each apple eaten, −1 for each poison                                                      |
-| Start       | the agent at a random free spot with a random heading; apples and poison at random free spots    |
-| Episode end | never terminated; truncated by the registered time limit (1,000 steps)                           |
+- Observation: ``Box(0, 1, (3 · n_eyes + 1,), float32)``, 28 numbers: for each eye (wall, apple, poison), the
+  proximity 1 − d / eye_range of the nearest thing on its ray, in the slot of its kind (the other two 0; all
+  three 0 when nothing is in range); last, a touch sensor: 1 if the last step hit a wall.
+- Actions: ``Discrete(3)``: 0 forward (a step of ``speed``); 1 turn left, 2 turn right (rotate by ``turn``, then
+  half a step forward).
+- Reward: +1 for each apple eaten, −1 for each poison.
+- Start: the agent at a random free spot with a random heading; apples and poison at random free spots.
+- Episode end: never terminated; truncated by the registered time limit (1,000 steps).
 
 Eyes are ordered from the agent's right to its left; with an odd ``n_eyes`` the middle eye looks straight ahead.
 All eyes are cast at once: rays against wall segments and against circles, as NumPy arrays (eyes × objects).
@@ -51,9 +49,12 @@ def cast_rays(origin, directions, segments, centers, radius, max_dist):
     """Distance along each ray to the nearest wall segment and to the nearest circle of each group.
 
     Args:
-        origin: (2,) the rays' common start.  directions: (E, 2) unit vectors.
-        segments: (S, 2, 2) wall segments [start, end].  centers: list of (K_j, 2) arrays, one per kind of circle.
-        radius: the circles' radius.  max_dist: rays stop here.
+        origin: (2,) the rays' common start.
+        directions: (E, 2) unit vectors.
+        segments: (S, 2, 2) wall segments [start, end].
+        centers: list of (K_j, 2) arrays, one per kind of circle.
+        radius: the circles' radius.
+        max_dist: rays stop here.
     Returns: (E, 1 + len(centers)) distances, ``inf`` where the ray hits nothing of that kind within max_dist.
     """
     E = len(directions)
@@ -100,11 +101,17 @@ class AppleWorld(gym.Env):
     """A walled square with apples and poison, seen through eye rays; see the module docstring for the spaces.
 
     Args:
-        n_eyes: how many rays (odd: the middle one looks straight ahead).  fov: their fan, in radians.
-        eye_range: how far an eye sees.  n_apples, n_poison: items kept in the world.
-        size: side of the square world.  walls: extra interior wall segments ((x0, y0), (x1, y1)); default two.
-        speed: distance of one step forward.  turn: radians of one turn.
-        render_mode: None or "rgb_array".  pixels_per_unit: scale of the rendered frame.
+        n_eyes: how many rays (odd: the middle one looks straight ahead).
+        fov: their fan, in radians.
+        eye_range: how far an eye sees.
+        n_apples: apples kept in the world.
+        n_poison: poison items kept in the world.
+        size: side of the square world.
+        walls: extra interior wall segments ((x0, y0), (x1, y1)); default two.
+        speed: distance of one step forward.
+        turn: radians of one turn.
+        render_mode: None or "rgb_array".
+        pixels_per_unit: scale of the rendered frame.
     """
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
     action_names = ("forward", "turn left", "turn right")

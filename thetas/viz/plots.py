@@ -222,7 +222,8 @@ def plot_neurons(model, X, y=None, fig=None, resolution=60, padding=0.5):
     Args:
         model: a ``th.nn.Sequential`` on 2-D inputs (an ``MLP`` is one); a hidden layer is the output of an
             activation layer (any layer without parameters, dropout aside) that some later layer reads.
-        X, y: the data; the points are drawn on every panel, coloured by label.
+        X: the data; the points are drawn on every panel.
+        y: the labels; the points are coloured by label.
     Returns: the Figure, with one Axes per hidden unit (the heatmap is its first image).
     """
     from ..nn.containers import Sequential
@@ -316,9 +317,11 @@ def plot_images(images, labels=None, predictions=None, ncols=8, fig=None, image_
     their labels (and predictions: "pred 3 (true 5)" in red when wrong).
 
     All images share one intensity scale, so the same pixel value is the same grey in every panel.
+
     Args:
         images: (N, H, W), or (N, H·W) with a square H·W, or any shape with ``image_shape=(H, W)``.
-        labels, predictions: optional (N,) class ids or names.
+        labels: optional (N,) class ids or names.
+        predictions: optional (N,) class ids or names.
     Returns: the Figure, with one Axes per image.
     """
     images = _square_images(images, image_shape, "plot_images")
@@ -352,6 +355,7 @@ def plot_weights(weight, image_shape, fig=None, ncols=8):
     pattern of pixels that excites it (red, θ > 0) or inhibits it (blue, θ < 0).
 
     One diverging colour scale centred at 0 and shared by all panels, so weights compare across neurons.
+
     Args:
         weight: (H, D) weight matrix, Tensor or array, or a ``Linear`` layer; D = prod(image_shape).
         image_shape: the input image's (rows, columns), e.g. (8, 8) for digits, (2, 2) for four pixels.

@@ -36,7 +36,8 @@ def top_k_guesses(probs, k=2, class_names=None):
 
     Args:
         probs: (N, K) probabilities (any scores give the same order), or (K,) for one input.
-        k: guesses per input (at most K).  class_names: K names; default the class ids 0..K−1.
+        k: guesses per input (at most K).
+        class_names: K names; default the class ids 0..K−1.
     Returns: for (N, K) a list of N lists of (class name, probability) pairs; for (K,) one such list.
         ``top_k_guesses([[.1, .6, .3]])`` -> ``[[(1, 0.6), (2, 0.3)]]``.
     """
@@ -126,7 +127,8 @@ def plot_feature_maps(model, x, fig=None, layers=None, max_maps=16, class_names=
         model: a Module (``model.activations(x)`` gives every layer's output, in eval mode, without gradients).
         x: the image: (1, C, H, W), (C, H, W) or (H, W).
         layers: names of the layers to show (as in ``named_modules``: "0", "3", ...); default all of them.
-        max_maps: at most this many feature maps per row.  class_names: names for the probability bars.
+        max_maps: at most this many feature maps per row.
+        class_names: names for the probability bars.
         objective: a ``th.Objective`` (or a loss) saying what the last layer outputs; by default its values do.
     Returns: the Figure; row r's Axes have ``get_subplotspec().rowspan.start == r``.
     """
@@ -206,8 +208,10 @@ def plot_misclassified(model_or_outputs, X, y, class_names=None, fig=None, max_i
         model_or_outputs: a model, run on X as given in batches of 512, in eval mode without a graph
             (``th.predict``: never all of a 10,000-image test set at once), or its outputs already computed:
             (N, K) logits or probabilities.
-        X: the images (N, 1, H, W), (N, H, W) or (N, H·W).  y: the true classes (N,) (or one-hot (N, K)).
-        class_names: K names for the titles.  max_images: at most this many mistakes are drawn.
+        X: the images (N, 1, H, W), (N, H, W) or (N, H·W).
+        y: the true classes (N,) (or one-hot (N, K)).
+        class_names: K names for the titles.
+        max_images: at most this many mistakes are drawn.
         objective: a ``th.Objective`` (or a loss) saying what the outputs are (logits, probabilities); without
             one, their values do.
     Returns: the Figure, one Axes per mistake; if there is none, one Axes that says so.
