@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from thetas.exercises import Verdict, as_array, fast, right, wrong
+from thetas.exercises import Verdict, as_array, as_number, call, fast, right, sigmoid, wrong
 
 
 def test_a_verdict_is_true_only_when_right_and_shows_its_message():
@@ -31,3 +31,26 @@ def test_fast_mode_is_read_from_the_environment(monkeypatch, value, expected):
     assert fast() is expected
     monkeypatch.delenv("THETAS_FAST")
     assert fast() is False
+
+
+def test_one_number_or_why_not():
+    assert as_number([2.5]) == 2.5 and isinstance(as_number(np.float32(3)), float)
+    several = as_number([1, 2], "ŷ", "one number (a probability)")
+    assert not several and "ŷ is one number (a probability), got an array of shape (2,)" in several.message
+    assert "still None" in as_number(None, "the AUC").message
+    assert "finite" in as_number(float("nan"), "z").message
+
+
+def test_a_students_function_is_run_or_told_why_not():
+    assert np.array_equal(call(lambda a, b: [a, b], 1, 2)[0], [1.0, 2.0])
+    for fn, words in [(None, "still None"), (3, "itself"), (lambda: 1 / 0, "ZeroDivisionError"),
+                      (lambda: None, "returned None"), (lambda: "x", "should be a number")]:
+        value, verdict = call(fn)
+        assert value is None and not verdict and words in verdict.message, (words, verdict)
+
+
+def test_the_checks_sigmoid_is_thetas_own():
+    import thetas as th
+    z = np.array([-800.0, -2.0, 0.0, 3.0, 800.0])
+    assert np.array_equal(sigmoid(z), th.sigmoid(th.tensor(z)).numpy())
+    assert sigmoid(0.0).shape == () and float(sigmoid(0.0)) == 0.5

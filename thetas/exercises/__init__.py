@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Verdict", "right", "wrong", "as_array", "FAST", "fast"]
+__all__ = ["Verdict", "right", "wrong", "as_array", "as_number", "call", "sigmoid", "FAST", "fast"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,43 @@ def as_array(answer, name="your answer"):
     except (TypeError, ValueError):
         return wrong(f"{name} should be a number or an array of numbers, got {type(answer).__name__}.")
     return value
+
+
+def as_number(answer, name="your answer", what="one number"):
+    """The student's answer as one float, or a :class:`Verdict` saying why it is not one (None, not numbers, an
+    array of several, not finite): "ŷ is one number (a probability), got an array of shape (3,)"."""
+    value = as_array(answer, name)
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.size != 1:
+        return wrong(f"{name} is {what}, got an array of shape {value.shape}.")
+    if not np.isfinite(value).all():
+        return wrong(f"{name} should be a finite number, got {value.reshape(())}.")
+    return float(value.reshape(()))
+
+
+def call(fn, *args):
+    """The student's function run on ``args``: (what it returned, as a float64 array, None), or (None, a wrong
+    :class:`Verdict` saying why there is nothing to check: the function is still None or not a function, it raised,
+    it returned None or something that is not numbers)."""
+    if fn is None or fn is Ellipsis:
+        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
+    if not callable(fn):
+        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
+    try:
+        out = fn(*args)
+    except Exception as error:      # a student's function may raise anything
+        return None, wrong(f"your function raised {type(error).__name__}: {error}")
+    if out is None:
+        return None, wrong("your function returned None: finish it with `return ...`.")
+    value = as_array(out, "what your function returned")
+    return (None, value) if not isinstance(value, np.ndarray) else (value, None)
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)) of any numbers, in float64, by thetas' one σ (the ``th.sigmoid`` op's): for checks."""
+    from ..autograd.ops import _sigmoid
+    return _sigmoid(np.array(z, dtype=np.float64, ndmin=1)).reshape(np.shape(z))
 
 
 def fast():

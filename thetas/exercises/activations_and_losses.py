@@ -3,7 +3,7 @@ top-5 error and the workshop's M&Ms.
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, right, wrong
 
 __all__ = ["BAG", "check_mms_squared", "check_mms_absolute", "check_softmax", "check_random_top5"]
 
@@ -16,12 +16,9 @@ def _total_cost(guess, cost):
 
 
 def _mms(answer, cost):
-    value = as_array(answer, "your guess")
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.size != 1:
-        return wrong(f"the guess n_est is one number, got an array of shape {value.shape}.")
-    guess = float(value.reshape(()))
+    guess = as_number(answer, "the guess n_est")
+    if isinstance(guess, Verdict):
+        return guess
     if not np.isfinite(guess):
         return wrong("your guess is not a finite number.")
     bag = np.asarray(BAG, np.float64)

@@ -5,41 +5,20 @@ The network of the notes: h = σ(x Θ^(h)), ŷ = σ(h θ^(ŷ)), LL = Σ y log ŷ
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_number, call, right, sigmoid, wrong
 
 __all__ = ["WORKSHOP", "check_workshop_chain", "check_tanh_local", "check_hidden_backward"]
 
 WORKSHOP = {"x": 3.0, "w1": 2.0, "w2": -0.5}     # exercise 1: y = x·w1, e = y·w2
 
 
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def _call(fn, *args):
-    """(value as a float64 array, None), or (None, a wrong Verdict saying why there is no value)."""
-    if fn is None or fn is Ellipsis:
-        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
-    if not callable(fn):
-        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
-    try:
-        out = fn(*args)
-    except Exception as error:      # a student's function may raise anything
-        return None, wrong(f"your function raised {type(error).__name__}: {error}")
-    if out is None:
-        return None, wrong("your function returned None: finish it with `return ...`.")
-    value = as_array(out, "what your function returned")
-    return (None, value) if not isinstance(value, np.ndarray) else (value, None)
 
 
 def check_workshop_chain(answer):
     """Exercise 1: ∂e/∂w1 for y = x·w1, e = y·w2 at ``WORKSHOP`` (x = 3, w1 = 2, w2 = −0.5): x·w2 = −1.5."""
-    value = as_array(answer, "∂e/∂w1")
-    if not isinstance(value, np.ndarray):
+    value = as_number(answer, "∂e/∂w1")
+    if isinstance(value, Verdict):
         return value
-    if value.size != 1:
-        return wrong(f"∂e/∂w1 is one number, got an array of shape {value.shape}.")
-    value = float(value.reshape(()))
     x, w1, w2 = WORKSHOP["x"], WORKSHOP["w1"], WORKSHOP["w2"]
     if np.isclose(value, x * w2):
         return right(f"∂e/∂w1 = ∂y/∂w1 · ∂e/∂y = x · w2 = {x * w2:g}: two local derivatives, multiplied.")
@@ -59,7 +38,7 @@ def check_tanh_local(d_tanh):
     """Exercise 2: ``d_tanh(a)`` returns the local derivative ∂b/∂a of b = tanh(a), elementwise on an array
     (1 − tanh²(a)); checked on random float64 inputs."""
     a = np.random.default_rng(3).normal(0, 2, 50)
-    value, verdict = _call(d_tanh, a.copy())
+    value, verdict = call(d_tanh, a.copy())
     if verdict is not None:
         return verdict
     if value.shape != a.shape:
@@ -68,7 +47,7 @@ def check_tanh_local(d_tanh):
     t = np.tanh(a)
     if np.allclose(value, 1 - t * t, rtol=1e-7, atol=1e-12):
         return right("∂ tanh(a)/∂a = 1 − tanh²(a) = 1 − b²: like the sigmoid's, written with the output b.")
-    if np.allclose(value, t * (1 - t), rtol=1e-7, atol=1e-12) or np.allclose(value, _sigmoid(a) * (1 - _sigmoid(a))):
+    if np.allclose(value, t * (1 - t), rtol=1e-7, atol=1e-12) or np.allclose(value, sigmoid(a) * (1 - sigmoid(a))):
         return wrong("that is the sigmoid's rule σ(1 − σ). tanh has a rule of its own (tanh(a) = 2σ(2a) − 1).")
     if np.allclose(value, 1 - a * a, rtol=1e-7, atol=1e-12):
         return wrong("close: the rule is written with the output b = tanh(a), not with the input a.")
@@ -87,9 +66,9 @@ def check_hidden_backward(hidden_backward):
         X = rng.normal(size=(n, n_x))
         y = (rng.random(n) < 0.5).astype(np.float64)
         theta_h, theta_y = rng.normal(size=(n_x, n_h)), rng.normal(size=n_h)
-        h = _sigmoid(X @ theta_h)
-        y_hat = _sigmoid(h @ theta_y)
-        value, verdict = _call(hidden_backward, X.copy(), y.copy(), h.copy(), y_hat.copy(), theta_y.copy())
+        h = sigmoid(X @ theta_h)
+        y_hat = sigmoid(h @ theta_y)
+        value, verdict = call(hidden_backward, X.copy(), y.copy(), h.copy(), y_hat.copy(), theta_y.copy())
         if verdict is not None:
             return verdict
         delta = (y - y_hat)[:, None] * theta_y[None, :] * h * (1 - h)       # (n, |h|)

@@ -6,28 +6,13 @@ with equality when x points along θ). For a linear score F(x) = θᵀx + b, int
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import as_array, call, right, wrong
 
 __all__ = ["THETA", "IMAGE", "check_optimal_stimulus", "check_attributions"]
 
 THETA = np.array([[0.5, -1.0], [2.0, 0.25]])   # exercise 2: a linear model's weights, one per pixel of a 2×2 image
 IMAGE = np.array([[0.8, 0.6], [0.1, 1.0]])     # exercise 2: the image it scores
 
-
-def _call(fn, *args):
-    """(value as a float64 array, None), or (None, a wrong Verdict saying why there is no value)."""
-    if fn is None or fn is Ellipsis:
-        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
-    if not callable(fn):
-        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
-    try:
-        out = fn(*args)
-    except Exception as error:      # a student's function may raise anything
-        return None, wrong(f"your function raised {type(error).__name__}: {error}")
-    if out is None:
-        return None, wrong("your function returned None: finish it with `return ...`.")
-    value = as_array(out, "what your function returned")
-    return (None, value) if not isinstance(value, np.ndarray) else (value, None)
 
 
 def check_optimal_stimulus(optimal_stimulus):
@@ -36,7 +21,7 @@ def check_optimal_stimulus(optimal_stimulus):
     rng = np.random.default_rng(11)
     for shape in ((3,), (10,), (4, 4)):
         theta = rng.normal(size=shape)
-        value, verdict = _call(optimal_stimulus, theta.copy())
+        value, verdict = call(optimal_stimulus, theta.copy())
         if verdict is not None:
             return verdict
         best = theta / np.linalg.norm(theta)

@@ -6,7 +6,7 @@ Convolution here is what thetas' ``Conv2d`` (and every deep-learning library) co
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import as_number, right, wrong
 
 # Exercise 1: the parameters of Conv2d(3, 8, kernel_size=3) on 3×32×32 colour images
 CONV_IN, CONV_OUT, CONV_K, CONV_IMAGE = 3, 8, 3, 32
@@ -23,18 +23,9 @@ BIAS = 0.5
 POSITION = (1, 2)                                      # (row i, column j) of the output asked for
 
 
-def _number(answer, name):
-    value = as_array(answer, name)
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.size != 1 or not np.isfinite(value).all():
-        return wrong(f"{name} is one number, got an array of shape {value.shape}.")
-    return float(value.reshape(()))
-
-
 def check_conv_parameters(answer):
     """The number of thetas of ``Conv2d(3, 8, kernel_size=3)``: 8 kernels of 3×3×3 weights and 8 biases, 224."""
-    n = _number(answer, "the parameter count")
+    n = as_number(answer, "the parameter count")
     if not isinstance(n, float):
         return n
     weights = CONV_OUT * CONV_IN * CONV_K * CONV_K
@@ -57,7 +48,7 @@ def check_conv_parameters(answer):
 def check_conv_output(answer):
     """z[1, 2] of the valid cross-correlation of ``IMAGE`` with ``KERNEL`` plus ``BIAS``: the 3×3 patch at rows
     1-3, columns 2-4 times the kernel, summed, plus the bias (exact to 1e-9)."""
-    z = _number(answer, "z")
+    z = as_number(answer, "z")
     if not isinstance(z, float):
         return z
     i, j = POSITION

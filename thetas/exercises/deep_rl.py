@@ -6,7 +6,7 @@ the discounted return  G = r_1 + γ r_2 + γ² r_3 + ...;  the greedy action  ar
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, call, right, wrong
 
 __all__ = ["REWARD", "GAMMA", "Q_NEXT", "Q_TABLE", "check_bellman_target", "check_greedy_actions",
            "check_discounted_return"]
@@ -19,21 +19,12 @@ Q_TABLE = np.array([[0.5, 1.5, -0.2],    # exercise 2: Q(s, a), one row per stat
                     [0.0, 0.7, 1.1]])
 
 
-def _number(answer, name):
-    value = as_array(answer, name)
-    if not isinstance(value, np.ndarray):
-        return None, value
-    if value.size != 1:
-        return None, wrong(f"{name} is one number, got an array of shape {value.shape}.")
-    return float(value.reshape(())), None
-
-
 def check_bellman_target(answer):
     """Exercise 1: the TD target y = r + γ max_a' Q(s', a') of a transition that does not end the episode, for
     ``REWARD``, ``GAMMA`` and ``Q_NEXT`` (within 1e-6)."""
-    value, verdict = _number(answer, "y")
-    if verdict is not None:
-        return verdict
+    value = as_number(answer, "y")
+    if isinstance(value, Verdict):
+        return value
     y = REWARD + GAMMA * Q_NEXT.max()
     if abs(value - y) < 1e-6:
         return right(f"y = r + γ max_a' Q(s', a') = {REWARD:g} + {GAMMA:g} · {Q_NEXT.max():g} = {y:g}: the reward "
@@ -86,20 +77,10 @@ def check_greedy_actions(answer):
 
 
 def _call(fn, *args):
-    """(value, None), or (None, a wrong Verdict saying why there is no value)."""
-    if fn is None or fn is Ellipsis:
-        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
-    if not callable(fn):
-        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
-    try:
-        out = fn(*args)
-    except Exception as error:      # a student's function may raise anything
-        return None, wrong(f"your function raised {type(error).__name__}: {error}")
-    if out is None:
-        return None, wrong("your function returned None: finish it with `return ...`.")
-    value = as_array(out, "what your function returned")
-    if not isinstance(value, np.ndarray):
-        return None, value
+    """(the return as one float, None), or (None, a wrong Verdict saying why there is none)."""
+    value, verdict = call(fn, *args)
+    if verdict is not None:
+        return None, verdict
     if value.size != 1:
         return None, wrong(f"the return is one number, the sum over the whole sequence; got an array of shape "
                            f"{value.shape}.")

@@ -4,9 +4,8 @@ thetas borrows PyTorch's names, so most layers translate one to one (``th.nn.Lin
 class becomes the torch module that computes the same thing (an ``MLP`` is a ``torch.nn.Sequential``). A float32
 state_dict takes 4 bytes per theta: Σ_l (n_in·n_out + n_out) parameters for dense layers.
 """
-import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_number, right, wrong
 
 __all__ = ["LAYERS", "MLP_SIZES", "check_torch_names", "check_state_dict_bytes"]
 
@@ -57,12 +56,9 @@ def check_torch_names(answer):
 def check_state_dict_bytes(answer):
     """Exercise 2: the bytes of the float32 state_dict of ``th.models.MLP(MLP_SIZES)``: 4 · Σ (n_in·n_out + n_out),
     exactly (a whole number)."""
-    value = as_array(answer, "your answer")
-    if not isinstance(value, np.ndarray):
+    value = as_number(answer, "the size in bytes")
+    if isinstance(value, Verdict):
         return value
-    if value.size != 1:
-        return wrong(f"the size in bytes is one number, got an array of shape {value.shape}.")
-    value = float(value.reshape(()))
     pairs = list(zip(MLP_SIZES[:-1], MLP_SIZES[1:]))
     n = sum(a * b + b for a, b in pairs)
     if value == 4 * n:

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, right, wrong
 from ..data.toy import FOUR_PIXEL_CLASSES, four_pixels
 
 # The exercise's first layer, wired otherwise than the notebook's: its tanh neurons see, in this order,
@@ -84,12 +84,9 @@ def check_confidence_factor(answer):
     """The smallest c such that, with the last layer of the hand-set network multiplied by c, every pattern image
     gets ŷ ≥ 0.9 for its class: c = ln 27 / tanh 4 ≈ 3.298 (relative tolerance 1e-3, which also accepts ln 27, the
     answer of a student who takes tanh 4 for 1)."""
-    c = as_array(answer, "c")
-    if not isinstance(c, np.ndarray):
+    c = as_number(answer, "c")
+    if isinstance(c, Verdict):
         return c
-    if c.size != 1 or not np.isfinite(c).all():
-        return wrong(f"c is one number, got an array of shape {c.shape}.")
-    c = float(c.reshape(()))
     t = np.tanh(4.0)
     expected = np.log(27.0) / t
     if abs(c - expected) <= 1e-3 * expected:

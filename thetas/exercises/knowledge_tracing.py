@@ -7,28 +7,13 @@ than a random wrong one (ties count one half).
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_number, call, right, wrong
 
 __all__ = ["AUC_LABELS", "AUC_SCORES", "check_one_hot", "check_auc"]
 
 AUC_LABELS = np.array([1, 0, 1, 1, 0])                 # exercise 2: was each next answer correct?
 AUC_SCORES = np.array([0.9, 0.4, 0.4, 0.8, 0.1])       # exercise 2: the predicted P(correct) of each
 
-
-def _call(fn, *args):
-    """(value as a float64 array, None), or (None, a wrong Verdict saying why there is no value)."""
-    if fn is None or fn is Ellipsis:
-        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
-    if not callable(fn):
-        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
-    try:
-        out = fn(*args)
-    except Exception as error:      # a student's function may raise anything
-        return None, wrong(f"your function raised {type(error).__name__}: {error}")
-    if out is None:
-        return None, wrong("your function returned None: finish it with `return ...`.")
-    value = as_array(out, "what your function returned")
-    return (None, value) if not isinstance(value, np.ndarray) else (value, None)
 
 
 def check_one_hot(one_hot):
@@ -37,7 +22,7 @@ def check_one_hot(one_hot):
     for M in (3, 7, 1):
         for q in range(M):
             for a in (0, 1):
-                value, verdict = _call(one_hot, q, a, M)
+                value, verdict = call(one_hot, q, a, M)
                 if verdict is not None:
                     return verdict
                 told = f"for question q = {q} answered a = {a} with M = {M} questions:"
@@ -68,12 +53,9 @@ def check_one_hot(one_hot):
 
 def check_auc(answer):
     """Exercise 2: the ROC AUC of ``AUC_SCORES`` for ``AUC_LABELS`` (ties counted one half; within 1e-3)."""
-    value = as_array(answer, "the AUC")
-    if not isinstance(value, np.ndarray):
+    value = as_number(answer, "the AUC")
+    if isinstance(value, Verdict):
         return value
-    if value.size != 1:
-        return wrong(f"the AUC is one number, got an array of shape {value.shape}.")
-    value = float(value.reshape(()))
     pos, neg = AUC_SCORES[AUC_LABELS == 1], AUC_SCORES[AUC_LABELS == 0]
     greater = (pos[:, None] > neg[None, :]).sum()
     ties = (pos[:, None] == neg[None, :]).sum()

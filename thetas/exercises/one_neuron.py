@@ -4,7 +4,7 @@
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, call, right, sigmoid, wrong
 
 __all__ = ["THETA", "X", "DATA_SETS", "check_y_hat", "check_gradient", "check_separable", "check_and_weights"]
 
@@ -16,36 +16,15 @@ AND_INPUTS = np.array([[1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]], np.float64) 
 AND_LABELS = np.array([0, 0, 0, 1])
 
 
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def _call(fn, *args):
-    """(value as a float64 array, None), or (None, a wrong Verdict saying why there is no value)."""
-    if fn is None or fn is Ellipsis:
-        return None, wrong("your function is still None: write it in the cell above and run that cell again.")
-    if not callable(fn):
-        return None, wrong(f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
-    try:
-        out = fn(*args)
-    except Exception as error:      # a student's function may raise anything
-        return None, wrong(f"your function raised {type(error).__name__}: {error}")
-    if out is None:
-        return None, wrong("your function returned None: finish it with `return ...`.")
-    value = as_array(out, "what your function returned")
-    return (None, value) if not isinstance(value, np.ndarray) else (value, None)
 
 
 def check_y_hat(answer):
     """Exercise 1: ŷ = σ(θᵀx) for ``THETA`` and ``X`` (within 1e-3)."""
-    value = as_array(answer, "ŷ")
-    if not isinstance(value, np.ndarray):
+    value = as_number(answer, "ŷ", "one number (a probability)")
+    if isinstance(value, Verdict):
         return value
-    if value.size != 1:
-        return wrong(f"ŷ is one number (a probability), got an array of shape {value.shape}.")
-    value = float(value.reshape(()))
     z = float(THETA @ X)
-    y_hat = _sigmoid(z)
+    y_hat = sigmoid(z)
     if abs(value - y_hat) < 1e-3:
         return right(f"ŷ = σ(θᵀx) = σ({z:g}) ≈ {y_hat:.4f}: the neuron says P(Y = 1 | x) ≈ {y_hat:.0%}.")
     if abs(value - z) < 1e-3:
@@ -65,10 +44,10 @@ def check_gradient(my_gradient):
         n, m = 7 + trial, 3 + trial
         theta, x = rng.normal(size=m), np.c_[np.ones(n), rng.normal(size=(n, m - 1))]
         y = (rng.random(n) < 0.5).astype(np.float64)
-        value, verdict = _call(my_gradient, theta.copy(), x.copy(), y.copy())
+        value, verdict = call(my_gradient, theta.copy(), x.copy(), y.copy())
         if verdict is not None:
             return verdict
-        y_hat = _sigmoid(x @ theta)
+        y_hat = sigmoid(x @ theta)
         g = x.T @ (y - y_hat)
         if value.shape == (n, m):
             return wrong(f"your gradient has one row per example, shape {value.shape}. LL is a sum over the "
@@ -137,6 +116,6 @@ def check_and_weights(theta):
             return wrong(f"on x = ({x1:g}, {x2:g}) your neuron says {p} (θᵀx = {zi:g} "
                          f"is {'>' if p else '≤'} 0) but AND is {t}. σ(θᵀx) > 0.5 exactly when θᵀx > 0: "
                          "θ₀ sets how much the inputs must add up to.")
-    confident = _sigmoid(np.where(AND_LABELS == 1, z, -z)).min()
+    confident = sigmoid(np.where(AND_LABELS == 1, z, -z)).min()
     return right(f"one neuron computes AND: θᵀx > 0 only for (1, 1). Its least confident answer is right with "
-                 f"probability {confident:.2f}; multiply θ by 10 and it becomes {_sigmoid(10 * np.abs(z)).min():.4f}.")
+                 f"probability {confident:.2f}; multiply θ by 10 and it becomes {sigmoid(10 * np.abs(z)).min():.4f}.")

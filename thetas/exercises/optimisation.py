@@ -4,7 +4,7 @@ Both exercises walk a quadratic bowl L(θ) = ½ θᵀ A θ, whose gradient is �
 """
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, right, wrong
 
 # Exercise 1: momentum on L(θ) = ½ (4 θ₁² + θ₂²), from θ⁽⁰⁾ = (1, 1) (θ₁, θ₂: components; ⁽ᵗ⁾: after t steps)
 MOMENTUM_A = np.diag([4.0, 1.0])
@@ -71,12 +71,9 @@ def check_largest_stable_step(answer):
     """The largest step size η for which gradient descent converges on L(θ) = ½ θᵀ A θ with A = [[3, 1], [1, 3]]:
     every step multiplies θ's part along an eigenvector of A (eigenvalue λ) by 1 − ηλ, so the run converges from
     every start when |1 − ηλ| < 1 for both λ, i.e. η < 2/λ_max = 0.5 (relative tolerance 1e-3)."""
-    eta = as_array(answer, "η")
-    if not isinstance(eta, np.ndarray):
+    eta = as_number(answer, "η")
+    if isinstance(eta, Verdict):
         return eta
-    if eta.size != 1 or not np.isfinite(eta).all():
-        return wrong(f"η is one number, got an array of shape {eta.shape}.")
-    eta = float(eta.reshape(()))
     lams = np.linalg.eigvalsh(STEP_A)                  # 2 and 4
     best = 2 / lams.max()
     if abs(eta - best) <= 1e-3 * best:

@@ -2,7 +2,7 @@
 starts on a learning curve."""
 import numpy as np
 
-from . import as_array, right, wrong
+from . import Verdict, as_array, as_number, right, wrong
 
 # Exercise 1: one unit through th.nn.Dropout(p=0.2)
 DROPOUT_P, UNIT = 0.2, 3.0
@@ -58,12 +58,9 @@ def check_dropout_scale(answer):
 def check_overfitting_point(answer):
     """The epoch (counted from 1) after which the test loss of ``CURVES`` is lowest: where overfitting starts and
     early stopping would keep the weights: epoch 7."""
-    value = as_array(answer, "the epoch")
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.size != 1 or not np.isfinite(value).all():
-        return wrong(f"the epoch is one whole number, got an array of shape {value.shape}.")
-    epoch = float(value.reshape(()))
+    epoch = as_number(answer, "the epoch", "one whole number")
+    if isinstance(epoch, Verdict):
+        return epoch
     val = np.asarray(CURVES["val_loss"])
     best = int(np.argmin(val)) + 1
     if epoch == best:
