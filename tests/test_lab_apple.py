@@ -7,23 +7,19 @@ import struct
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("gymnasium", reason="AppleWorld needs the 'rl' extra")
-pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from lab_support import need_browser, need_client, new_page, refused, screenshots, serve  # noqa: E402
 
-from lab_support import need_browser, new_page, refused, screenshots, serve
-from thetas.lab import create_app
-from thetas.lab.server import PAGES
-from thetas.lab.apple import CACHE_NAME, MAX_SPEED, PLAY_EPSILON, TRAINED_STEPS, eat_rate
-from thetas.lab.jobs import child_env
+TestClient = need_client()               # skips the module without Starlette or httpx
+
+from thetas.lab import create_app  # noqa: E402
+from thetas.lab.server import PAGES  # noqa: E402
+from thetas.lab.apple import CACHE_NAME, MAX_SPEED, PLAY_EPSILON, TRAINED_STEPS, eat_rate  # noqa: E402
+from thetas.lab.jobs import child_env  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

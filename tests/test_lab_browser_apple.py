@@ -2,24 +2,16 @@
 the learner's settings (a fresh agent, and the message of a bad value), saving the agent to a file and loading it
 back, and the page on a projector and a phone (axe-core, no horizontal overflow). No LeNet is needed: the lab
 runs without a digit model (``create_app(model_path=None, autostart=False)``)."""
-import os
-import shutil
-from urllib.parse import urlsplit
-
 import numpy as np
 import pytest
 
 pytest.importorskip("gymnasium", reason="AppleWorld needs the 'rl' extra")
-pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright")
-from lab_support import CHROMIUM, serious_violations, serve  # noqa: E402
+from lab_support import need_browser  # noqa: E402
 
-if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set THETAS_CHROMIUM)",
-                allow_module_level=True)
+need_browser()                           # skips the module before anything imports Playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from lab_support import (  # noqa: E402, F401  (fixtures: pytest finds them imported here)
+    browser_fixture, clean, page_fixture, serious_violations, serve)
 
 import thetas as th  # noqa: E402
 from thetas.lab import create_app  # noqa: E402
@@ -37,43 +29,6 @@ def server(tmp_path_factory):
                      allowed_hosts=["127.0.0.1", "localhost"])
     with serve(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    """A page that records console errors and refuses (and records) any request not to the lab server."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    pg = context.new_page()
-    pg.errors, pg.outside = [], []
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.errors.append(f"uncaught: {e}"))
-    own = urlsplit(server).netloc
-
-    def guard(route):
-        url = route.request.url
-        if urlsplit(url).netloc != own and not url.startswith(("data:", "blob:")):
-            pg.outside.append(url)
-            return route.abort()
-        return route.continue_()
-    pg.route("**/*", guard)
-    yield pg
-    context.close()
-
-
-def clean(pg, refused=False):
-    """No console error (with ``refused``: but the 422 lines of requests the test meant to be refused), no request
-    that left 127.0.0.1."""
-    errors = [e for e in pg.errors if not (refused and "422" in e)]
-    assert errors == [], f"console errors: {errors}"
-    assert pg.outside == [], f"requests that left 127.0.0.1: {pg.outside}"
 
 
 def open_page(pg, server):

@@ -3,85 +3,19 @@ units that feed it, draw a digit with the keyboard only, look at the learned fil
 
 Headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright; a server on a free port in a thread.
 """
-import os
 import re
-import shutil
-import subprocess
-import sys
-from urllib.parse import urlsplit
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("uvicorn", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright (no browser "
-                                         "download needed: Debian's chromium is used)")
-from lab_support import CHROMIUM, serious_violations, serve  # noqa: E402
+from lab_support import need_browser
 
-if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set THETAS_CHROMIUM)",
-                allow_module_level=True)
+need_browser()                           # skips the module before anything imports Playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-import thetas as th  # noqa: E402
-from thetas.lab import create_app  # noqa: E402
+from lab_support import (  # noqa: E402, F401  (fixtures: pytest finds them imported here)
+    browser_fixture, clean, model_fixture, page_fixture, serious_violations, server_fixture)
 from thetas.lab.training import mnist_available  # noqa: E402
 
 DENSE1, CONV2, POOL2 = 5, 3, 4           # the layers of LeNet as the page draws them (0 is the input)
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """A LeNet that reads digits: one quick epoch on 10,000 MNIST images when they are on this machine (in a child
-    process with one BLAS thread, as the lab trains), else the 28×28 LeNet untrained (the page works either way)."""
-    path = tmp_path_factory.mktemp("lab-model") / "lenet.safetensors"
-    if mnist_available():
-        subprocess.run([sys.executable, "-m", "thetas.lab.training", str(path), "--data", "mnist", "--epochs", "1",
-                        "--samples", "10000"], check=True, capture_output=True, timeout=600)
-        return str(path), True
-    th.save(th.models.LeNet(generator=0), str(path), metadata={"dataset": "mnist"})
-    return str(path), False
-
-
-@pytest.fixture(scope="module")
-def server(model):
-    with serve(create_app(model_path=model[0], allowed_hosts=["127.0.0.1", "localhost"])) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    """A page that records console errors and refuses (and records) any request not to the lab server."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.errors, pg.outside = [], []
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.errors.append(f"uncaught: {e}"))
-    own = urlsplit(server).netloc
-
-    def guard(route):
-        url = route.request.url
-        if urlsplit(url).netloc != own and not url.startswith(("data:", "blob:")):
-            pg.outside.append(url)
-            return route.abort()
-        return route.continue_()
-    pg.route("**/*", guard)
-    yield pg
-    context.close()
-
-
-def clean(pg):
-    assert pg.errors == [], f"console errors: {pg.errors}"
-    assert pg.outside == [], f"requests that left 127.0.0.1: {pg.outside}"
 
 
 INKED = """el => { const d = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;

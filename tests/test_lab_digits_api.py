@@ -1,53 +1,24 @@
 """The Digits page's newer API, through Starlette's TestClient: the units that feed a unit (the hover lines), the
 learned filters, and "watch it learn" (a LeNet trained live in a child process, one per client, bounded, stopped
 by Stop or by its page going away); every bad payload refused with its status and a message naming the field."""
-import base64
 import os
 import time
-import warnings
 
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the 'lab' extra: pip install \"thetas[lab]\"")
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
-pytest.importorskip("sklearn", reason="the live training's quick data set is scikit-learn's 8×8 digits")
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from lab_support import need_client
 
-import thetas as th
-from lab_support import refused
-from thetas.lab import create_app, training
-from thetas.io import load_metadata
-from thetas.lab.schema import from_b64
+TestClient = need_client()               # skips the module without Starlette or httpx
+pytest.importorskip("sklearn", reason="the live training's quick data set is scikit-learn's 8×8 digits")
+
+import thetas as th  # noqa: E402
+from lab_support import a_one, client_fixture, drawing, lenet_path_fixture, refused  # noqa: E402, F401
+from thetas.lab import create_app, training  # noqa: E402
+from thetas.io import load_metadata  # noqa: E402
+from thetas.lab.schema import from_b64  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def drawing(image):
-    image = np.ascontiguousarray(image, np.uint8)
-    return {"width": image.shape[1], "height": image.shape[0], "pixels": base64.b64encode(image.tobytes()).decode()}
-
-
-def a_one(size=140):
-    img = np.zeros((size, size), np.uint8)
-    img[size // 8: size - size // 8, size // 2 - size // 20: size // 2 + size // 20] = 255
-    return img
-
-
-@pytest.fixture(scope="module")
-def lenet_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("lab") / "lenet.safetensors"
-    th.save(th.models.LeNet(generator=0), str(path), metadata={"dataset": "mnist",
-                                                               "classes": [str(i) for i in range(10)]})
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def client(lenet_path):
-    with TestClient(create_app(model_path=lenet_path)) as c:
-        yield c
 
 
 def wait_until_done(c, headers=None, limit=120):
