@@ -102,15 +102,14 @@ class Settings:
         return cls(**kw)
 
     @classmethod
-    def of(cls, agent):
-        """The settings of a DQN read with ``DQN.load``: from its metadata, else (a file from ``thetas rl``) from
-        its config, with the page's ε decay length."""
-        meta = getattr(agent, "metadata", None) or {}
-        if isinstance(meta.get("settings"), dict):
-            return cls.check(meta["settings"])
-        c = agent.config
-        return cls.check({"gamma": c.gamma, "eps_start": c.eps_start, "eps_end": c.eps_end, "lr": c.lr,
-                          "hidden": list(c.hidden)})
+    def stored(cls, user):
+        """The settings a saved agent's metadata (``user``, what ``DQN.save`` wrote) holds: its "settings", else (a
+        file from ``thetas rl``) those its DQN config sets, with the page's ε decay length; each checked."""
+        stored = user.get("settings")
+        if stored is None:
+            config = user.get("config") if isinstance(user.get("config"), dict) else {}
+            stored = {k: config[k] for k in ("gamma", "eps_start", "eps_end", "lr", "hidden") if k in config}
+        return cls.check(stored)
 
     def dqn(self):
         """The ``DQNConfig`` fields these settings set."""
@@ -258,7 +257,7 @@ def eat_rate(agent_path, seed, steps=20_000, epsilon=None):
     from ..rl.dqn import DQN
     s = Session(f"eat-rate-{seed}", seed)
     agent = DQN.load(str(agent_path))
-    s.use(agent, Settings.of(agent), trained=True)
+    s.use(agent, Settings.stored(agent.metadata), trained=True)
     if epsilon is not None:
         s.epsilon = lambda: epsilon
     apples = np.zeros(steps, np.int64)
@@ -326,12 +325,8 @@ def read_agent(path, name, env, seed=0):
     if (user.get("obs_dim"), user.get("n_actions")) != (obs_dim, n_actions):
         raise refuse(f"an agent with {str(user.get('obs_dim'))[:20]} inputs and {str(user.get('n_actions'))[:20]} "
                      f"actions; AppleWorld's has {obs_dim} inputs (its eyes) and {n_actions} actions")
-    stored = user.get("settings")
-    if stored is None:                      # a DQN saved by ``thetas rl apple-world``: its config says as much
-        config = user.get("config") if isinstance(user.get("config"), dict) else {}
-        stored = {k: config[k] for k in ("gamma", "eps_start", "eps_end", "lr", "hidden") if k in config}
     try:
-        settings = Settings.check(stored)
+        settings = Settings.stored(user)
     except LabError as e:
         raise refuse(f"its settings: {e.message}") from None
     sizes = [obs_dim, *settings.hidden, n_actions]
@@ -423,7 +418,7 @@ class AppleService:
             self.train()
             raise LabError(503, "the trained agent is not ready yet (training it now); try again in a few seconds")
         agent = DQN.load(str(self.trained_agent.path))
-        s.use(agent, Settings.of(agent), trained=True)
+        s.use(agent, Settings.stored(agent.metadata), trained=True)
         return s.state()
 
     def settings(self, payload, sid):

@@ -32,6 +32,7 @@ from .sessions import client
 CACHE_NAMES = {"mnist": "digits-lenet-mnist.safetensors", "digits": "digits-lenet-8x8.safetensors"}
 EPOCHS = {"mnist": 2, "digits": 30}
 DATA_NAMES = {"mnist": "MNIST", "digits": "scikit-learn's 8×8 digits"}
+BATCH = {"mnist": 64, "digits": 32}      # images a step, in the background training and in "watch it learn"
 
 LIVE_STEPS = 3000        # at most this many steps in one live training (3 epochs of MNIST in batches of 64)
 LIVE_MIN_STEPS = 20      # at least this many
@@ -211,7 +212,7 @@ class LiveTraining(BackgroundJob):
         self.alive.touch()
         self.data, self.steps = data, int(steps)
         self.message_text = (f"training a LeNet from fresh thetas on {DATA_NAMES[data]}: {self.steps} steps of "
-                             f"{64 if data == 'mnist' else 32} images")
+                             f"{BATCH[data]} images")
 
     @property
     def model(self):
@@ -275,12 +276,8 @@ def train(out, data, epochs=None, samples=None, seed=0):
     task = th.data.load(data, seed=seed, n_samples=samples if data == "mnist" else None)
     if data == "digits" and samples:
         task.train.X, task.train.y = task.train.X[:samples], task.train.y[:samples]
-    if data == "mnist":
-        model = th.models.LeNet(generator=seed)
-        opt, batch = th.optim.Adam(model.parameters(), lr=2e-3), 64
-    else:
-        model = th.models.LeNet(image_size=8, kernel_size=3, generator=seed)
-        opt, batch = th.optim.Adam(model.parameters(), lr=2e-3), 32
+    model, batch = lenet(data, seed), BATCH[data]
+    opt = th.optim.Adam(model.parameters(), lr=2e-3)
     loader = th.data.DataLoader(task.train, batch_size=batch, shuffle=True, seed=seed)
     batches = len(loader)
 
@@ -312,16 +309,23 @@ def train(out, data, epochs=None, samples=None, seed=0):
     _report(done=True, test_accuracy=round(accuracy, 4), fraction=1.0)
 
 
+def lenet(data, seed):
+    """The LeNet the lab trains on ``data``, fresh thetas from ``seed``: 28×28 on MNIST, the 8×8 one with 3×3
+    kernels on scikit-learn's digits."""
+    import thetas as th
+    if data == "mnist":
+        return th.models.LeNet(generator=seed)
+    return th.models.LeNet(image_size=8, kernel_size=3, generator=seed)
+
+
 def _live_data(data, seed):
     """(train set, held-out test (X, y), the fresh LeNet, batch size) of a live training on ``data``."""
     import thetas as th
     task = th.data.load(data, seed=seed)
     X, y = task.test.X[:LIVE_TEST], task.test.y[:LIVE_TEST]
-    if data == "mnist":
-        return task.train, (X, y), th.models.LeNet(generator=seed), 64, task.classes
-    task.train.X = task.train.X.astype("float32")
-    return task.train, (X.astype("float32"), y), th.models.LeNet(image_size=8, kernel_size=3, generator=seed), 32, \
-        task.classes
+    if data != "mnist":
+        task.train.X, X = task.train.X.astype("float32"), X.astype("float32")
+    return task.train, (X, y), lenet(data, seed), BATCH[data], task.classes
 
 
 def train_live(out, data, steps, alive, seed=0, idle=LIVE_IDLE):
@@ -364,15 +368,9 @@ def train_live(out, data, steps, alive, seed=0, idle=LIVE_IDLE):
         def on_train_begin(self, logs):
             _report(step=0, steps=steps, fraction=0.0, every=every, **self.test())
 
-        def on_epoch_begin(self, epoch, logs):
-            self.seen = self.total = 0.0                    # fit's batch "loss" is the epoch's mean so far
-
         def on_batch_end(self, batch, logs):
             self.step += 1
-            self.seen += logs["size"]
-            total = logs["loss"] * self.seen
-            self.chunk = [self.chunk[0] + total - self.total, self.chunk[1] + logs["size"]]
-            self.total = total
+            self.chunk = [self.chunk[0] + logs["batch_loss"] * logs["size"], self.chunk[1] + logs["size"]]
             ended = "done" if self.step >= steps else wanted()
             report = {}
             if self.step % CHUNK == 0 or ended:

@@ -3,7 +3,8 @@
 
 Every hook gets one ``logs`` dict. In ``fit``, at the end of an epoch it holds ``loss`` and each requested metric on
 the training data, ``val_loss`` and ``val_<metric>`` when there is a validation loader, ``samples_per_s``,
-``seconds`` and ``lr``; at the end of a batch, ``batch``, ``size`` and ``loss`` (the epoch's running mean so far).
+``seconds`` and ``lr``; at the end of a batch, ``batch``, ``size``, ``loss`` (the epoch's running mean so far) and
+``batch_loss`` (this batch's own).
 ``DQN.learn`` calls an evaluation period an epoch and a log interval a batch; its logs are ``steps``, ``loss`` (TD
 loss), ``q_mean``, ``epsilon``, ``lr``, ``episode_return`` and, at an evaluation, ``eval_return`` (see its docstring).
 A quantity logged as None was not measured this time (no evaluation in this epoch): monitors skip it.

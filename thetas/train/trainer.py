@@ -213,6 +213,7 @@ def _train_epoch(trainer, guard, objective, loader, epoch, keep_outputs, batch_c
             targets.append(yb)
         if batch_callbacks:
             batch_logs["batch"], batch_logs["size"], batch_logs["loss"] = i, n, total / count
+            batch_logs["batch_loss"] = value                 # this batch's own loss (loss: the epoch's mean so far)
             for cb in batch_callbacks:
                 cb.on_batch_end(i, batch_logs)
             if trainer.stop_training:
