@@ -53,11 +53,12 @@ def test_the_network_is_drawn_with_its_activations_step_by_step(page, server):
     page.wait_for_function(f"""() => {{ const c = document.querySelector('#net');
         return +c.dataset.step > {first_step} && ({PIXELS})(c) !== {first_pixels}; }}""", timeout=20_000)
     actions = ["forward", "turn left", "turn right"]
-    picked = net.get_attribute("data-greedy")
+    # read at one moment: the page keeps polling, and the next answer may pick another action
+    picked, note, label = page.evaluate("""() => { const c = document.querySelector('#net');
+        return [c.dataset.greedy, document.querySelector('#net-note').innerText, c.getAttribute('aria-label')]; }""")
     assert picked in actions
-    note = page.locator("#net-note").inner_text()
     assert f"the network picks {picked}" in note and "of 128 active" in note
-    assert f"it picks {picked}" in net.get_attribute("aria-label")
+    assert f"it picks {picked}" in label
     # what is drawn is what the network computes: the API's answer on one observation has these layers
     answer = ask(page, server, sid)
     assert answer["sizes"] == [28, 128, 128, 3] and len(answer["activations"]) == 4
